@@ -1,0 +1,72 @@
+package dev.portcullis;
+
+import dev.portcullis.config.CliOverrides;
+import dev.portcullis.config.ConfigException;
+import dev.portcullis.config.ConfigLoader;
+import dev.portcullis.config.ProxyConfig;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The command line: flags and config file into a validated config, then the server. */
+@Command(name = "portcullis", mixinStandardHelpOptions = true, version = "Portcullis 0.1.0",
+        description = {
+            "FTP application-layer gateway: relays FTP control connections to a backend server, rewrites",
+            "PASV/EPSV/PORT/EPRT for NAT, opens data connections on demand and refuses FTP bounce and",
+            "passive-port theft. With no backend, starts an embedded read-only demo FTP server."},
+        sortOptions = false)
+public final class Portcullis implements Callable<Integer> {
+
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML config file (flags below override its keys).")
+    Path config;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT",
+            description = "Control listener, repeatable; IPv6 as [ADDR]:PORT. Default: " + ConfigLoader.DEFAULT_LISTEN + ".")
+    List<String> listen;
+
+    @Option(names = "--backend", paramLabel = "HOST:PORT", description = "The FTP server to relay to. Default: an embedded demo server.")
+    String backend;
+
+    @Option(names = "--passive-ports", paramLabel = "LO-HI",
+            description = "The proxy's passive data port range. Default: " + ConfigLoader.DEFAULT_PASSIVE_PORTS + ".")
+    String passivePorts;
+
+    @Option(names = "--public-address", paramLabel = "ADDR",
+            description = "IPv4 address announced in 227 replies (the NAT's public address). Default: the address the client connected to.")
+    String publicAddress;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Portcullis()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        ProxyConfig cfg;
+        try {
+            cfg = ConfigLoader.load(Optional.ofNullable(config),
+                    new CliOverrides(listen, backend, passivePorts, publicAddress));
+        } catch (ConfigException e) {
+            System.err.println("portcullis: config error: " + e.getMessage());
+            return 2;
+        }
+        PortcullisServer server = new PortcullisServer(cfg);
+        try {
+            server.start();
+        } catch (java.io.IOException e) {
+            System.err.println("portcullis: " + e.getMessage());
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.stop();
+            stopped.countDown();
+        }, "portcullis-shutdown"));
+        stopped.await();
+        return 0;
+    }
+}

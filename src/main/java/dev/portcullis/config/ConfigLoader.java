@@ -1,0 +1,295 @@
+package dev.portcullis.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.portcullis.config.DataPolicy.BackendDataMode;
+import dev.portcullis.config.DataPolicy.BackendPasvAddress;
+import dev.portcullis.ftp.ExtendedHostPort;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Reads the YAML file and the command-line overrides into a validated {@link ProxyConfig}. Every
+ * error names where it came from (file or flag), the key, the value and what was expected; unknown
+ * keys are errors, so a typo never silently falls back to a default.
+ */
+public final class ConfigLoader {
+
+    public static final String DEFAULT_LISTEN = "127.0.0.1:2121";
+    public static final String DEFAULT_PASSIVE_PORTS = "50000-50999";
+
+    private static final Set<String> TOP_KEYS = Set.of(
+            "listen", "backend", "passive-ports", "public-address", "timeouts", "limits", "data");
+    private static final Set<String> TIMEOUT_KEYS = Set.of("idle", "data-connect", "backend-connect", "expectation");
+    private static final Set<String> LIMIT_KEYS = Set.of("max-line-length", "max-bad-lines", "max-reply-lines");
+    private static final Set<String> DATA_KEYS = Set.of(
+            "allow-foreign-address", "allow-privileged-ports", "active-source-port",
+            "backend-mode", "backend-active-source", "backend-pasv-address");
+
+    private ConfigLoader() {
+    }
+
+    public static ProxyConfig load(Optional<Path> file, CliOverrides cli) throws ConfigException {
+        JsonNode root = file.isPresent() ? readYaml(file.get()) : null;
+        String src = file.map(Path::toString).orElse("(defaults)");
+        Reader r = new Reader(src, root == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance() : root);
+        r.checkKeys("", TOP_KEYS);
+
+        List<String> listenText = !cli.listen().isEmpty() ? cli.listen() : r.stringList("listen", List.of(DEFAULT_LISTEN));
+        String listenSource = !cli.listen().isEmpty() ? "--listen" : src + ": listen";
+        List<InetSocketAddress> listen = new ArrayList<>();
+        for (String l : listenText) {
+            listen.add(parse(listenSource, l, ConfigLoader::listenAddress));
+        }
+
+        Optional<HostAndPort> backend = cli.backend() != null
+                ? Optional.of(parse("--backend", cli.backend(), HostAndPort::parse))
+                : r.optionalString("backend").map(v -> r.parse("backend", v, HostAndPort::parse));
+
+        PortRange passive = cli.passivePorts() != null
+                ? parse("--passive-ports", cli.passivePorts(), PortRange::parse)
+                : r.parse("passive-ports", r.string("passive-ports", DEFAULT_PASSIVE_PORTS), PortRange::parse);
+
+        Optional<InetAddress> publicAddress = cli.publicAddress() != null
+                ? Optional.of(parse("--public-address", cli.publicAddress(), ConfigLoader::ipLiteral))
+                : r.optionalString("public-address").map(v -> r.parse("public-address", v, ConfigLoader::ipLiteral));
+
+        r.checkKeys("timeouts", TIMEOUT_KEYS);
+        Timeouts d = Timeouts.DEFAULTS;
+        Timeouts timeouts = new Timeouts(
+                r.duration("timeouts.idle", d.idle()),
+                r.duration("timeouts.data-connect", d.dataConnect()),
+                r.duration("timeouts.backend-connect", d.backendConnect()),
+                r.duration("timeouts.expectation", d.expectation()));
+
+        r.checkKeys("limits", LIMIT_KEYS);
+        Limits l = Limits.DEFAULTS;
+        Limits limits = new Limits(
+                r.integer("limits.max-line-length", l.maxLineLength(), 64, 65536),
+                r.integer("limits.max-bad-lines", l.maxBadLines(), 1, 1000),
+                r.integer("limits.max-reply-lines", l.maxReplyLines(), 2, 100000));
+
+        r.checkKeys("data", DATA_KEYS);
+        DataPolicy p = DataPolicy.DEFAULTS;
+        DataPolicy data = new DataPolicy(
+                r.bool("data.allow-foreign-address", p.allowForeignAddress()),
+                r.bool("data.allow-privileged-ports", p.allowPrivilegedPorts()),
+                r.integer("data.active-source-port", p.activeSourcePort(), 0, 65535),
+                r.enumValue("data.backend-mode", BackendDataMode.class, p.backendMode()),
+                r.optionalString("data.backend-active-source").map(v -> r.parse("data.backend-active-source", v, ConfigLoader::ipLiteral)),
+                r.enumValue("data.backend-pasv-address", BackendPasvAddress.class, p.backendPasvAddress()));
+        r.throwIfFailed();
+        return new ProxyConfig(listen, backend, passive, publicAddress, timeouts, limits, data);
+    }
+
+    private static JsonNode readYaml(Path file) throws ConfigException {
+        if (!Files.isReadable(file)) {
+            throw new ConfigException(file + ": cannot read the config file");
+        }
+        try {
+            JsonNode node = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
+            if (node == null || node.isMissingNode() || node.isNull()) {
+                return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+            }
+            if (!node.isObject()) {
+                throw new ConfigException(file + ": expected a mapping of keys at the top level");
+            }
+            return node;
+        } catch (IOException e) {
+            throw new ConfigException(file + ": not valid YAML: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+    }
+
+    private static <T> T parse(String where, String value, Function<String, T> parser) throws ConfigException {
+        try {
+            return parser.apply(value);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(where + ": '" + value + "' (" + e.getMessage() + ")");
+        }
+    }
+
+    static InetSocketAddress listenAddress(String text) {
+        HostAndPort hp = HostAndPort.parse(text);
+        return new InetSocketAddress(ipLiteral(hp.host()), hp.port());
+    }
+
+    static InetAddress ipLiteral(String text) {
+        String s = text.strip();
+        Optional<InetAddress> a = s.contains(":") ? ExtendedHostPort.parseIpv6Literal(s) : ExtendedHostPort.parseIpv4Literal(s);
+        return a.orElseThrow(() -> new IllegalArgumentException("expected an IPv4 or IPv6 address literal"));
+    }
+
+    static Duration duration(String text) {
+        String s = text.strip().toLowerCase(Locale.ROOT);
+        try {
+            Duration d;
+            if (s.endsWith("ms")) {
+                d = Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
+            } else if (s.endsWith("s")) {
+                d = Duration.ofSeconds(Long.parseLong(s.substring(0, s.length() - 1)));
+            } else if (s.endsWith("m")) {
+                d = Duration.ofMinutes(Long.parseLong(s.substring(0, s.length() - 1)));
+            } else if (s.endsWith("h")) {
+                d = Duration.ofHours(Long.parseLong(s.substring(0, s.length() - 1)));
+            } else {
+                d = Duration.ofSeconds(Long.parseLong(s));
+            }
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException("expected a positive duration such as 30s, 500ms, 15m");
+            }
+            return d;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("expected a duration such as 30s, 500ms, 15m or a number of seconds");
+        }
+    }
+
+    /** Walks the YAML tree; collects the first error with its full key path. */
+    private static final class Reader {
+        private final String source;
+        private final JsonNode root;
+        private ConfigException failure;
+
+        Reader(String source, JsonNode root) {
+            this.source = source;
+            this.root = root;
+        }
+
+        private JsonNode node(String dotted) {
+            JsonNode n = root;
+            for (String part : dotted.split("\\.")) {
+                n = n.path(part);
+            }
+            return n;
+        }
+
+        void checkKeys(String section, Set<String> known) {
+            JsonNode n = section.isEmpty() ? root : node(section);
+            if (n.isMissingNode() || n.isNull()) {
+                return;
+            }
+            if (!n.isObject()) {
+                fail(section, n.toString(), "expected a mapping with keys " + new java.util.TreeSet<>(known));
+                return;
+            }
+            for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
+                String k = it.next();
+                if (!known.contains(k)) {
+                    fail(section.isEmpty() ? k : section + "." + k, n.get(k).toString(),
+                            "unknown key; known keys here: " + new java.util.TreeSet<>(known));
+                }
+            }
+        }
+
+        Optional<String> optionalString(String key) {
+            JsonNode n = node(key);
+            if (n.isMissingNode() || n.isNull()) {
+                return Optional.empty();
+            }
+            if (!n.isValueNode() || n.isBoolean()) {
+                fail(key, n.toString(), "expected a string");
+                return Optional.empty();
+            }
+            return Optional.of(n.asText());
+        }
+
+        String string(String key, String def) {
+            return optionalString(key).orElse(def);
+        }
+
+        List<String> stringList(String key, List<String> def) {
+            JsonNode n = node(key);
+            if (n.isMissingNode() || n.isNull()) {
+                return def;
+            }
+            if (n.isTextual()) {
+                return List.of(n.asText());
+            }
+            if (!n.isArray() || n.isEmpty()) {
+                fail(key, n.toString(), "expected a HOST:PORT string or a non-empty list of them");
+                return def;
+            }
+            List<String> out = new ArrayList<>();
+            n.forEach(e -> out.add(e.asText()));
+            return out;
+        }
+
+        int integer(String key, int def, int min, int max) {
+            JsonNode n = node(key);
+            if (n.isMissingNode() || n.isNull()) {
+                return def;
+            }
+            if (!n.canConvertToInt() || !n.isIntegralNumber() || n.asInt() < min || n.asInt() > max) {
+                fail(key, n.toString(), "expected a whole number from " + min + " to " + max);
+                return def;
+            }
+            return n.asInt();
+        }
+
+        boolean bool(String key, boolean def) {
+            JsonNode n = node(key);
+            if (n.isMissingNode() || n.isNull()) {
+                return def;
+            }
+            if (!n.isBoolean()) {
+                fail(key, n.toString(), "expected true or false");
+                return def;
+            }
+            return n.asBoolean();
+        }
+
+        Duration duration(String key, Duration def) {
+            return optionalString(key).map(v -> parse(key, v, ConfigLoader::duration)).orElse(def);
+        }
+
+        <E extends Enum<E>> E enumValue(String key, Class<E> type, E def) {
+            Optional<String> v = optionalString(key);
+            if (v.isEmpty()) {
+                return def;
+            }
+            for (E e : type.getEnumConstants()) {
+                if (e.name().toLowerCase(Locale.ROOT).replace('_', '-').equals(v.get())) {
+                    return e;
+                }
+            }
+            List<String> names = new ArrayList<>();
+            for (E e : type.getEnumConstants()) {
+                names.add(e.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+            }
+            fail(key, v.get(), "expected one of " + names);
+            return def;
+        }
+
+        <T> T parse(String key, String value, Function<String, T> parser) {
+            try {
+                return parser.apply(value);
+            } catch (IllegalArgumentException e) {
+                fail(key, value, e.getMessage());
+                return null;
+            }
+        }
+
+        void fail(String key, String value, String expected) {
+            if (failure == null) {
+                failure = new ConfigException(source + ": " + key + ": '" + value + "' (" + expected + ")");
+            }
+        }
+
+        void throwIfFailed() throws ConfigException {
+            if (failure != null) {
+                throw failure;
+            }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+package dev.portcullis.config;
+
+import java.net.InetAddress;
+import java.util.Optional;
+
+/**
+ * How data connections are set up and what is allowed.
+ *
+ * @param allowForeignAddress  allow PORT/EPRT to an address other than the client's (FXP); off by default
+ * @param allowPrivilegedPorts allow PORT/EPRT to ports below 1024; off by default
+ * @param activeSourcePort     source port of active connections to clients (0: any; 20 needs privilege)
+ * @param backendMode          how the proxy opens data connections towards the backend
+ * @param backendActiveSource  the address the proxy listens on and announces in PORT/EPRT to the backend
+ * @param backendPasvAddress   where to connect after a backend 227: its control address or the announced one
+ */
+public record DataPolicy(
+        boolean allowForeignAddress,
+        boolean allowPrivilegedPorts,
+        int activeSourcePort,
+        BackendDataMode backendMode,
+        Optional<InetAddress> backendActiveSource,
+        BackendPasvAddress backendPasvAddress) {
+
+    public static final DataPolicy DEFAULTS = new DataPolicy(
+            false, false, 0, BackendDataMode.PASSIVE, Optional.empty(), BackendPasvAddress.CONTROL);
+
+    /** How the proxy's own data connections to the backend are made. */
+    public enum BackendDataMode {
+        /** EPSV to the backend, falling back to PASV if refused; the proxy connects out. */
+        PASSIVE,
+        /** PORT/EPRT to the backend; the backend connects to the proxy. */
+        ACTIVE
+    }
+
+    /** Which address to use after a backend's 227. */
+    public enum BackendPasvAddress {
+        /** The backend's control address with the announced port (like nf_nat_ftp and mod_proxy). */
+        CONTROL,
+        /** The address the backend announced (needed only for backends with separate data hosts). */
+        ANNOUNCED
+    }
+}

@@ -1,0 +1,52 @@
+package dev.portcullis.config;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The whole validated configuration, immutable. Built only by {@link ConfigLoader}.
+ *
+ * @param listen        control listeners
+ * @param backend       the FTP server to relay to; empty: start the embedded demo backend
+ * @param passivePorts  the proxy's passive data ports
+ * @param publicAddress the address announced in 227 replies; empty: the address the client connected to
+ */
+public record ProxyConfig(
+        List<InetSocketAddress> listen,
+        Optional<HostAndPort> backend,
+        PortRange passivePorts,
+        Optional<InetAddress> publicAddress,
+        Timeouts timeouts,
+        Limits limits,
+        DataPolicy data) {
+
+    public ProxyConfig {
+        listen = List.copyOf(listen);
+    }
+
+    public ProxyConfig withBackend(HostAndPort newBackend) {
+        return new ProxyConfig(listen, Optional.of(newBackend), passivePorts, publicAddress, timeouts, limits, data);
+    }
+
+    public ProxyConfig withListen(List<InetSocketAddress> newListen) {
+        return new ProxyConfig(newListen, backend, passivePorts, publicAddress, timeouts, limits, data);
+    }
+
+    public ProxyConfig withPassivePorts(PortRange range) {
+        return new ProxyConfig(listen, backend, range, publicAddress, timeouts, limits, data);
+    }
+
+    public ProxyConfig withTimeouts(Timeouts t) {
+        return new ProxyConfig(listen, backend, passivePorts, publicAddress, t, limits, data);
+    }
+
+    public ProxyConfig withLimits(Limits l) {
+        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, l, data);
+    }
+
+    public ProxyConfig withData(DataPolicy d) {
+        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, limits, d);
+    }
+}

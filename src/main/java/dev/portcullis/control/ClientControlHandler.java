@@ -1,0 +1,53 @@
+package dev.portcullis.control;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.timeout.IdleStateEvent;
+
+/** Wires the client's control channel to a new {@link ControlSession}; holds no policy. */
+public final class ClientControlHandler extends ChannelInboundHandlerAdapter {
+
+    private final SessionContext context;
+    private ControlSession session;
+
+    public ClientControlHandler(SessionContext context) {
+        this.context = context;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        session = new ControlSession(context, ctx.channel());
+        session.start();
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        session.onClientMessage(msg);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            session.onClientIdle();
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (session != null) {
+            session.close("client closed the connection");
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (session != null) {
+            session.close("client connection error: " + cause.getMessage());
+        } else {
+            ctx.close();
+        }
+    }
+}

@@ -1,0 +1,9 @@
+package dev.portcullis.control;
+
+/** A client line the decoder refused; the session answers it in turn, like a command. */
+public enum CommandFrameError {
+    /** The line exceeded the configured maximum length (reported once per max-length bytes discarded). */
+    TOO_LONG,
+    /** The line contained a NUL byte. */
+    NUL_BYTE
+}

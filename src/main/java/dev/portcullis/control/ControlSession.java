@@ -1,0 +1,760 @@
+package dev.portcullis.control;
+
+import dev.portcullis.config.DataPolicy.BackendDataMode;
+import dev.portcullis.config.DataPolicy.BackendPasvAddress;
+import dev.portcullis.data.Addresses;
+import dev.portcullis.data.DataRelay;
+import dev.portcullis.data.DataRelay.Side;
+import dev.portcullis.data.DataSetup;
+import dev.portcullis.data.PassiveListener;
+import dev.portcullis.ftp.ExtendedHostPort;
+import dev.portcullis.ftp.FtpCommand;
+import dev.portcullis.ftp.FtpReply;
+import dev.portcullis.ftp.HostPort;
+import dev.portcullis.ftp.Verbs;
+import dev.portcullis.policy.Verdict;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.util.concurrent.Future;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client's FTP session through the proxy: the client control channel, the backend control
+ * channel, and the data setup of the moment. Every channel of a session runs on the client
+ * channel's event loop, so the fields here need no locks.
+ *
+ * <p>Client commands are taken one at a time (while a transfer runs, ABOR, STAT and NOOP may
+ * overtake it); each gets a {@link ReplySlot}, and replies leave in command order. Commands the
+ * proxy does not handle itself go to the backend byte-exact; each forwarded command leaves a
+ * {@link Pending} that the backend's replies are matched to, in order.
+ */
+public final class ControlSession {
+
+    private static final Logger log = LoggerFactory.getLogger("portcullis.session");
+    private static final int MAX_QUEUED_COMMANDS = 32;
+
+    /** What to do with the backend's replies to one command the proxy sent. */
+    private record Pending(String what, Consumer<FtpReply> onReply) {
+    }
+
+    /** A transfer command in flight: its data setup and, once known, the backend's final reply. */
+    private static final class Transfer {
+        final FtpCommand command;
+        final ReplySlot slot;
+        final DataSetup setup;
+        FtpReply finalReply;
+
+        Transfer(FtpCommand command, ReplySlot slot, DataSetup setup) {
+            this.command = command;
+            this.slot = slot;
+            this.setup = setup;
+        }
+    }
+
+    private final SessionContext ctx;
+    private final Channel client;
+    private final String id;
+    private final InetAddress clientAddress;
+    private final long startedNanos = System.nanoTime();
+    private Channel backend;
+
+    private final Deque<Object> queued = new ArrayDeque<>();
+    private final Deque<ReplySlot> slots = new ArrayDeque<>();
+    private final Deque<Pending> outstanding = new ArrayDeque<>();
+    private DataSetup setup;
+    private Transfer transfer;
+    private boolean epsvAll;
+    private boolean draining;
+    private boolean closed;
+    private int badLines;
+    private String user;
+    private long transfers;
+
+    ControlSession(SessionContext ctx, Channel client) {
+        this.ctx = ctx;
+        this.client = client;
+        this.id = ctx.registry().nextId();
+        this.clientAddress = ((InetSocketAddress) client.remoteAddress()).getAddress();
+    }
+
+    public String id() {
+        return id;
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    void start() {
+        ctx.registry().add(this);
+        ctx.stats().sessionsTotal.incrementAndGet();
+        log.info("{} connect from {} to {}", id, format(client.remoteAddress()), format(client.localAddress()));
+        client.config().setAutoRead(false);
+        ReplySlot greeting = newSlot();
+        Bootstrap b = new Bootstrap()
+                .group(client.eventLoop())
+                .channel(ctx.transport().socketChannel())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) ctx.config().timeouts().backendConnect().toMillis())
+                .handler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(HandlerNames.REPLY_DECODER,
+                                new FtpReplyDecoder(ctx.config().limits().maxLineLength() * 2, ctx.config().limits().maxReplyLines()));
+                        ch.pipeline().addLast(HandlerNames.BACKEND_CONTROL, new BackendControlHandler(ControlSession.this));
+                    }
+                });
+        InetSocketAddress target = ctx.backendAddress();
+        if (target.isUnresolved()) {
+            target = new InetSocketAddress(target.getHostString(), target.getPort()); // re-resolve per session
+        }
+        if (target.isUnresolved()) {
+            log.warn("{} backend {} cannot be resolved", id, ctx.backendAddress().getHostString());
+            reply(greeting, 421, "Service not available: the FTP server's name cannot be resolved.");
+            greeting.closeAfter = true;
+            flushSlots();
+            return;
+        }
+        b.connect(target).addListener((ChannelFutureListener) f -> {
+            if (closed) {
+                f.channel().close();
+                return;
+            }
+            if (!f.isSuccess()) {
+                log.warn("{} backend {} unreachable: {}", id, ctx.backendAddress(), f.cause().getMessage());
+                greeting.closeAfter = true;
+                reply(greeting, 421, "Service not available: the FTP server cannot be reached.");
+                return;
+            }
+            backend = f.channel();
+            outstanding.add(new Pending("greeting", r -> {
+                if (r.isPreliminary()) {
+                    preliminary(greeting, r);
+                    return;
+                }
+                greeting.closeAfter = r.code() != 220;
+                complete(greeting, r);
+            }));
+            client.config().setAutoRead(true);
+        });
+    }
+
+    /** Closes everything the session holds; idempotent. */
+    void close(String reason) {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        discardSetup();
+        if (transfer != null) {
+            transfer.setup.close();
+            transfer = null;
+        }
+        if (backend != null) {
+            backend.close();
+        }
+        client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        ctx.registry().remove(this);
+        log.info("{} close ({}) after {} s, {} transfer(s)", id, reason,
+                TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedNanos), transfers);
+    }
+
+    private void closeWith(int code, String text, String reason) {
+        if (!closed) {
+            client.writeAndFlush(Unpooled.wrappedBuffer(FtpReply.of(code, text).raw()));
+            close(reason);
+        }
+    }
+
+    void onClientIdle() {
+        if (transfer != null && !transfer.setup.relay().isDone()) {
+            return; // a transfer is moving data; the data connections have their own idle limit
+        }
+        log.info("{} idle for {} s", id, ctx.config().timeouts().idle().toSeconds());
+        closeWith(421, "Idle timeout (" + ctx.config().timeouts().idle().toSeconds() + " s): closing control connection.", "idle");
+    }
+
+    void onBackendClosed() {
+        if (!closed) {
+            closeWith(421, "Service not available: the FTP server closed the connection.", "backend closed the connection");
+        }
+    }
+
+    void onBackendError(Throwable cause) {
+        if (!closed) {
+            ctx.stats().protocolViolations.incrementAndGet();
+            log.warn("{} backend control error: {}", id, cause.getMessage());
+            closeWith(421, "Service not available: the FTP server sent an invalid reply.", "backend error");
+        }
+    }
+
+    // ---------------------------------------------------------------- client commands
+
+    void onClientMessage(Object msg) {
+        if (closed) {
+            return;
+        }
+        queued.add(msg);
+        if (queued.size() >= MAX_QUEUED_COMMANDS) {
+            client.config().setAutoRead(false); // a client pipelining too far ahead waits for replies
+        }
+        drain();
+    }
+
+    private void drain() {
+        if (draining) {
+            return;
+        }
+        draining = true;
+        try {
+            while (!closed && !queued.isEmpty() && canDispatch(queued.peek())) {
+                dispatch(queued.poll());
+            }
+        } finally {
+            draining = false;
+        }
+        if (!closed && backend != null && queued.size() < MAX_QUEUED_COMMANDS / 2) {
+            client.config().setAutoRead(true);
+        }
+    }
+
+    private boolean canDispatch(Object next) {
+        if (slots.isEmpty()) {
+            return true;
+        }
+        // While a transfer runs the client may abort it or ask for its status.
+        return transfer != null && slots.peekFirst() == transfer.slot && slots.size() < 4
+                && next instanceof FtpCommand c && Verbs.DURING_TRANSFER.contains(c.verb());
+    }
+
+    private void dispatch(Object msg) {
+        ReplySlot slot = newSlot();
+        if (msg instanceof CommandFrameError error) {
+            onBadLine(slot, error);
+            return;
+        }
+        FtpCommand c = (FtpCommand) msg;
+        log.debug("{} > {}", id, c.loggable());
+        String verb = c.verb();
+        if (verb.isEmpty()) {
+            reply(slot, 500, "Empty command.");
+        } else if (Verbs.SECURITY.contains(verb)) {
+            onSecurityCommand(slot, c);
+        } else if (Verbs.LONG_ADDRESS.contains(verb)) {
+            reply(slot, 502, verb + " is not supported; use EPSV or EPRT.");
+        } else if (Verbs.TRANSFER.contains(verb)) {
+            onTransfer(slot, c);
+        } else {
+            switch (verb) {
+                case "PASV" -> onPassive(slot, c, false);
+                case "EPSV" -> onExtendedPassive(slot, c);
+                case "PORT" -> onActive(slot, c, HostPort.parsePortArgument(c.argument()));
+                case "EPRT" -> onActive(slot, c, ExtendedHostPort.parseEprtArgument(c.argument()));
+                case "ABOR" -> onAbort(slot, c);
+                case "QUIT" -> forward(slot, c, r -> {
+                    slot.closeAfter = !r.isPreliminary();
+                    passThrough(slot, r);
+                });
+                case "FEAT" -> forward(slot, c, r -> passThrough(slot, r.isPreliminary() ? r : ctx.featFilter().filter(r)));
+                case "USER" -> {
+                    user = c.argumentUtf8().length() > 64 ? c.argumentUtf8().substring(0, 64) : c.argumentUtf8();
+                    forward(slot, c, r -> {
+                        logLogin(r);
+                        passThrough(slot, r);
+                    });
+                }
+                case "PASS", "ACCT" -> forward(slot, c, r -> {
+                    logLogin(r);
+                    passThrough(slot, r);
+                });
+                default -> forward(slot, c, r -> passThrough(slot, r));
+            }
+        }
+    }
+
+    private void onBadLine(ReplySlot slot, CommandFrameError error) {
+        badLines++;
+        String text = error == CommandFrameError.TOO_LONG
+                ? "Command line too long (the limit is " + ctx.config().limits().maxLineLength() + " bytes)."
+                : "NUL bytes are not allowed in commands.";
+        if (badLines >= ctx.config().limits().maxBadLines()) {
+            log.info("{} too many invalid command lines ({})", id, badLines);
+            slot.closeAfter = true;
+            reply(slot, 421, text + " Too many invalid commands: closing control connection.");
+            return;
+        }
+        reply(slot, 500, text);
+    }
+
+    private void onSecurityCommand(ReplySlot slot, FtpCommand c) {
+        // Forwarding AUTH would let the backend start TLS that this proxy cannot follow.
+        if (c.verb().equals("AUTH")) {
+            reply(slot, 502, "AUTH is not available: TLS is not enabled on this proxy.");
+        } else {
+            reply(slot, 503, c.verb() + " needs a security exchange first (AUTH), which is not enabled.");
+        }
+    }
+
+    private void logLogin(FtpReply r) {
+        if (r.code() == 230) {
+            log.info("{} login user={}", id, user);
+        } else if (r.code() == 530) {
+            log.info("{} login failed user={}", id, user);
+        }
+    }
+
+    // ---------------------------------------------------------------- data setup: PASV/EPSV
+
+    private void onExtendedPassive(ReplySlot slot, FtpCommand c) {
+        String arg = c.argument().strip();
+        if (arg.equalsIgnoreCase("ALL")) {
+            // RFC 2428: after EPSV ALL only EPSV may set up data connections. The proxy keeps the
+            // promise itself; the backend side is the proxy's own business.
+            epsvAll = true;
+            reply(slot, 200, "EPSV ALL command successful.");
+            return;
+        }
+        if (!arg.isEmpty() && !arg.equals("1") && !arg.equals("2")) {
+            reply(slot, 522, "Network protocol not supported, use (1,2).");
+            return;
+        }
+        onPassive(slot, c, true);
+    }
+
+    private void onPassive(ReplySlot slot, FtpCommand c, boolean extended) {
+        if (epsvAll && !extended) {
+            reply(slot, 503, "EPSV ALL is in effect: only EPSV is accepted.");
+            return;
+        }
+        InetAddress local = ((InetSocketAddress) client.localAddress()).getAddress();
+        Inet4Address announce = ctx.config().publicAddress().map(Addresses::ipv4).orElse(Addresses.ipv4(local));
+        if (!extended && announce == null) {
+            reply(slot, 425, "PASV cannot express this connection's IPv6 address; use EPSV.");
+            return;
+        }
+        DataSetup s = replaceSetup(DataSetup.passive());
+        Future<PassiveListener> bound = ctx.dataConnector().listenPooled(
+                client.eventLoop(), local, id, clientAddress, ch -> onClientDataAccepted(s, ch));
+        bound.addListener(f -> {
+            if (!f.isSuccess()) {
+                if (s == setup) {
+                    setup = null;
+                }
+                log.warn("{} {}: {}", id, c.verb(), f.cause().getMessage());
+                reply(slot, 425, "Can't open data connection: no passive port is free, try again later.");
+                return;
+            }
+            PassiveListener listener = bound.getNow();
+            s.clientListener(listener);
+            if (s.isClosed() || closed) {
+                return; // replaced or session gone while binding; the listener is released already
+            }
+            scheduleExpiry(s, listener);
+            prepareBackendSide(slot, s, () -> {
+                s.markReady();
+                String text = extended
+                        ? ExtendedHostPort.extendedPassiveReplyText(listener.port())
+                        : HostPort.passiveReplyText(announce, listener.port());
+                reply(slot, extended ? 229 : 227, text);
+            });
+        });
+    }
+
+    private void onClientDataAccepted(DataSetup s, Channel ch) {
+        s.relay().attach(Side.CLIENT, ch);
+        connectBackendDataIfDue(s);
+    }
+
+    private void scheduleExpiry(DataSetup s, PassiveListener listener) {
+        long ttl = ctx.config().timeouts().expectation().toNanos();
+        client.eventLoop().schedule(() -> {
+            if (listener.expireIfUnclaimed()) {
+                log.info("{} data expectation on port {} expired unused", id, listener.port());
+                s.relay().abort();
+            }
+        }, ttl, TimeUnit.NANOSECONDS);
+    }
+
+    // ---------------------------------------------------------------- data setup: PORT/EPRT
+
+    private void onActive(ReplySlot slot, FtpCommand c, Optional<InetSocketAddress> target) {
+        if (epsvAll) {
+            reply(slot, 503, "EPSV ALL is in effect: only EPSV is accepted.");
+            return;
+        }
+        if (target.isEmpty()) {
+            reply(slot, 501, "Syntax error in " + c.verb() + " arguments.");
+            return;
+        }
+        Verdict v = ctx.bounceGuard().check(clientAddress, target.get(), c.verb());
+        if (!v.allowed()) {
+            ctx.stats().bounceBlocked.incrementAndGet();
+            log.warn("{} blocked {} to {} ({})", id, c.verb(), format(target.get()), v.reason());
+            reply(slot, v.replyCode(), v.replyText());
+            return;
+        }
+        DataSetup s = replaceSetup(DataSetup.active(target.get()));
+        prepareBackendSide(slot, s, () -> {
+            s.markReady();
+            reply(slot, 200, c.verb() + " command successful.");
+        });
+    }
+
+    // ---------------------------------------------------------------- backend side of a data setup
+
+    /**
+     * Prepares the proxy's own data path to the backend for {@code s}, then runs {@code onReady}.
+     * A refusal by the backend is relayed to the client as the answer to its command.
+     */
+    private void prepareBackendSide(ReplySlot slot, DataSetup s, Runnable onReady) {
+        if (ctx.config().data().backendMode() == BackendDataMode.ACTIVE) {
+            prepareBackendActive(slot, s, onReady);
+        } else if (ctx.backendCapabilities().epsvRefused()) {
+            sendBackendPasv(slot, s, onReady);
+        } else {
+            sendToBackend("EPSV", r -> {
+                if (r.isPreliminary()) {
+                    return;
+                }
+                if (r.code() == 229) {
+                    OptionalInt port = ExtendedHostPort.parseExtendedPassiveReply(r.text());
+                    if (port.isEmpty()) {
+                        backendDataFailed(slot, s, "invalid 229 reply: " + r);
+                        return;
+                    }
+                    s.backendTarget(new InetSocketAddress(backendAddress(), port.getAsInt()));
+                    afterBackendReady(s, onReady);
+                } else if (r.code() >= 500 && r.code() != 530) {
+                    // The backend does not do EPSV (e.g. an old IPv4-only server): use PASV from now on.
+                    ctx.backendCapabilities().markEpsvRefused();
+                    log.info("{} backend refused EPSV ({}); using PASV towards it from now on", id, r.code());
+                    sendBackendPasv(slot, s, onReady);
+                } else {
+                    s.close();
+                    complete(slot, r);
+                }
+            });
+        }
+    }
+
+    private void sendBackendPasv(ReplySlot slot, DataSetup s, Runnable onReady) {
+        sendToBackend("PASV", r -> {
+            if (r.isPreliminary()) {
+                return;
+            }
+            if (r.code() != 227) {
+                s.close();
+                complete(slot, r);
+                return;
+            }
+            Optional<InetSocketAddress> announced = HostPort.parsePassiveReply(r.text());
+            if (announced.isEmpty()) {
+                backendDataFailed(slot, s, "invalid 227 reply: " + r);
+                return;
+            }
+            // By default the announced address is ignored: backends behind NAT announce private or
+            // 0.0.0.0 addresses, and honouring it would let a backend aim the proxy anywhere.
+            InetAddress host = ctx.config().data().backendPasvAddress() == BackendPasvAddress.ANNOUNCED
+                    && !announced.get().getAddress().isAnyLocalAddress()
+                    ? announced.get().getAddress() : backendAddress();
+            s.backendTarget(new InetSocketAddress(host, announced.get().getPort()));
+            afterBackendReady(s, onReady);
+        });
+    }
+
+    private void prepareBackendActive(ReplySlot slot, DataSetup s, Runnable onReady) {
+        InetAddress source = ctx.config().data().backendActiveSource()
+                .orElse(((InetSocketAddress) backend.localAddress()).getAddress());
+        Future<PassiveListener> bound = ctx.dataConnector().listenEphemeral(
+                client.eventLoop(), source, id, backendAddress(), ch -> s.relay().attach(Side.BACKEND, ch));
+        bound.addListener(f -> {
+            if (!f.isSuccess()) {
+                backendDataFailed(slot, s, "cannot listen for the backend's data connection: " + f.cause().getMessage());
+                return;
+            }
+            PassiveListener listener = bound.getNow();
+            s.backendListener(listener);
+            if (s.isClosed() || closed) {
+                return;
+            }
+            InetSocketAddress announce = new InetSocketAddress(source, listener.port());
+            Inet4Address v4 = Addresses.ipv4(source);
+            String command = v4 != null ? "PORT " + HostPort.format(v4, listener.port()) : "EPRT " + ExtendedHostPort.formatEprt(announce);
+            sendToBackend(command, r -> {
+                if (r.isPreliminary()) {
+                    return;
+                }
+                if (r.code() != 200) {
+                    s.close();
+                    complete(slot, r);
+                    return;
+                }
+                onReady.run();
+            });
+        });
+    }
+
+    private void afterBackendReady(DataSetup s, Runnable onReady) {
+        onReady.run();
+        connectBackendDataIfDue(s); // the client may already be connected to its passive port
+    }
+
+    private void backendDataFailed(ReplySlot slot, DataSetup s, String why) {
+        ctx.stats().protocolViolations.incrementAndGet();
+        log.warn("{} backend data setup failed: {}", id, why);
+        s.close();
+        reply(slot, 425, "Can't open data connection: the FTP server's data setup failed.");
+    }
+
+    /**
+     * Connects to the backend's data port once it is known and the client side has asked for it:
+     * in client passive mode when the client's data connection arrives, in client active mode when
+     * the transfer command goes out.
+     */
+    private void connectBackendDataIfDue(DataSetup s) {
+        boolean due = s.clientMode() == DataSetup.ClientMode.PASSIVE ? s.relay().hasAttached() : transfer != null && transfer.setup == s;
+        if (!due || !s.startBackendConnect()) {
+            return;
+        }
+        InetSocketAddress local = new InetSocketAddress(((InetSocketAddress) backend.localAddress()).getAddress(), 0);
+        ctx.dataConnector().connect(client.eventLoop(), s.backendTarget(), local).addListener((ChannelFutureListener) f -> {
+            if (f.isSuccess()) {
+                log.debug("{} data connection to backend {} open", id, format(s.backendTarget()));
+                s.relay().attach(Side.BACKEND, f.channel());
+            } else {
+                log.warn("{} backend data connection to {} failed: {}", id, format(s.backendTarget()), f.cause().getMessage());
+                s.relay().abort();
+            }
+        });
+    }
+
+    private void connectClientData(DataSetup s) {
+        if (!s.startClientConnect()) {
+            return;
+        }
+        InetAddress local = ((InetSocketAddress) client.localAddress()).getAddress();
+        InetSocketAddress from = new InetSocketAddress(local, ctx.config().data().activeSourcePort());
+        ctx.dataConnector().connect(client.eventLoop(), s.activeClientTarget(), from).addListener((ChannelFutureListener) f -> {
+            if (f.isSuccess()) {
+                log.debug("{} data connection to client {} open", id, format(s.activeClientTarget()));
+                s.relay().attach(Side.CLIENT, f.channel());
+            } else {
+                log.warn("{} data connection to client {} failed: {}", id, format(s.activeClientTarget()), f.cause().getMessage());
+                s.relay().abort();
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- transfers
+
+    private void onTransfer(ReplySlot slot, FtpCommand c) {
+        if (setup == null || !setup.isReady()) {
+            discardSetup();
+            reply(slot, 425, "Use PASV, EPSV, PORT or EPRT first.");
+            return;
+        }
+        Transfer t = new Transfer(c, slot, setup);
+        setup = null; // one-shot: the next transfer needs a new PASV/PORT
+        transfer = t;
+        t.setup.relay().onDone(r -> {
+            if (t.finalReply != null) {
+                finishTransfer(t);
+            }
+        });
+        forward(slot, c, r -> onTransferReply(t, r));
+        if (t.setup.clientMode() == DataSetup.ClientMode.ACTIVE) {
+            connectBackendDataIfDue(t.setup);
+        }
+    }
+
+    private void onTransferReply(Transfer t, FtpReply r) {
+        if (r.isPreliminary()) {
+            preliminary(t.slot, r);
+            if (t.setup.clientMode() == DataSetup.ClientMode.ACTIVE) {
+                connectClientData(t.setup); // the backend started the transfer: now call the client
+            }
+            return;
+        }
+        t.finalReply = r;
+        DataRelay relay = t.setup.relay();
+        // On success, hold the reply until every byte is relayed: a client must never see 226
+        // while data is still in flight. On failure, or when no data connection ever came, stop now.
+        if (r.isNegative() || !relay.hasAttached()) {
+            relay.abort();
+        }
+        if (relay.isDone()) {
+            finishTransfer(t);
+        }
+    }
+
+    private void finishTransfer(Transfer t) {
+        if (transfer != t) {
+            return;
+        }
+        transfer = null;
+        transfers++;
+        ctx.stats().transfers.incrementAndGet();
+        DataRelay relay = t.setup.relay();
+        t.setup.close();
+        log.info("{} transfer {} {} bytes={} ms={} mode={} result={}", id, t.command.verb(),
+                t.command.argument().isEmpty() ? "-" : t.command.argumentUtf8(),
+                relay.bytesBackendToClient() + relay.bytesClientToBackend(),
+                TimeUnit.NANOSECONDS.toMillis(relay.elapsedNanos()),
+                t.setup.clientMode().name().toLowerCase(), t.finalReply.code());
+        complete(t.slot, t.finalReply);
+    }
+
+    private void onAbort(ReplySlot slot, FtpCommand c) {
+        if (transfer != null) {
+            // Closing both data connections stops the backend at once even where it would only
+            // notice ABOR as urgent data, which a proxy cannot send; the backend then answers
+            // the transfer (426) and the ABOR (226) in order.
+            transfer.setup.relay().abort();
+        }
+        forward(slot, c, r -> passThrough(slot, r));
+    }
+
+    // ---------------------------------------------------------------- backend replies
+
+    void onBackendReply(FtpReply r) {
+        if (closed) {
+            return;
+        }
+        log.debug("{} < {}", id, r.lines().get(0));
+        Pending p = outstanding.peek();
+        if (p == null) {
+            if (r.code() == 421) {
+                closeWith(421, r.text(), "backend sent 421");
+            } else {
+                ctx.stats().protocolViolations.incrementAndGet();
+                log.warn("{} dropped an unsolicited reply from the backend: {}", id, r.lines().get(0));
+            }
+            return;
+        }
+        if (!r.isPreliminary()) {
+            outstanding.poll();
+        }
+        p.onReply().accept(r);
+    }
+
+    /** Relays a backend reply unchanged, except a passive-mode reply the client did not ask for. */
+    private void passThrough(ReplySlot slot, FtpReply r) {
+        if (r.code() == 227 || r.code() == 229) {
+            // Only the reply to the proxy's own PASV/EPSV may carry the backend's data address; any
+            // other one would leak it to the client, so it is never relayed.
+            ctx.stats().protocolViolations.incrementAndGet();
+            log.warn("{} backend sent {} out of turn; not relayed", id, r.code());
+            reply(slot, 451, "Requested action aborted: the FTP server sent an unexpected reply.");
+            return;
+        }
+        if (r.isPreliminary()) {
+            preliminary(slot, r);
+        } else {
+            complete(slot, r);
+        }
+    }
+
+    private void forward(ReplySlot slot, FtpCommand c, Consumer<FtpReply> onReply) {
+        outstanding.add(new Pending(c.verb(), onReply));
+        backend.writeAndFlush(Unpooled.wrappedBuffer(c.wireBytes()));
+    }
+
+    private void sendToBackend(String line, Consumer<FtpReply> onReply) {
+        if (closed) {
+            return;
+        }
+        outstanding.add(new Pending(line, onReply));
+        backend.writeAndFlush(Unpooled.copiedBuffer(line + "\r\n", java.nio.charset.StandardCharsets.US_ASCII));
+    }
+
+    // ---------------------------------------------------------------- replies to the client, in order
+
+    private ReplySlot newSlot() {
+        ReplySlot s = new ReplySlot();
+        slots.add(s);
+        return s;
+    }
+
+    private void reply(ReplySlot slot, int code, String text) {
+        complete(slot, FtpReply.of(code, text));
+    }
+
+    private void preliminary(ReplySlot slot, FtpReply r) {
+        slot.replies.add(r);
+        flushSlots();
+    }
+
+    private void complete(ReplySlot slot, FtpReply r) {
+        slot.replies.add(r);
+        slot.done = true;
+        flushSlots();
+    }
+
+    private void flushSlots() {
+        if (closed) {
+            return;
+        }
+        boolean wrote = false;
+        while (!slots.isEmpty()) {
+            ReplySlot head = slots.peekFirst();
+            for (FtpReply r : head.replies) {
+                client.write(Unpooled.wrappedBuffer(r.raw()));
+                wrote = true;
+            }
+            head.replies.clear();
+            if (!head.done) {
+                break;
+            }
+            slots.pollFirst();
+            if (head.closeAfter) {
+                client.flush();
+                close("session ended");
+                return;
+            }
+        }
+        if (wrote) {
+            client.flush();
+        }
+        drain();
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private DataSetup replaceSetup(DataSetup s) {
+        discardSetup();
+        setup = s;
+        return s;
+    }
+
+    private void discardSetup() {
+        if (setup != null) {
+            setup.close();
+            setup = null;
+        }
+    }
+
+    private InetAddress backendAddress() {
+        return ((InetSocketAddress) backend.remoteAddress()).getAddress();
+    }
+
+    private static String format(Object address) {
+        if (address instanceof InetSocketAddress a) {
+            String host = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
+            return (a.getAddress() instanceof Inet6Address ? "[" + host + "]" : host) + ":" + a.getPort();
+        }
+        return String.valueOf(address);
+    }
+}

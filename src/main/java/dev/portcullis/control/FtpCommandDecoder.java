@@ -1,0 +1,110 @@
+package dev.portcullis.control;
+
+import dev.portcullis.ftp.FtpCommand;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Frames the client's control stream into {@link FtpCommand}s. Lines end in CR LF; a bare LF is
+ * accepted (some clients and scripts send it). Telnet IAC sequences (RFC 854) are removed: clients
+ * send IAC IP and IAC DM before ABOR, and IAC IAC stands for a literal 0xFF byte. A line longer than
+ * {@code maxLineLength} yields {@link CommandFrameError#TOO_LONG} and is discarded up to its end; a
+ * line with a NUL yields {@link CommandFrameError#NUL_BYTE}. The decoder holds no policy: the
+ * session decides what to reply and when to close.
+ */
+public final class FtpCommandDecoder extends ByteToMessageDecoder {
+
+    private static final int IAC = 0xff;
+    private static final int WILL = 0xfb;
+    private static final int DONT = 0xfe;
+
+    private enum Telnet { DATA, IAC, OPTION }
+
+    private final int maxLineLength;
+    private byte[] line = new byte[128];
+    private int length;
+    private boolean sawNul;
+    private boolean discarding;
+    private int discarded;
+    private Telnet telnet = Telnet.DATA;
+
+    public FtpCommandDecoder(int maxLineLength) {
+        this.maxLineLength = maxLineLength;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        while (in.isReadable()) {
+            int b = in.readByte() & 0xff;
+            switch (telnet) {
+                case IAC -> {
+                    telnet = Telnet.DATA;
+                    if (b == IAC) {
+                        append(0xff, out);
+                    } else if (b >= WILL && b <= DONT) {
+                        telnet = Telnet.OPTION; // skip the option byte that follows
+                    }
+                    // IP (244), DM (242), NOP and the other two-byte commands are dropped.
+                }
+                case OPTION -> telnet = Telnet.DATA;
+                case DATA -> {
+                    if (b == IAC) {
+                        telnet = Telnet.IAC;
+                    } else if (b == '\n') {
+                        endOfLine(out);
+                    } else {
+                        append(b, out);
+                    }
+                }
+            }
+        }
+    }
+
+    private void append(int b, List<Object> out) {
+        if (discarding) {
+            if (++discarded >= maxLineLength) {
+                discarded = 0;
+                out.add(CommandFrameError.TOO_LONG); // a flood without LF keeps counting as abuse
+            }
+            return;
+        }
+        if (b == 0) {
+            sawNul = true;
+        }
+        // +1 leaves room for the CR that usually precedes LF and is not part of the command.
+        if (length >= maxLineLength + 1) {
+            discarding = true;
+            discarded = 0;
+            length = 0;
+            out.add(CommandFrameError.TOO_LONG);
+            return;
+        }
+        if (length == line.length) {
+            line = Arrays.copyOf(line, Math.min(line.length * 2, maxLineLength + 1));
+        }
+        line[length++] = (byte) b;
+    }
+
+    private void endOfLine(List<Object> out) {
+        if (discarding) {
+            discarding = false;
+        } else if (sawNul) {
+            out.add(CommandFrameError.NUL_BYTE);
+        } else {
+            int end = length > 0 && line[length - 1] == '\r' ? length - 1 : length;
+            if (end > maxLineLength) {
+                out.add(CommandFrameError.TOO_LONG);
+            } else {
+                out.add(FtpCommand.parse(Arrays.copyOf(line, end)));
+            }
+        }
+        length = 0;
+        sawNul = false;
+        if (line.length > 512) {
+            line = new byte[128]; // do not keep a large buffer per idle session
+        }
+    }
+}

@@ -1,0 +1,17 @@
+package dev.portcullis.control;
+
+import dev.portcullis.ftp.FtpReply;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The place of one client command in the reply stream. Replies reach the client strictly in
+ * command order, exactly one final reply per command, whether the proxy answers a command itself
+ * or the backend does (a proxy that answers some commands locally must not let replies overtake).
+ */
+final class ReplySlot {
+
+    final List<FtpReply> replies = new ArrayList<>(1);
+    boolean done;
+    boolean closeAfter;
+}

@@ -1,0 +1,155 @@
+package dev.portcullis.data;
+
+import dev.portcullis.Transport;
+import dev.portcullis.config.Timeouts;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.OptionalInt;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opens the proxy's data sockets: passive listeners (from the pool, or ephemeral for the backend
+ * side in active mode), each guarded by an expectation, and outgoing data connections. Everything
+ * a session opens runs on that session's event loop.
+ */
+public final class DataConnector {
+
+    private static final Logger log = LoggerFactory.getLogger("portcullis.data");
+    private static final int BIND_ATTEMPTS = 8;
+    /** Per-connection outbound buffer bounds: a slow reader stops the other side at 256 KiB. */
+    private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
+
+    private final Transport transport;
+    private final PassivePortPool pool;
+    private final ExpectationTable table;
+    private final Timeouts timeouts;
+    private final ProxyStats stats;
+
+    public DataConnector(Transport transport, PassivePortPool pool, ExpectationTable table, Timeouts timeouts, ProxyStats stats) {
+        this.transport = transport;
+        this.pool = pool;
+        this.table = table;
+        this.timeouts = timeouts;
+        this.stats = stats;
+    }
+
+    /** Binds a listener on a pooled port; fails with {@link PoolExhaustedException} when none can be had. */
+    public Future<PassiveListener> listenPooled(EventLoop loop, InetAddress bindAddress, String sessionId,
+                                                InetAddress expectedPeer, Consumer<Channel> onAccepted) {
+        Promise<PassiveListener> promise = loop.newPromise();
+        tryBind(loop, bindAddress, sessionId, expectedPeer, onAccepted, promise, BIND_ATTEMPTS);
+        return promise;
+    }
+
+    /** Binds a listener on an ephemeral port (not from the pool). */
+    public Future<PassiveListener> listenEphemeral(EventLoop loop, InetAddress bindAddress, String sessionId,
+                                                   InetAddress expectedPeer, Consumer<Channel> onAccepted) {
+        Promise<PassiveListener> promise = loop.newPromise();
+        bind(loop, bindAddress, 0, sessionId, expectedPeer, onAccepted, null, promise);
+        return promise;
+    }
+
+    private void tryBind(EventLoop loop, InetAddress bindAddress, String sessionId, InetAddress expectedPeer,
+                         Consumer<Channel> onAccepted, Promise<PassiveListener> promise, int attemptsLeft) {
+        OptionalInt port = pool.acquire();
+        if (port.isEmpty()) {
+            promise.setFailure(new PoolExhaustedException("no free passive port (" + pool.capacity() + " in the pool, all in use)"));
+            return;
+        }
+        Promise<PassiveListener> attempt = loop.newPromise();
+        bind(loop, bindAddress, port.getAsInt(), sessionId, expectedPeer, onAccepted, pool, attempt);
+        attempt.addListener(f -> {
+            if (f.isSuccess()) {
+                promise.setSuccess(attempt.getNow());
+                return;
+            }
+            pool.release(port.getAsInt());
+            log.debug("{} passive port {} could not be bound: {}", sessionId, port.getAsInt(), f.cause().toString());
+            if (attemptsLeft > 1) {
+                tryBind(loop, bindAddress, sessionId, expectedPeer, onAccepted, promise, attemptsLeft - 1);
+            } else {
+                promise.setFailure(new PoolExhaustedException("no passive port could be bound after " + BIND_ATTEMPTS + " attempts"));
+            }
+        });
+    }
+
+    private void bind(EventLoop loop, InetAddress bindAddress, int port, String sessionId, InetAddress expectedPeer,
+                      Consumer<Channel> onAccepted, PassivePortPool fromPool, Promise<PassiveListener> promise) {
+        PassiveListener[] holder = new PassiveListener[1];
+        ServerBootstrap b = new ServerBootstrap()
+                .group(loop, loop)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.SO_BACKLOG, 8)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        PassiveListener listener = holder[0];
+                        InetAddress peer = ((InetSocketAddress) ch.remoteAddress()).getAddress();
+                        if (listener == null || table.claim(listener.port(), peer).isEmpty()) {
+                            // Theft guard: not a byte read or written, and the expectation stays for the real client.
+                            stats.theftBlocked.incrementAndGet();
+                            log.warn("{} blocked data connection to port {} from {} (no matching expectation)",
+                                    sessionId, listener == null ? -1 : listener.port(), peer.getHostAddress());
+                            ch.close();
+                            return;
+                        }
+                        listener.stopAccepting();
+                        ch.pipeline().addLast("idle", idleHandler());
+                        onAccepted.accept(ch);
+                    }
+                });
+        ChannelFuture bound = b.bind(new InetSocketAddress(bindAddress, port));
+        bound.addListener(f -> {
+            if (!f.isSuccess()) {
+                promise.setFailure(f.cause());
+                return;
+            }
+            Channel server = bound.channel();
+            int actual = ((InetSocketAddress) server.localAddress()).getPort();
+            DataExpectation e = table.expect(sessionId, expectedPeer, actual, timeouts.expectation().toNanos());
+            holder[0] = new PassiveListener(server, actual, e, table, fromPool);
+            if (!promise.trySuccess(holder[0])) {
+                holder[0].close();
+            }
+        });
+    }
+
+    /** Connects a data connection to {@code target}, from {@code local} (port 0: any). AUTO_READ starts off. */
+    public ChannelFuture connect(EventLoop loop, InetSocketAddress target, InetSocketAddress local) {
+        Bootstrap b = new Bootstrap()
+                .group(loop)
+                .channel(transport.socketChannel())
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timeouts.dataConnect().toMillis())
+                .handler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast("idle", idleHandler());
+                    }
+                });
+        return b.connect(target, local);
+    }
+
+    private IdleStateHandler idleHandler() {
+        return new IdleStateHandler(0, 0, timeouts.idle().toSeconds(), TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,232 @@
+package dev.portcullis.data;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.timeout.IdleStateEvent;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.function.Consumer;
+
+/**
+ * Relays the bytes of one data connection between the client side and the backend side. Both
+ * channels start with AUTO_READ off; nothing is read until both sides are attached. Back-pressure
+ * follows writability: when one side's outbound buffer passes its high water mark, the other side
+ * stops reading until it drains, so a slow reader bounds the memory of a transfer. When a side
+ * closes, what was read from it is flushed to the other side and then that side is closed too.
+ * Runs on the session's event loop only.
+ */
+public final class DataRelay {
+
+    public enum Side { CLIENT, BACKEND }
+
+    private Channel client;
+    private Channel backend;
+    private boolean clientClosed;
+    private boolean backendClosed;
+    private boolean done;
+    private boolean aborted;
+    private long clientToBackend;
+    private long backendToClient;
+    private final long startedNanos = System.nanoTime();
+    private final Deque<ByteBuf> heldFromClient = new ArrayDeque<>();
+    private final Deque<ByteBuf> heldFromBackend = new ArrayDeque<>();
+    private Consumer<DataRelay> onDone = r -> { };
+
+    public void onDone(Consumer<DataRelay> callback) {
+        this.onDone = callback;
+        if (done) {
+            callback.accept(this);
+        }
+    }
+
+    /**
+     * Attaches one side. A side that arrives after the relay was aborted, or after the other side
+     * already came and went, is closed at once.
+     */
+    public void attach(Side side, Channel ch) {
+        if (done || (side == Side.CLIENT ? client : backend) != null) {
+            ch.close();
+            return;
+        }
+        if (side == Side.CLIENT) {
+            client = ch;
+        } else {
+            backend = ch;
+        }
+        ch.pipeline().addLast("relay", new RelayHandler(side));
+        ch.closeFuture().addListener(f -> sideClosed(side));
+        if (client != null && backend != null) {
+            // Data that arrived before the peer was there (a peer that sent and closed at once) goes first.
+            flushHeld(Side.CLIENT, backend);
+            flushHeld(Side.BACKEND, client);
+            if (clientClosed) {
+                closeAfterFlush(backend);
+            } else if (backendClosed) {
+                closeAfterFlush(client);
+            } else {
+                client.config().setAutoRead(true);
+                backend.config().setAutoRead(true);
+            }
+        }
+    }
+
+    private void flushHeld(Side from, Channel to) {
+        Deque<ByteBuf> held = from == Side.CLIENT ? heldFromClient : heldFromBackend;
+        ByteBuf b;
+        while ((b = held.poll()) != null) {
+            to.write(b, to.voidPromise());
+        }
+        to.flush();
+    }
+
+    private static void closeAfterFlush(Channel ch) {
+        ch.config().setAutoRead(false);
+        ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    public boolean hasAttached() {
+        return client != null || backend != null;
+    }
+
+    public boolean isDone() {
+        return done;
+    }
+
+    /** Closes both sides at once (abort, expiry, failed transfer, session end); the relay is then done. */
+    public void abort() {
+        aborted = true;
+        if (client != null) {
+            client.close();
+        }
+        if (backend != null) {
+            backend.close();
+        }
+        finish();
+    }
+
+    public boolean wasAborted() {
+        return aborted;
+    }
+
+    public long bytesClientToBackend() {
+        return clientToBackend;
+    }
+
+    public long bytesBackendToClient() {
+        return backendToClient;
+    }
+
+    public long elapsedNanos() {
+        return System.nanoTime() - startedNanos;
+    }
+
+    private Channel peerOf(Side side) {
+        return side == Side.CLIENT ? backend : client;
+    }
+
+    private void sideClosed(Side side) {
+        if (side == Side.CLIENT) {
+            clientClosed = true;
+        } else {
+            backendClosed = true;
+        }
+        Channel peer = peerOf(side);
+        if (peer != null && peer.isActive()) {
+            // Flush what was read from the closed side, then close: FTP marks end of data by close.
+            closeAfterFlush(peer);
+        }
+        // Done only when both sides came and went: a side still to come (an active connection not
+        // yet made) may yet receive data that the closed side left unread in its socket.
+        if (clientClosed && backendClosed) {
+            finish();
+        }
+    }
+
+    private void finish() {
+        if (!done) {
+            done = true;
+            releaseHeld(heldFromClient);
+            releaseHeld(heldFromBackend);
+            onDone.accept(this);
+        }
+    }
+
+    private static void releaseHeld(Deque<ByteBuf> held) {
+        ByteBuf b;
+        while ((b = held.poll()) != null) {
+            b.release();
+        }
+    }
+
+    private final class RelayHandler extends ChannelInboundHandlerAdapter {
+        private final Side side;
+
+        RelayHandler(Side side) {
+            this.side = side;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            Channel peer = peerOf(side);
+            ByteBuf buf = (ByteBuf) msg;
+            if (done) {
+                buf.release();
+                return;
+            }
+            if (side == Side.CLIENT) {
+                clientToBackend += buf.readableBytes();
+            } else {
+                backendToClient += buf.readableBytes();
+            }
+            if (peer == null) {
+                // Read before the peer attached: epoll reads a half-closed socket even with AUTO_READ
+                // off. Keep it (bounded by that socket's receive buffer) for when the peer arrives.
+                (side == Side.CLIENT ? heldFromClient : heldFromBackend).add(buf);
+                return;
+            }
+            if (!peer.isActive()) {
+                buf.release();
+                return;
+            }
+            peer.write(buf, peer.voidPromise());
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            Channel peer = peerOf(side);
+            if (peer != null) {
+                peer.flush();
+                if (!peer.isWritable()) {
+                    ctx.channel().config().setAutoRead(false);
+                }
+            }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            Channel peer = peerOf(side);
+            if (ctx.channel().isWritable() && peer != null && peer.isActive() && client != null && backend != null) {
+                peer.config().setAutoRead(true);
+            }
+            ctx.fireChannelWritabilityChanged();
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof IdleStateEvent) {
+                ctx.close(); // a data connection that moves nothing for the idle time is given up
+            } else {
+                ctx.fireUserEventTriggered(evt);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close(); // resets and broken pipes end the transfer; the backend's reply tells the client
+        }
+    }
+}
