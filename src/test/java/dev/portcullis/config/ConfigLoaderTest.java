@@ -1,0 +1,117 @@
+package dev.portcullis.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+    @TempDir
+    Path dir;
+
+    private Path yaml(String text) throws Exception {
+        Path f = dir.resolve("portcullis.yaml");
+        Files.writeString(f, text);
+        return f;
+    }
+
+    @Test
+    void defaultsAreStrict() throws Exception {
+        ProxyConfig c = ConfigLoader.load(Optional.empty(), CliOverrides.NONE);
+        assertThat(c.listen()).containsExactly(new InetSocketAddress("127.0.0.1", 2121));
+        assertThat(c.backend()).isEmpty();
+        assertThat(c.data().allowForeignAddress()).isFalse();
+        assertThat(c.data().allowPrivilegedPorts()).isFalse();
+        assertThat(c.limits().maxLineLength()).isEqualTo(4096);
+        assertThat(c.timeouts().idle()).isEqualTo(Duration.ofSeconds(900));
+        assertThat(c.timeouts().dataConnect()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.timeouts().backendConnect()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.timeouts().expectation()).isEqualTo(Duration.ofSeconds(30));
+    }
+
+    @Test
+    void readsEveryKey() throws Exception {
+        ProxyConfig c = ConfigLoader.load(Optional.of(yaml("""
+                listen: ["0.0.0.0:21", "[::]:21"]
+                backend: ftp.internal:2121
+                passive-ports: 40000-40099
+                public-address: 203.0.113.7
+                timeouts: {idle: 5m, data-connect: 500ms, backend-connect: 3, expectation: 10s}
+                limits: {max-line-length: 1024, max-bad-lines: 5, max-reply-lines: 50}
+                data:
+                  allow-foreign-address: true
+                  allow-privileged-ports: false
+                  active-source-port: 20
+                  backend-mode: active
+                  backend-active-source: 192.0.2.1
+                  backend-pasv-address: announced
+                """)), CliOverrides.NONE);
+        assertThat(c.listen()).hasSize(2);
+        assertThat(c.backend()).contains(new HostAndPort("ftp.internal", 2121));
+        assertThat(c.passivePorts()).isEqualTo(new PortRange(40000, 40099));
+        assertThat(c.publicAddress()).get().extracting(a -> a.getHostAddress()).isEqualTo("203.0.113.7");
+        assertThat(c.timeouts()).isEqualTo(new Timeouts(Duration.ofMinutes(5), Duration.ofMillis(500), Duration.ofSeconds(3), Duration.ofSeconds(10)));
+        assertThat(c.limits()).isEqualTo(new Limits(1024, 5, 50));
+        assertThat(c.data().allowForeignAddress()).isTrue();
+        assertThat(c.data().activeSourcePort()).isEqualTo(20);
+        assertThat(c.data().backendMode()).isEqualTo(DataPolicy.BackendDataMode.ACTIVE);
+        assertThat(c.data().backendPasvAddress()).isEqualTo(DataPolicy.BackendPasvAddress.ANNOUNCED);
+    }
+
+    @Test
+    void flagsOverrideTheFile() throws Exception {
+        ProxyConfig c = ConfigLoader.load(Optional.of(yaml("backend: a:21\npassive-ports: 40000-40099\n")),
+                new CliOverrides(List.of("127.0.0.1:2200"), "b:2121", "41000-41009", "198.51.100.1"));
+        assertThat(c.backend()).contains(new HostAndPort("b", 2121));
+        assertThat(c.passivePorts()).isEqualTo(new PortRange(41000, 41009));
+        assertThat(c.listen()).containsExactly(new InetSocketAddress("127.0.0.1", 2200));
+    }
+
+    @Test
+    void errorsNameFileKeyValueAndExpectation() throws Exception {
+        Path f = yaml("passive-ports: 70000-70100\n");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.of(f), CliOverrides.NONE))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage(f + ": passive-ports: '70000-70100' (expected LO-HI with 1024 <= LO <= HI <= 65535)");
+        Path g = yaml("limits:\n  max-line-length: 10\n");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.of(g), CliOverrides.NONE))
+                .hasMessage(g + ": limits.max-line-length: '10' (expected a whole number from 64 to 65536)");
+        Path h = yaml("lsten: 0.0.0.0:21\n");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.of(h), CliOverrides.NONE))
+                .hasMessageStartingWith(h + ": lsten: '\"0.0.0.0:21\"' (unknown key; known keys here:");
+        Path i = yaml("public-address: ftp.example.com\n");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.of(i), CliOverrides.NONE))
+                .hasMessage(i + ": public-address: 'ftp.example.com' (expected an IPv4 or IPv6 address literal)");
+        Path j = yaml("data: {backend-mode: sideways}\n");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.of(j), CliOverrides.NONE))
+                .hasMessage(j + ": data.backend-mode: 'sideways' (expected one of [passive, active])");
+        Path k = yaml("timeouts: {idle: soon}\n");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.of(k), CliOverrides.NONE))
+                .hasMessageContaining("timeouts.idle: 'soon'");
+    }
+
+    @Test
+    void flagErrorsNameTheFlag() {
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), new CliOverrides(List.of("localhost"), null, null, null)))
+                .hasMessageStartingWith("--listen: 'localhost' (expected HOST:PORT");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), new CliOverrides(List.of(), "host:99999", null, null)))
+                .hasMessage("--backend: 'host:99999' (expected a port number 1-65535 after ':')");
+    }
+
+    @Test
+    void unreadableOrBrokenFiles() throws Exception {
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.of(dir.resolve("missing.yaml")), CliOverrides.NONE))
+                .hasMessageContaining("missing.yaml: cannot read");
+        Path bad = yaml("listen: [unclosed\n");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.of(bad), CliOverrides.NONE))
+                .hasMessageContaining("not valid YAML");
+    }
+}

@@ -1,0 +1,113 @@
+package dev.portcullis.control;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.portcullis.ftp.FtpCommand;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class FtpCommandDecoderTest {
+
+    private static List<Object> decodeByteByByte(int maxLine, byte[] input) {
+        EmbeddedChannel ch = new EmbeddedChannel(new FtpCommandDecoder(maxLine));
+        for (byte b : input) {
+            ch.writeInbound(Unpooled.wrappedBuffer(new byte[] {b}));
+        }
+        List<Object> out = new ArrayList<>();
+        Object o;
+        while ((o = ch.readInbound()) != null) {
+            out.add(o);
+        }
+        assertThat(ch.finish()).isFalse();
+        return out;
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    private static String line(Object o) {
+        return new String(((FtpCommand) o).line(), StandardCharsets.ISO_8859_1);
+    }
+
+    @Test
+    void framesCrLfAndBareLf() {
+        List<Object> out = decodeByteByByte(4096, bytes("USER anonymous\r\nPASS x\nNOOP\r\n"));
+        assertThat(out).hasSize(3);
+        assertThat(line(out.get(0))).isEqualTo("USER anonymous");
+        assertThat(line(out.get(1))).isEqualTo("PASS x");
+        assertThat(((FtpCommand) out.get(2)).verb()).isEqualTo("NOOP");
+    }
+
+    @Test
+    void holdsAnUnterminatedLine() {
+        assertThat(decodeByteByByte(4096, bytes("NOOP"))).isEmpty();
+    }
+
+    @Test
+    void passesUtf8AndUnknownVerbsByteExact() {
+        byte[] in = "OPTS UTF8 ON\r\nRETR \u00fcber/\u65e5\u672c.txt\r\nXYZZY  two  spaces \r\nSITE CHMOD 644 f\r\n"
+                .getBytes(StandardCharsets.UTF_8);
+        List<Object> out = decodeByteByByte(4096, in);
+        assertThat(out).hasSize(4);
+        assertThat(((FtpCommand) out.get(1)).argumentUtf8()).isEqualTo("\u00fcber/\u65e5\u672c.txt");
+        assertThat(new String(((FtpCommand) out.get(2)).wireBytes(), StandardCharsets.UTF_8)).isEqualTo("XYZZY  two  spaces \r\n");
+        assertThat(((FtpCommand) out.get(3)).verb()).isEqualTo("SITE");
+    }
+
+    @Test
+    void stripsTelnetInterruptAndSynchBeforeAbor() {
+        // What lftp and ftp(1) send: IAC IP, IAC DM (urgent), then ABOR.
+        byte[] in = {(byte) 0xff, (byte) 0xf4, (byte) 0xff, (byte) 0xf2, 'A', 'B', 'O', 'R', '\r', '\n'};
+        List<Object> out = decodeByteByByte(4096, in);
+        assertThat(out).hasSize(1);
+        assertThat(line(out.get(0))).isEqualTo("ABOR");
+    }
+
+    @Test
+    void telnetIacIacIsALiteral0xFfAndOptionNegotiationIsDropped() {
+        byte[] in = {'R', 'E', 'T', 'R', ' ', 'a', (byte) 0xff, (byte) 0xff, 'b',
+            (byte) 0xff, (byte) 0xfb, 0x01, '\r', '\n'};
+        List<Object> out = decodeByteByByte(4096, in);
+        assertThat(((FtpCommand) out.get(0)).line()).containsExactly('R', 'E', 'T', 'R', ' ', 'a', (byte) 0xff, 'b');
+    }
+
+    @Test
+    void refusesNulBytes() {
+        List<Object> out = decodeByteByByte(4096, bytes("RETR a\0b\r\nNOOP\r\n"));
+        assertThat(out.get(0)).isEqualTo(CommandFrameError.NUL_BYTE);
+        assertThat(((FtpCommand) out.get(1)).verb()).isEqualTo("NOOP");
+    }
+
+    @Test
+    void overlongLineYieldsOneErrorThenRecovers() {
+        String longArg = "x".repeat(100);
+        List<Object> out = decodeByteByByte(64, bytes("RETR " + longArg + "\r\nNOOP\r\n"));
+        assertThat(out).containsExactly(CommandFrameError.TOO_LONG, out.get(1));
+        assertThat(((FtpCommand) out.get(1)).verb()).isEqualTo("NOOP");
+    }
+
+    @Test
+    void lineOfExactlyTheLimitIsAccepted() {
+        String cmd = "RETR " + "y".repeat(64 - 5);
+        List<Object> out = decodeByteByByte(64, bytes(cmd + "\r\n"));
+        assertThat(line(out.get(0))).isEqualTo(cmd);
+        assertThat(decodeByteByByte(64, bytes(cmd + "z\r\n"))).containsExactly(CommandFrameError.TOO_LONG);
+    }
+
+    @Test
+    void floodWithoutLineEndKeepsCountingAsAbuse() {
+        EmbeddedChannel ch = new EmbeddedChannel(new FtpCommandDecoder(64));
+        ch.writeInbound(Unpooled.wrappedBuffer(new byte[64 * 10]));
+        int errors = 0;
+        while (ch.readInbound() != null) {
+            errors++;
+        }
+        assertThat(errors).isGreaterThanOrEqualTo(9);
+        ch.finish();
+    }
+}
