@@ -73,7 +73,7 @@ public final class PortcullisServer implements AutoCloseable {
         SessionContext context = new SessionContext(config, transport, backend, new BackendCapabilities(),
                 new DataConnector(transport, pool, expectations, config.timeouts(), stats),
                 new BounceGuard(config.data().allowForeignAddress(), config.data().allowPrivilegedPorts()),
-                new FeatFilter(hiddenFeatures()), registry, stats);
+                new FeatFilter(hiddenFeatures(), List.of("EPRT", "EPSV")), registry, stats);
 
         acceptors = transport.newGroup(1);
         workers = transport.newGroup(Math.max(1, Runtime.getRuntime().availableProcessors()));

@@ -525,11 +525,12 @@ public final class ControlSession {
      * the transfer command goes out.
      */
     private void connectBackendDataIfDue(DataSetup s) {
-        boolean due = s.clientMode() == DataSetup.ClientMode.PASSIVE ? s.relay().hasAttached() : transfer != null && transfer.setup == s;
+        boolean due = s.clientMode() == DataSetup.ClientMode.PASSIVE ? s.relay().isAttached(Side.CLIENT) : transfer != null && transfer.setup == s;
         if (!due || !s.startBackendConnect()) {
             return;
         }
         InetSocketAddress local = new InetSocketAddress(((InetSocketAddress) backend.localAddress()).getAddress(), 0);
+        s.relay().connecting(Side.BACKEND);
         ctx.dataConnector().connect(client.eventLoop(), s.backendTarget(), local).addListener((ChannelFutureListener) f -> {
             if (f.isSuccess()) {
                 log.debug("{} data connection to backend {} open", id, format(s.backendTarget()));
@@ -547,6 +548,7 @@ public final class ControlSession {
         }
         InetAddress local = ((InetSocketAddress) client.localAddress()).getAddress();
         InetSocketAddress from = new InetSocketAddress(local, ctx.config().data().activeSourcePort());
+        s.relay().connecting(Side.CLIENT);
         ctx.dataConnector().connect(client.eventLoop(), s.activeClientTarget(), from).addListener((ChannelFutureListener) f -> {
             if (f.isSuccess()) {
                 log.debug("{} data connection to client {} open", id, format(s.activeClientTarget()));
@@ -592,7 +594,7 @@ public final class ControlSession {
         DataRelay relay = t.setup.relay();
         // On success, hold the reply until every byte is relayed: a client must never see 226
         // while data is still in flight. On failure, or when no data connection ever came, stop now.
-        if (r.isNegative() || !relay.hasAttached()) {
+        if (r.isNegative() || !relay.isEngaged()) {
             relay.abort();
         }
         if (relay.isDone()) {
@@ -608,13 +610,18 @@ public final class ControlSession {
         transfers++;
         ctx.stats().transfers.incrementAndGet();
         DataRelay relay = t.setup.relay();
+        FtpReply reply = t.finalReply;
+        if (relay.wasAborted() && reply.isPositiveCompletion()) {
+            // The backend finished, but the proxy could not deliver every byte: never report that as success.
+            reply = FtpReply.of(426, "Connection closed; transfer aborted: the data connection failed.");
+        }
         t.setup.close();
         log.info("{} transfer {} {} bytes={} ms={} mode={} result={}", id, t.command.verb(),
                 t.command.argument().isEmpty() ? "-" : t.command.argumentUtf8(),
                 relay.bytesBackendToClient() + relay.bytesClientToBackend(),
                 TimeUnit.NANOSECONDS.toMillis(relay.elapsedNanos()),
-                t.setup.clientMode().name().toLowerCase(), t.finalReply.code());
-        complete(t.slot, t.finalReply);
+                t.setup.clientMode().name().toLowerCase(), reply.code());
+        complete(t.slot, reply);
     }
 
     private void onAbort(ReplySlot slot, FtpCommand c) {

@@ -29,6 +29,8 @@ public final class DataRelay {
     private boolean backendClosed;
     private boolean done;
     private boolean aborted;
+    private boolean clientConnecting;
+    private boolean backendConnecting;
     private long clientToBackend;
     private long backendToClient;
     private final long startedNanos = System.nanoTime();
@@ -88,8 +90,22 @@ public final class DataRelay {
         ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
-    public boolean hasAttached() {
-        return client != null || backend != null;
+    /** Records that a connection for {@code side} is being made, so the relay waits for it. */
+    public void connecting(Side side) {
+        if (side == Side.CLIENT) {
+            clientConnecting = true;
+        } else {
+            backendConnecting = true;
+        }
+    }
+
+    public boolean isAttached(Side side) {
+        return (side == Side.CLIENT ? client : backend) != null;
+    }
+
+    /** True if any side is attached or on its way: the transfer's data may still be moving. */
+    public boolean isEngaged() {
+        return client != null || backend != null || clientConnecting || backendConnecting;
     }
 
     public boolean isDone() {
@@ -98,7 +114,7 @@ public final class DataRelay {
 
     /** Closes both sides at once (abort, expiry, failed transfer, session end); the relay is then done. */
     public void abort() {
-        aborted = true;
+        aborted |= !done;
         if (client != null) {
             client.close();
         }

@@ -13,9 +13,16 @@ import java.util.Set;
 public final class FeatFilter {
 
     private final Set<String> hidden;
+    private final List<String> provided;
 
-    public FeatFilter(Set<String> hiddenFeatures) {
+    /**
+     * @param hiddenFeatures   features removed from the backend's list
+     * @param providedFeatures features the proxy implements itself whatever the backend does
+     *                         (EPSV, EPRT), added when the backend does not list them
+     */
+    public FeatFilter(Set<String> hiddenFeatures, List<String> providedFeatures) {
         this.hidden = Set.copyOf(hiddenFeatures);
+        this.provided = List.copyOf(providedFeatures);
     }
 
     public FtpReply filter(FtpReply reply) {
@@ -25,15 +32,25 @@ public final class FeatFilter {
         List<String> kept = new ArrayList<>();
         boolean changed = false;
         List<String> lines = reply.lines();
-        for (int i = 0; i < lines.size(); i++) {
+        Set<String> present = new java.util.HashSet<>();
+        for (int i = 0; i < lines.size() - 1; i++) {
             String line = lines.get(i);
-            boolean featureLine = i > 0 && i < lines.size() - 1;
-            if (featureLine && hidden.contains(featureName(line))) {
+            if (i > 0 && hidden.contains(featureName(line))) {
                 changed = true;
                 continue;
             }
+            if (i > 0) {
+                present.add(featureName(line));
+            }
             kept.add(line);
         }
+        for (String feature : provided) {
+            if (!present.contains(feature)) {
+                kept.add(" " + feature);
+                changed = true;
+            }
+        }
+        kept.add(lines.get(lines.size() - 1));
         return changed ? FtpReply.ofLines(reply.code(), kept) : reply;
     }
 

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 class FeatFilterTest {
 
-    private final FeatFilter filter = new FeatFilter(Set.of("AUTH", "PBSZ", "PROT", "LPSV"));
+    private final FeatFilter filter = new FeatFilter(Set.of("AUTH", "PBSZ", "PROT", "LPSV"), List.of("EPSV"));
 
     @Test
     void removesFeaturesTheProxyDoesNotRelay() {
@@ -20,8 +20,14 @@ class FeatFilterTest {
     }
 
     @Test
+    void addsWhatTheProxyProvidesItself() {
+        FtpReply in = FtpReply.ofLines(211, List.of("211-Extensions supported", " SIZE", "211 End"));
+        assertThat(filter.filter(in).lines()).containsExactly("211-Extensions supported", " SIZE", " EPSV", "211 End");
+    }
+
+    @Test
     void leavesOtherRepliesByteExact() {
-        FtpReply in = FtpReply.ofLines(211, List.of("211-Features:", " MLST size*;modify*;", " REST STREAM", "211 End"));
+        FtpReply in = FtpReply.ofLines(211, List.of("211-Features:", " MLST size*;modify*;", " EPSV", " REST STREAM", "211 End"));
         assertThat(filter.filter(in)).isSameAs(in);
         FtpReply error = FtpReply.of(502, "FEAT not implemented");
         assertThat(filter.filter(error)).isSameAs(error);

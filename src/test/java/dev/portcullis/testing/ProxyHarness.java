@@ -1,0 +1,105 @@
+package dev.portcullis.testing;
+
+import dev.portcullis.PortcullisServer;
+import dev.portcullis.backend.EmbeddedFtpServer;
+import dev.portcullis.config.CliOverrides;
+import dev.portcullis.config.ConfigLoader;
+import dev.portcullis.config.HostAndPort;
+import dev.portcullis.config.ProxyConfig;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
+
+/** Starts an in-JVM Apache FtpServer backend and a Portcullis in front of it, both on loopback. */
+public final class ProxyHarness implements AutoCloseable {
+
+    public static final String USER = "alice";
+    public static final String PASSWORD = "wonderland";
+
+    private final Path root;
+    private final EmbeddedFtpServer backend;
+    private final PortcullisServer proxy;
+
+    private ProxyHarness(Path root, EmbeddedFtpServer backend, PortcullisServer proxy) {
+        this.root = root;
+        this.backend = backend;
+        this.proxy = proxy;
+    }
+
+    public static ProxyHarness start(Path root, UnaryOperator<ProxyConfig> customize) throws Exception {
+        EmbeddedFtpServer backend = EmbeddedFtpServer.start("127.0.0.1", 0, root, List.of(
+                new EmbeddedFtpServer.Account(USER, PASSWORD, true),
+                new EmbeddedFtpServer.Account("anonymous", "", false)));
+        PortcullisServer proxy = new PortcullisServer(customize.apply(baseConfig(backend.port()))).start();
+        return new ProxyHarness(root, backend, proxy);
+    }
+
+    /** Proxy config for a backend on 127.0.0.1:port, listening on 127.0.0.1 at a free port. */
+    public static ProxyConfig baseConfig(int backendPort) throws Exception {
+        return ConfigLoader.load(Optional.empty(), new CliOverrides(List.of(), "127.0.0.1:" + backendPort, "45000-45299", null))
+                .withListen(List.of(new InetSocketAddress("127.0.0.1", 0)));
+    }
+
+    public static ProxyConfig withBackend(ProxyConfig c, String host, int port) {
+        return c.withBackend(new HostAndPort(host, port));
+    }
+
+    public InetSocketAddress proxyAddress() {
+        return proxy.boundAddresses().get(0);
+    }
+
+    public String url(String path) {
+        return "ftp://" + USER + ":" + PASSWORD + "@127.0.0.1:" + proxyAddress().getPort() + "/" + path;
+    }
+
+    public PortcullisServer proxy() {
+        return proxy;
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    public int backendPort() {
+        return backend.port();
+    }
+
+    public Path write(String name, byte[] content) throws IOException {
+        Path p = root.resolve(name);
+        Files.createDirectories(p.getParent());
+        Files.write(p, content);
+        return p;
+    }
+
+    /** Waits (bounded) until the proxy holds no session and every passive port is back. */
+    public void assertQuiescent() throws InterruptedException {
+        awaitTrue(Duration.ofSeconds(10), () -> proxy.sessions().size() == 0
+                && proxy.passivePortPool().available() == proxy.passivePortPool().capacity()
+                && proxy.expectations().size() == 0);
+        if (proxy.sessions().size() != 0 || proxy.passivePortPool().available() != proxy.passivePortPool().capacity()
+                || proxy.expectations().size() != 0) {
+            throw new AssertionError("proxy not quiescent: sessions=" + proxy.sessions().size()
+                    + " free ports=" + proxy.passivePortPool().available() + "/" + proxy.passivePortPool().capacity()
+                    + " expectations=" + proxy.expectations().size());
+        }
+    }
+
+    public static void awaitTrue(Duration limit, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+    }
+
+    @Override
+    public void close() {
+        proxy.stop();
+        backend.close();
+    }
+}
