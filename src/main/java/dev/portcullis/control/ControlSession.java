@@ -47,6 +47,7 @@ public final class ControlSession {
 
     private static final Logger log = LoggerFactory.getLogger("portcullis.session");
     private static final int MAX_QUEUED_COMMANDS = 32;
+    private static final long LINGER_MILLIS = 2000;
 
     /** What to do with the backend's replies to one command the proxy sent. */
     private record Pending(String what, Consumer<FtpReply> onReply) {
@@ -166,10 +167,27 @@ public final class ControlSession {
         if (backend != null) {
             backend.close();
         }
-        client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        closeClientGracefully();
         ctx.registry().remove(this);
         log.info("{} close ({}) after {} s, {} transfer(s)", id, reason,
                 TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedNanos), transfers);
+    }
+
+    /**
+     * Flushes, sends FIN, and discards what the client still sends for a moment before closing:
+     * closing a socket with unread input makes the kernel send a reset, which can destroy the
+     * final reply (421 and its reason) before the client reads it.
+     */
+    private void closeClientGracefully() {
+        client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
+            if (client instanceof io.netty.channel.socket.SocketChannel sc && sc.isActive()) {
+                sc.shutdownOutput();
+                client.config().setAutoRead(true);
+                client.eventLoop().schedule(() -> client.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
+            } else {
+                client.close();
+            }
+        });
     }
 
     private void closeWith(int code, String text, String reason) {

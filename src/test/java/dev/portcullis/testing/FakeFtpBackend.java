@@ -1,0 +1,160 @@
+package dev.portcullis.testing;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * A scripted FTP server for the misbehaviours real servers rarely show: replies out of turn,
+ * refused EPSV, 227 replies with private or garbage addresses, sudden close. Only what the tests
+ * use is implemented; everything runs on loopback with socket timeouts.
+ */
+public final class FakeFtpBackend implements AutoCloseable {
+
+    private final ServerSocket server;
+    private final ExecutorService threads = Executors.newCachedThreadPool();
+    private final Map<String, String> replies = new ConcurrentHashMap<>();
+    private final List<String> received = new CopyOnWriteArrayList<>();
+    private volatile String announcedPassiveHost = "10,9,8,7";
+    private volatile boolean garbagePassiveReply;
+    private volatile byte[] file = "fake file content\n".getBytes(StandardCharsets.US_ASCII);
+
+    public FakeFtpBackend() throws IOException {
+        server = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
+        threads.submit(this::acceptLoop);
+    }
+
+    public int port() {
+        return server.getLocalPort();
+    }
+
+    /** Sets a fixed reply line for a verb (e.g. "EPSV" -> "500 EPSV not understood"); "CLOSE" closes the connection. */
+    public FakeFtpBackend reply(String verb, String line) {
+        replies.put(verb, line);
+        return this;
+    }
+
+    public FakeFtpBackend announcePassiveHost(String commaSeparatedHost) {
+        this.announcedPassiveHost = commaSeparatedHost;
+        return this;
+    }
+
+    public FakeFtpBackend garbagePassiveReply() {
+        this.garbagePassiveReply = true;
+        return this;
+    }
+
+    public FakeFtpBackend file(byte[] content) {
+        this.file = content;
+        return this;
+    }
+
+    public List<String> received() {
+        return received;
+    }
+
+    private void acceptLoop() {
+        while (!server.isClosed()) {
+            try {
+                Socket s = server.accept();
+                threads.submit(() -> serve(s));
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    private void serve(Socket s) {
+        ServerSocket data = null;
+        try (s) {
+            s.setSoTimeout(30_000);
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
+            OutputStream out = s.getOutputStream();
+            write(out, "220 fake FTP server ready");
+            String line;
+            while ((line = in.readLine()) != null) {
+                received.add(line);
+                String verb = line.split(" ", 2)[0].toUpperCase();
+                String fixed = replies.get(verb);
+                if ("CLOSE".equals(fixed)) {
+                    return;
+                }
+                if (fixed != null) {
+                    write(out, fixed);
+                    continue;
+                }
+                switch (verb) {
+                    case "USER" -> write(out, "331 password please");
+                    case "PASS" -> write(out, "230 logged in");
+                    case "TYPE" -> write(out, "200 type set");
+                    case "EPSV" -> write(out, "500 EPSV not understood");
+                    case "PASV" -> {
+                        if (data != null) {
+                            data.close();
+                        }
+                        data = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"));
+                        data.setSoTimeout(15_000);
+                        int p = data.getLocalPort();
+                        write(out, garbagePassiveReply ? "227 Entering Passive Mode (no numbers here)"
+                                : "227 Entering Passive Mode (" + announcedPassiveHost + "," + (p >> 8) + "," + (p & 0xff) + ").");
+                    }
+                    case "RETR" -> {
+                        if (data == null) {
+                            write(out, "425 use PASV first");
+                            continue;
+                        }
+                        write(out, "150 opening data connection");
+                        try (Socket d = data.accept()) {
+                            d.getOutputStream().write(file);
+                        }
+                        data.close();
+                        data = null;
+                        write(out, "226 transfer complete");
+                    }
+                    case "QUIT" -> {
+                        write(out, "221 bye");
+                        return;
+                    }
+                    default -> write(out, "200 ok");
+                }
+            }
+        } catch (IOException ignored) {
+            // the test closed its side; nothing to do
+        } finally {
+            if (data != null) {
+                try {
+                    data.close();
+                } catch (IOException ignored) {
+                    // closing anyway
+                }
+            }
+        }
+    }
+
+    private static void write(OutputStream out, String line) throws IOException {
+        out.write((line + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+    }
+
+    public InetSocketAddress address() {
+        return new InetSocketAddress("127.0.0.1", port());
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.close();
+        threads.shutdownNow();
+    }
+}
