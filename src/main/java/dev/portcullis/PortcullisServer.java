@@ -1,5 +1,6 @@
 package dev.portcullis;
 
+import dev.portcullis.backend.BackendResolver;
 import dev.portcullis.backend.DemoBackend;
 import dev.portcullis.config.ProxyConfig;
 import dev.portcullis.control.BackendCapabilities;
@@ -42,6 +43,7 @@ public final class PortcullisServer implements AutoCloseable {
     private final ExpectationTable expectations = new ExpectationTable(System::nanoTime);
     private final ProxyStats stats = new ProxyStats();
     private final SessionRegistry registry = new SessionRegistry();
+    private final BackendResolver resolver = new BackendResolver();
     private final List<Channel> listeners = new ArrayList<>();
     private EventLoopGroup acceptors;
     private EventLoopGroup workers;
@@ -62,7 +64,7 @@ public final class PortcullisServer implements AutoCloseable {
         log.info("transport: {} ({})", transport.name(), transport.reason());
         InetSocketAddress backend;
         if (config.backend().isPresent()) {
-            backend = config.backend().get().unresolved();
+            backend = config.backend().get().socketAddress();
         } else {
             demo = DemoBackend.start();
             backend = new InetSocketAddress("127.0.0.1", demo.port());
@@ -70,7 +72,7 @@ public final class PortcullisServer implements AutoCloseable {
                     backend, demo.root());
         }
         logLoosenedSecurity();
-        SessionContext context = new SessionContext(config, transport, backend, new BackendCapabilities(),
+        SessionContext context = new SessionContext(config, transport, backend, resolver, new BackendCapabilities(),
                 new DataConnector(transport, pool, expectations, config.timeouts(), stats),
                 new BounceGuard(config.data().allowForeignAddress(), config.data().allowPrivilegedPorts()),
                 new FeatFilter(hiddenFeatures(), List.of("EPRT", "EPSV")), registry, stats);
@@ -164,6 +166,7 @@ public final class PortcullisServer implements AutoCloseable {
         if (acceptors != null) {
             acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         }
+        resolver.close();
         if (demo != null) {
             try {
                 demo.close();

@@ -39,8 +39,12 @@ public record HostAndPort(String host, int port) {
         return new HostAndPort(host, p);
     }
 
-    public InetSocketAddress unresolved() {
-        return InetSocketAddress.createUnresolved(host, port);
+    /** A resolved address for an IP literal; an unresolved one for a name (looked up per session). */
+    public InetSocketAddress socketAddress() {
+        java.util.Optional<java.net.InetAddress> literal = host.contains(":")
+                ? dev.portcullis.ftp.ExtendedHostPort.parseIpv6Literal(host)
+                : dev.portcullis.ftp.ExtendedHostPort.parseIpv4Literal(host);
+        return literal.map(a -> new InetSocketAddress(a, port)).orElseGet(() -> InetSocketAddress.createUnresolved(host, port));
     }
 
     @Override

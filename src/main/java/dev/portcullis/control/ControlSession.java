@@ -118,17 +118,22 @@ public final class ControlSession {
                         ch.pipeline().addLast(HandlerNames.BACKEND_CONTROL, new BackendControlHandler(ControlSession.this));
                     }
                 });
-        InetSocketAddress target = ctx.backendAddress();
-        if (target.isUnresolved()) {
-            target = new InetSocketAddress(target.getHostString(), target.getPort()); // re-resolve per session
-        }
-        if (target.isUnresolved()) {
-            log.warn("{} backend {} cannot be resolved", id, ctx.backendAddress().getHostString());
-            reply(greeting, 421, "Service not available: the FTP server's name cannot be resolved.");
-            greeting.closeAfter = true;
-            flushSlots();
-            return;
-        }
+        ctx.backendResolver().resolve(client.eventLoop(), ctx.backendAddress(), ctx.config().timeouts().backendConnect())
+                .addListener(resolved -> {
+                    if (closed) {
+                        return;
+                    }
+                    if (!resolved.isSuccess()) {
+                        log.warn("{} backend {} cannot be resolved: {}", id, ctx.backendAddress().getHostString(), resolved.cause().toString());
+                        greeting.closeAfter = true;
+                        reply(greeting, 421, "Service not available: the FTP server's name cannot be resolved.");
+                        return;
+                    }
+                    connectBackend(b, (InetSocketAddress) resolved.getNow(), greeting);
+                });
+    }
+
+    private void connectBackend(Bootstrap b, InetSocketAddress target, ReplySlot greeting) {
         b.connect(target).addListener((ChannelFutureListener) f -> {
             if (closed) {
                 f.channel().close();
@@ -401,7 +406,11 @@ public final class ControlSession {
         client.eventLoop().schedule(() -> {
             if (listener.expireIfUnclaimed()) {
                 log.info("{} data expectation on port {} expired unused", id, listener.port());
-                s.relay().abort();
+                if (setup == s) {
+                    discardSetup(); // the next transfer command gets 425 instead of waiting for nothing
+                } else {
+                    s.relay().abort(); // a transfer was waiting on it: the backend's reply follows
+                }
             }
         }, ttl, TimeUnit.NANOSECONDS);
     }

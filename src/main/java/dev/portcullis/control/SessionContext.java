@@ -1,6 +1,7 @@
 package dev.portcullis.control;
 
 import dev.portcullis.Transport;
+import dev.portcullis.backend.BackendResolver;
 import dev.portcullis.config.ProxyConfig;
 import dev.portcullis.data.DataConnector;
 import dev.portcullis.data.ProxyStats;
@@ -13,6 +14,7 @@ public record SessionContext(
         ProxyConfig config,
         Transport transport,
         InetSocketAddress backendAddress,
+        BackendResolver backendResolver,
         BackendCapabilities backendCapabilities,
         DataConnector dataConnector,
         BounceGuard bounceGuard,
