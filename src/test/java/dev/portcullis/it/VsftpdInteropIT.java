@@ -144,8 +144,7 @@ class VsftpdInteropIT {
             Path stored = vsftpd.root().resolve(remote);
             boolean ok = r.exitCode() == 0 && Digests.sha256(got).equals(Digests.sha256(file))
                     && Files.exists(stored) && Digests.sha256(stored).equals(Digests.sha256(file));
-            record("lftp/" + label + (active ? "" : mode == CurlMode.EPSV ? ", EPSV preferred" : ", PASV preferred")
-                    + (active ? (mode == CurlMode.EPSV ? ", EPRT preferred" : ", PORT preferred") : "") + "/get + put", ok, r);
+            record("lftp/" + label + ", ftp:prefer-epsv " + (mode == CurlMode.EPSV ? "yes" : "no") + "/get + put", ok, r);
             assertThat(ok).as(r.stderr() + r.out()).isTrue();
         }
     }
