@@ -5,6 +5,7 @@ import dev.portcullis.config.Timeouts;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -30,8 +31,10 @@ public final class DataConnector {
 
     private static final Logger log = LoggerFactory.getLogger("portcullis.data");
     private static final int BIND_ATTEMPTS = 8;
-    /** Per-connection outbound buffer bounds: a slow reader stops the other side at 256 KiB. */
-    private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
+    /** Per-connection outbound buffer bounds: a slow reader stops the other side at 1 MiB. */
+    private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(256 * 1024, 1024 * 1024);
+    /** Large reads on data connections: fewer system calls per byte moved (adapts down for small files). */
+    private static final AdaptiveRecvByteBufAllocator DATA_READS = new AdaptiveRecvByteBufAllocator(16 * 1024, 128 * 1024, 1024 * 1024);
 
     private final Transport transport;
     private final PassivePortPool pool;
@@ -97,6 +100,7 @@ public final class DataConnector {
                 .option(ChannelOption.SO_BACKLOG, 8)
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, DATA_READS)
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -139,6 +143,7 @@ public final class DataConnector {
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .option(ChannelOption.RCVBUF_ALLOCATOR, DATA_READS)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timeouts.dataConnect().toMillis())
                 .handler(new ChannelInitializer<>() {
                     @Override
