@@ -53,11 +53,17 @@ public final class ControlSession {
     private record Pending(String what, Consumer<FtpReply> onReply) {
     }
 
+    /** Replies that can answer STAT or NOOP but never a transfer command. */
+    private static boolean answersStatusQuery(FtpReply r) {
+        return r.code() == 200 || r.code() == 211 || r.code() == 212 || r.code() == 213;
+    }
+
     /** A transfer command in flight: its data setup and, once known, the backend's final reply. */
     private static final class Transfer {
         final FtpCommand command;
         final ReplySlot slot;
         final DataSetup setup;
+        boolean started;
         FtpReply finalReply;
 
         Transfer(FtpCommand command, ReplySlot slot, DataSetup setup) {
@@ -265,6 +271,7 @@ public final class ControlSession {
 
     private void dispatch(Object msg) {
         ReplySlot slot = newSlot();
+        slot.overtaking = !slots.isEmpty() && slots.peekFirst() != slot; // admitted by canDispatch during a transfer
         if (msg instanceof CommandFrameError error) {
             onBadLine(slot, error);
             return;
@@ -611,6 +618,7 @@ public final class ControlSession {
 
     private void onTransferReply(Transfer t, FtpReply r) {
         if (r.isPreliminary()) {
+            t.started = true;
             preliminary(t.slot, r);
             if (t.setup.clientMode() == DataSetup.ClientMode.ACTIVE) {
                 connectClientData(t.setup); // the backend started the transfer: now call the client
@@ -678,6 +686,18 @@ public final class ControlSession {
             }
             return;
         }
+        if (!r.isPreliminary() && transfer != null && outstanding.size() > 1 && answersStatusQuery(r)) {
+            // A server that answers STAT or NOOP while its transfer runs (RFC 959 allows it) sends
+            // that reply before the transfer's own 226: give it to the query, not the transfer.
+            for (java.util.Iterator<Pending> it = outstanding.iterator(); it.hasNext(); ) {
+                Pending q = it.next();
+                if (q.what().equals("STAT") || q.what().equals("NOOP")) {
+                    it.remove();
+                    q.onReply().accept(r);
+                    return;
+                }
+            }
+        }
         if (!r.isPreliminary()) {
             outstanding.poll();
         }
@@ -744,11 +764,7 @@ public final class ControlSession {
         boolean wrote = false;
         while (!slots.isEmpty()) {
             ReplySlot head = slots.peekFirst();
-            for (FtpReply r : head.replies) {
-                client.write(Unpooled.wrappedBuffer(r.raw()));
-                wrote = true;
-            }
-            head.replies.clear();
+            wrote |= writeReplies(head);
             if (!head.done) {
                 break;
             }
@@ -759,10 +775,34 @@ public final class ControlSession {
                 return;
             }
         }
+        // Commands admitted during a transfer (STAT, NOOP) are answered while it runs, as a client
+        // expects; the transfer's own final reply still comes after its preliminary one.
+        if (!slots.isEmpty() && transfer != null && transfer.started && slots.peekFirst() == transfer.slot) {
+            for (java.util.Iterator<ReplySlot> it = slots.iterator(); it.hasNext(); ) {
+                ReplySlot s = it.next();
+                if (s == transfer.slot) {
+                    continue;
+                }
+                if (!s.overtaking || !s.done) {
+                    break;
+                }
+                wrote |= writeReplies(s);
+                it.remove();
+            }
+        }
         if (wrote) {
             client.flush();
         }
         drain();
+    }
+
+    private boolean writeReplies(ReplySlot slot) {
+        for (FtpReply r : slot.replies) {
+            client.write(Unpooled.wrappedBuffer(r.raw()));
+        }
+        boolean wrote = !slot.replies.isEmpty();
+        slot.replies.clear();
+        return wrote;
     }
 
     // ---------------------------------------------------------------- helpers

@@ -14,4 +14,6 @@ final class ReplySlot {
     final List<FtpReply> replies = new ArrayList<>(1);
     boolean done;
     boolean closeAfter;
+    /** Sent while a transfer ran (STAT, NOOP, ABOR): may be answered before the transfer's final reply. */
+    boolean overtaking;
 }

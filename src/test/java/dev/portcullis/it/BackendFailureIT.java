@@ -159,6 +159,33 @@ class BackendFailureIT {
     }
 
     @Test
+    void statAnsweredDuringTheTransferReachesTheClientBeforeThe226() throws Exception {
+        byte[] content = dev.portcullis.testing.Digests.randomBytes(200_000, 5);
+        try (FakeFtpBackend fake = new FakeFtpBackend().file(content).answerDuringTransfer();
+             PortcullisServer p = proxyTo(fake.port(), c -> c)) {
+            try (FtpTestClient c = FtpTestClient.login(p.boundAddresses().get(0), "u", "p");
+                 DataMode.Prepared data = DataMode.PASV.prepare(c)) {
+                c.send("RETR f");
+                assertThat(c.readReply().code()).isEqualTo(150);
+                java.net.Socket s = data.open();
+                byte[] first = s.getInputStream().readNBytes(content.length / 2);
+                c.send("STAT");
+                Reply stat = c.readReply();
+                assertThat(stat.code()).isEqualTo(213);
+                assertThat(stat.last()).contains("in progress");
+                byte[] rest = s.getInputStream().readAllBytes();
+                assertThat(c.readReply().code()).isEqualTo(226);
+                byte[] all = new byte[first.length + rest.length];
+                System.arraycopy(first, 0, all, 0, first.length);
+                System.arraycopy(rest, 0, all, first.length, rest.length);
+                assertThat(all).isEqualTo(content);
+                assertThat(c.command("NOOP").code()).isEqualTo(200);
+            }
+            assertQuiescent(p);
+        }
+    }
+
+    @Test
     void garbage227FromBackendGives425() throws Exception {
         try (FakeFtpBackend fake = new FakeFtpBackend().garbagePassiveReply();
              PortcullisServer p = proxyTo(fake.port(), c -> c)) {

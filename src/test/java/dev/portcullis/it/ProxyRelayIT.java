@@ -241,6 +241,31 @@ class ProxyRelayIT {
     }
 
     @Test
+    void statAndNoopDuringATransferKeepTheSessionInStep() throws Exception {
+        try (FtpTestClient c = login()) {
+            c.command("TYPE I");
+            try (DataMode.Prepared p = DataMode.EPSV.prepare(c)) {
+                c.send("RETR big.bin");
+                assertThat(c.readReply().code()).isEqualTo(150);
+                Socket s = p.open();
+                s.getInputStream().readNBytes(100_000);
+                c.send("STAT");
+                c.send("NOOP");
+                byte[] rest = s.getInputStream().readAllBytes();
+                assertThat(100_000 + rest.length).isEqualTo(big.length);
+                List<Integer> codes = new ArrayList<>();
+                for (int i = 0; i < 3; i++) {
+                    codes.add(c.readReply().code());
+                }
+                // STAT and NOOP answered in their order; the transfer's 226 before, between or after them.
+                assertThat(codes).containsExactlyInAnyOrder(226, codes.contains(211) ? 211 : 213, 200);
+                assertThat(codes.indexOf(200)).isGreaterThan(codes.indexOf(codes.contains(211) ? 211 : 213));
+            }
+            assertThat(c.command("PWD").code()).isEqualTo(257);
+        }
+    }
+
+    @Test
     void fiftyConcurrentSessions() throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(50);
         try {

@@ -29,6 +29,7 @@ public final class FakeFtpBackend implements AutoCloseable {
     private final List<String> received = new CopyOnWriteArrayList<>();
     private volatile String announcedPassiveHost = "10,9,8,7";
     private volatile boolean garbagePassiveReply;
+    private volatile boolean answerDuringTransfer;
     private volatile byte[] file = "fake file content\n".getBytes(StandardCharsets.US_ASCII);
 
     public FakeFtpBackend() throws IOException {
@@ -53,6 +54,12 @@ public final class FakeFtpBackend implements AutoCloseable {
 
     public FakeFtpBackend garbagePassiveReply() {
         this.garbagePassiveReply = true;
+        return this;
+    }
+
+    /** During RETR, after half the file, reads one command and answers it with 213 before going on. */
+    public FakeFtpBackend answerDuringTransfer() {
+        this.answerDuringTransfer = true;
         return this;
     }
 
@@ -117,7 +124,17 @@ public final class FakeFtpBackend implements AutoCloseable {
                         }
                         write(out, "150 opening data connection");
                         try (Socket d = data.accept()) {
-                            d.getOutputStream().write(file);
+                            if (answerDuringTransfer) {
+                                // Like servers that answer STAT while a transfer runs (RFC 959 4.1.3).
+                                d.getOutputStream().write(file, 0, file.length / 2);
+                                d.getOutputStream().flush();
+                                String query = in.readLine();
+                                received.add(query);
+                                write(out, "213 transfer in progress: " + file.length / 2 + " bytes sent");
+                                d.getOutputStream().write(file, file.length / 2, file.length - file.length / 2);
+                            } else {
+                                d.getOutputStream().write(file);
+                            }
                         }
                         data.close();
                         data = null;
