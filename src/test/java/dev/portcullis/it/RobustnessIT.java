@@ -130,11 +130,12 @@ class RobustnessIT {
     }
 
     @Test
-    void twoHundredSessionsThatOpenPasvThenDrop() throws Exception {
+    void aThousandSessionsThatOpenPasvThenDrop() throws Exception {
+        long fdsBefore = openFileDescriptors();
         ExecutorService pool = Executors.newFixedThreadPool(8);
         try {
             List<Future<?>> done = new ArrayList<>();
-            for (int i = 0; i < 200; i++) {
+            for (int i = 0; i < 1000; i++) {
                 boolean extended = i % 2 == 0;
                 done.add(pool.submit(() -> {
                     FtpTestClient c = FtpTestClient.login(h.proxyAddress(), ProxyHarness.USER, ProxyHarness.PASSWORD);
@@ -155,6 +156,17 @@ class RobustnessIT {
             pool.shutdownNow();
         }
         h.assertQuiescent();
+        ProxyHarness.awaitTrue(java.time.Duration.ofSeconds(10), () -> openFileDescriptors() <= fdsBefore + 20);
+        assertThat(openFileDescriptors()).as("file descriptors after 1000 aborted sessions").isLessThanOrEqualTo(fdsBefore + 20);
+    }
+
+    /** Open descriptors of this JVM (proxy, in-JVM backend and test client together). */
+    private static long openFileDescriptors() {
+        try (var s = java.nio.file.Files.list(Path.of("/proc/self/fd"))) {
+            return s.count();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
     }
 
     @Test

@@ -4,7 +4,6 @@ import dev.portcullis.PortcullisServer;
 import dev.portcullis.backend.EmbeddedFtpServer;
 import dev.portcullis.config.CliOverrides;
 import dev.portcullis.config.ConfigLoader;
-import dev.portcullis.config.HostAndPort;
 import dev.portcullis.config.ProxyConfig;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -46,8 +45,13 @@ public final class ProxyHarness implements AutoCloseable {
                 .withListen(List.of(new InetSocketAddress("127.0.0.1", 0)));
     }
 
-    public static ProxyConfig withBackend(ProxyConfig c, String host, int port) {
-        return c.withBackend(new HostAndPort(host, port));
+    public static ProxyConfig withPublicAddress(ProxyConfig c, String address) {
+        try {
+            return new ProxyConfig(c.listen(), c.backend(), c.passivePorts(),
+                    Optional.of(java.net.InetAddress.getByName(address)), c.timeouts(), c.limits(), c.data());
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException(e);
+        }
     }
 
     public InetSocketAddress proxyAddress() {
