@@ -40,6 +40,30 @@ public final class Portcullis implements Callable<Integer> {
             description = "IPv4 address announced in 227 replies (the NAT's public address). Default: the address the client connected to.")
     String publicAddress;
 
+    @Option(names = "--tls-cert", paramLabel = "PEM", description = "Certificate chain for FTPS towards clients (with --tls-key).")
+    String tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "PEM", description = "Private key (PKCS#8 PEM, RSA or EC) of --tls-cert.")
+    String tlsKey;
+
+    @Option(names = "--implicit-tls-listen", paramLabel = "HOST:PORT",
+            description = "Implicit FTPS listener (TLS from the first byte, conventionally port 990), repeatable.")
+    List<String> implicitTlsListen;
+
+    @Option(names = "--tls-policy", paramLabel = "required|optional|off",
+            description = "TLS on the control connection. Default: required with a certificate, off without.")
+    String tlsPolicy;
+
+    @Option(names = "--data-protection", paramLabel = "private-required|any",
+            description = "Whether data connections must be encrypted (PROT P). Default: private-required with a certificate.")
+    String dataProtection;
+
+    @Option(names = "--backend-tls", paramLabel = "off|explicit|implicit", description = "TLS towards the backend. Default: off.")
+    String backendTls;
+
+    @Option(names = "--backend-ca", paramLabel = "PEM", description = "CA bundle the backend's certificate must chain to.")
+    String backendCa;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new Portcullis()).execute(args));
     }
@@ -49,7 +73,8 @@ public final class Portcullis implements Callable<Integer> {
         ProxyConfig cfg;
         try {
             cfg = ConfigLoader.load(Optional.ofNullable(config),
-                    new CliOverrides(listen, backend, passivePorts, publicAddress));
+                    new CliOverrides(listen, backend, passivePorts, publicAddress, tlsCert, tlsKey, implicitTlsListen,
+                            tlsPolicy, dataProtection, backendTls, backendCa));
         } catch (ConfigException e) {
             System.err.println("portcullis: config error: " + e.getMessage());
             return 2;
@@ -57,6 +82,10 @@ public final class Portcullis implements Callable<Integer> {
         PortcullisServer server = new PortcullisServer(cfg);
         try {
             server.start();
+        } catch (ConfigException e) {
+            System.err.println("portcullis: config error: " + e.getMessage());
+            server.stop();
+            return 2;
         } catch (java.io.IOException e) {
             System.err.println("portcullis: " + e.getMessage());
             return 1;

@@ -2,7 +2,11 @@ package dev.portcullis;
 
 import dev.portcullis.backend.BackendResolver;
 import dev.portcullis.backend.DemoBackend;
+import dev.portcullis.config.ConfigException;
 import dev.portcullis.config.ProxyConfig;
+import dev.portcullis.tls.BackendTls;
+import dev.portcullis.tls.ServerTls;
+import dev.portcullis.tls.TlsProvider;
 import dev.portcullis.control.BackendCapabilities;
 import dev.portcullis.control.ClientControlHandler;
 import dev.portcullis.control.FtpCommandDecoder;
@@ -48,6 +52,8 @@ public final class PortcullisServer implements AutoCloseable {
     private EventLoopGroup acceptors;
     private EventLoopGroup workers;
     private DemoBackend demo;
+    private ServerTls serverTls;
+    private BackendTls backendTls;
     private boolean stopped;
 
     public PortcullisServer(ProxyConfig config) {
@@ -60,8 +66,9 @@ public final class PortcullisServer implements AutoCloseable {
         this.pool = new PassivePortPool(config.passivePorts().low(), config.passivePorts().high());
     }
 
-    public synchronized PortcullisServer start() throws IOException {
+    public synchronized PortcullisServer start() throws IOException, ConfigException {
         log.info("transport: {} ({})", transport.name(), transport.reason());
+        buildTls();
         InetSocketAddress backend;
         if (config.backend().isPresent()) {
             backend = config.backend().get().socketAddress();
@@ -75,10 +82,29 @@ public final class PortcullisServer implements AutoCloseable {
         SessionContext context = new SessionContext(config, transport, backend, resolver, new BackendCapabilities(),
                 new DataConnector(transport, pool, expectations, config.timeouts(), stats),
                 new BounceGuard(config.data().allowForeignAddress(), config.data().allowPrivilegedPorts()),
-                new FeatFilter(hiddenFeatures(), List.of("EPRT", "EPSV")), registry, stats);
+                new FeatFilter(hiddenFeatures(), providedFeatures()), registry, stats, serverTls, backendTls);
 
         acceptors = transport.newGroup(1);
         workers = transport.newGroup(Math.max(1, Runtime.getRuntime().availableProcessors()));
+        try {
+            for (InetSocketAddress address : config.listen()) {
+                bindListener(context, address, false);
+            }
+            for (InetSocketAddress address : config.tls().implicitListen()) {
+                bindListener(context, address, true);
+            }
+        } catch (RuntimeException e) {
+            stop();
+            throw new IOException("cannot listen: " + e.getMessage(), e);
+        }
+        if (serverTls != null) {
+            // Certificate files replaced on disk (e.g. by an ACME client) are picked up for new handshakes.
+            acceptors.scheduleWithFixedDelay(serverTls::reloadIfChanged, 5, 5, TimeUnit.SECONDS);
+        }
+        return this;
+    }
+
+    private void bindListener(SessionContext context, InetSocketAddress address, boolean implicitTls) {
         ServerBootstrap b = new ServerBootstrap()
                 .group(acceptors, workers)
                 .channel(transport.serverChannel())
@@ -89,24 +115,52 @@ public final class PortcullisServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (implicitTls) {
+                            ch.pipeline().addLast(HandlerNames.TLS, serverTls.newHandler(serverTls.context(), ch.alloc()));
+                        }
                         ch.pipeline().addLast(HandlerNames.IDLE,
                                 new IdleStateHandler(0, 0, config.timeouts().idle().toMillis(), TimeUnit.MILLISECONDS));
                         ch.pipeline().addLast(HandlerNames.COMMAND_DECODER, new FtpCommandDecoder(config.limits().maxLineLength()));
-                        ch.pipeline().addLast(HandlerNames.CLIENT_CONTROL, new ClientControlHandler(context));
+                        ch.pipeline().addLast(HandlerNames.CLIENT_CONTROL, new ClientControlHandler(context, implicitTls));
                     }
                 });
-        try {
-            for (InetSocketAddress address : config.listen()) {
-                Channel ch = b.bind(address).syncUninterruptibly().channel();
-                listeners.add(ch);
-                log.info("listening on {} -> backend {}, passive ports {}{}", ch.localAddress(), backend,
-                        config.passivePorts(), config.publicAddress().map(a -> ", public address " + a.getHostAddress()).orElse(""));
+        Channel ch = b.bind(address).syncUninterruptibly().channel();
+        listeners.add(ch);
+        log.info("listening on {}{} -> backend {}{}, passive ports {}{}", ch.localAddress(),
+                implicitTls ? " (implicit FTPS)" : serverTls != null ? " (FTPS " + config.tls().policy().name().toLowerCase() + ")" : "",
+                context.backendAddress(), backendTls != null ? " (" + config.backendTls().mode().name().toLowerCase() + " TLS)" : "",
+                config.passivePorts(), config.publicAddress().map(a -> ", public address " + a.getHostAddress()).orElse(""));
+    }
+
+    private void buildTls() throws ConfigException {
+        if (config.tls().enabled()) {
+            try {
+                serverTls = new ServerTls(config.tls());
+            } catch (javax.net.ssl.SSLException | RuntimeException e) {
+                throw new ConfigException("tls.cert/tls.key: '" + config.tls().cert().orElseThrow() + "', '"
+                        + config.tls().key().orElseThrow() + "' (cannot be loaded: " + e.getMessage() + ")");
             }
-        } catch (RuntimeException e) {
-            stop();
-            throw new IOException("cannot listen: " + e.getMessage(), e);
+            log.info("TLS towards clients: {}; control {}, data {}{}", TlsProvider.describe(serverTls.provider()),
+                    config.tls().policy().name().toLowerCase(), config.tls().dataProtection().name().toLowerCase().replace('_', '-'),
+                    config.tls().requireSessionReuse() ? ", session reuse required on data connections" : "");
         }
-        return this;
+        if (config.backendTls().enabled()) {
+            try {
+                backendTls = new BackendTls(config.backendTls(), config.tls().provider(), config.tls().handshakeTimeout());
+            } catch (javax.net.ssl.SSLException | RuntimeException e) {
+                throw new ConfigException("backend-tls: cannot build the TLS client context: " + e.getMessage());
+            }
+            log.info("TLS towards the backend: {}, {}", config.backendTls().mode().name().toLowerCase(),
+                    TlsProvider.describe(backendTls.provider()));
+        }
+    }
+
+    private List<String> providedFeatures() {
+        List<String> provided = new ArrayList<>(List.of("EPRT", "EPSV"));
+        if (serverTls != null) {
+            provided.addAll(List.of("AUTH TLS", "PBSZ", "PROT"));
+        }
+        return provided;
     }
 
     private Set<String> hiddenFeatures() {
@@ -122,6 +176,15 @@ public final class PortcullisServer implements AutoCloseable {
         if (config.data().allowPrivilegedPorts()) {
             log.warn("SECURITY LOOSENED: data.allow-privileged-ports is on: PORT/EPRT may name ports below 1024");
         }
+        if (config.backendTls().insecure()) {
+            log.warn("SECURITY LOOSENED: backend-tls.insecure is on: the backend's certificate is not verified");
+        }
+        if (config.tls().enabled() && config.tls().policy() == dev.portcullis.config.TlsConfig.Policy.OPTIONAL) {
+            log.warn("SECURITY LOOSENED: tls.policy is 'optional': clients may log in without TLS");
+        }
+        if (config.tls().enabled() && config.tls().dataProtection() == dev.portcullis.config.TlsConfig.DataProtection.ANY) {
+            log.warn("SECURITY LOOSENED: tls.data-protection is 'any': data connections may be unencrypted (PROT C)");
+        }
         if (config.data().backendPasvAddress() == dev.portcullis.config.DataPolicy.BackendPasvAddress.ANNOUNCED) {
             log.warn("SECURITY LOOSENED: data.backend-pasv-address is 'announced': the backend's 227 chooses where the proxy connects");
         }
@@ -134,6 +197,11 @@ public final class PortcullisServer implements AutoCloseable {
             out.add((InetSocketAddress) ch.localAddress());
         }
         return out;
+    }
+
+    /** The TLS context towards clients, or null when FTPS is off; {@link ServerTls#reload()} reloads it. */
+    public ServerTls serverTls() {
+        return serverTls;
     }
 
     public PassivePortPool passivePortPool() {

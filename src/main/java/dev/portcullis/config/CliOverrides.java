@@ -3,11 +3,28 @@ package dev.portcullis.config;
 import java.util.List;
 
 /** Values given on the command line; each, when present, replaces the config file's key. */
-public record CliOverrides(List<String> listen, String backend, String passivePorts, String publicAddress) {
+public record CliOverrides(
+        List<String> listen,
+        String backend,
+        String passivePorts,
+        String publicAddress,
+        String tlsCert,
+        String tlsKey,
+        List<String> implicitTlsListen,
+        String tlsPolicy,
+        String dataProtection,
+        String backendTls,
+        String backendCa) {
 
     public static final CliOverrides NONE = new CliOverrides(List.of(), null, null, null);
 
     public CliOverrides {
         listen = listen == null ? List.of() : List.copyOf(listen);
+        implicitTlsListen = implicitTlsListen == null ? List.of() : List.copyOf(implicitTlsListen);
+    }
+
+    /** The common-case flags only. */
+    public CliOverrides(List<String> listen, String backend, String passivePorts, String publicAddress) {
+        this(listen, backend, passivePorts, publicAddress, null, null, List.of(), null, null, null, null);
     }
 }

@@ -31,7 +31,10 @@ public final class ConfigLoader {
     public static final String DEFAULT_PASSIVE_PORTS = "50000-50999";
 
     private static final Set<String> TOP_KEYS = Set.of(
-            "listen", "backend", "passive-ports", "public-address", "timeouts", "limits", "data");
+            "listen", "backend", "passive-ports", "public-address", "timeouts", "limits", "data", "tls", "backend-tls");
+    private static final Set<String> TLS_KEYS = Set.of("cert", "key", "client-ca", "policy", "data-protection",
+            "require-session-reuse", "implicit-listen", "ciphers", "provider", "handshake-timeout");
+    private static final Set<String> BACKEND_TLS_KEYS = Set.of("mode", "ca", "fingerprint", "insecure");
     private static final Set<String> TIMEOUT_KEYS = Set.of("idle", "data-connect", "backend-connect", "expectation");
     private static final Set<String> LIMIT_KEYS = Set.of("max-line-length", "max-bad-lines", "max-reply-lines");
     private static final Set<String> DATA_KEYS = Set.of(
@@ -90,8 +93,88 @@ public final class ConfigLoader {
                 r.enumValue("data.backend-mode", BackendDataMode.class, p.backendMode()),
                 r.optionalString("data.backend-active-source").map(v -> r.parse("data.backend-active-source", v, ConfigLoader::ipLiteral)),
                 r.enumValue("data.backend-pasv-address", BackendPasvAddress.class, p.backendPasvAddress()));
+        TlsConfig tls = tls(r, src, cli);
+        BackendTlsConfig backendTls = backendTls(r, src, cli);
         r.throwIfFailed();
-        return new ProxyConfig(listen, backend, passive, publicAddress, timeouts, limits, data);
+        return new ProxyConfig(listen, backend, passive, publicAddress, timeouts, limits, data, tls, backendTls);
+    }
+
+    private static TlsConfig tls(Reader r, String src, CliOverrides cli) throws ConfigException {
+        r.checkKeys("tls", TLS_KEYS);
+        Optional<Path> cert = cli.tlsCert() != null ? Optional.of(parse("--tls-cert", cli.tlsCert(), ConfigLoader::readableFile))
+                : r.optionalString("tls.cert").map(v -> r.parse("tls.cert", v, ConfigLoader::readableFile));
+        Optional<Path> key = cli.tlsKey() != null ? Optional.of(parse("--tls-key", cli.tlsKey(), ConfigLoader::readableFile))
+                : r.optionalString("tls.key").map(v -> r.parse("tls.key", v, ConfigLoader::readableFile));
+        Optional<Path> clientCa = r.optionalString("tls.client-ca").map(v -> r.parse("tls.client-ca", v, ConfigLoader::readableFile));
+        boolean haveCert = cert.isPresent() && key.isPresent();
+        if (cert.isPresent() != key.isPresent()) {
+            String missing = cert.isPresent() ? "tls.key (--tls-key)" : "tls.cert (--tls-cert)";
+            throw new ConfigException(src + ": " + missing + ": missing (expected: a certificate and its key together)");
+        }
+        TlsConfig.Policy policy = cli.tlsPolicy() != null
+                ? parse("--tls-policy", cli.tlsPolicy(), v -> enumOf(TlsConfig.Policy.class, v))
+                : r.enumValue("tls.policy", TlsConfig.Policy.class, haveCert ? TlsConfig.Policy.REQUIRED : TlsConfig.Policy.OFF);
+        TlsConfig.DataProtection protection = cli.dataProtection() != null
+                ? parse("--data-protection", cli.dataProtection(), v -> enumOf(TlsConfig.DataProtection.class, v))
+                : r.enumValue("tls.data-protection", TlsConfig.DataProtection.class,
+                        haveCert ? TlsConfig.DataProtection.PRIVATE_REQUIRED : TlsConfig.DataProtection.ANY);
+        List<String> implicitText = !cli.implicitTlsListen().isEmpty() ? cli.implicitTlsListen() : r.stringList("tls.implicit-listen", List.of());
+        List<InetSocketAddress> implicit = new ArrayList<>();
+        for (String l : implicitText) {
+            implicit.add(parse(!cli.implicitTlsListen().isEmpty() ? "--implicit-tls-listen" : src + ": tls.implicit-listen", l, ConfigLoader::listenAddress));
+        }
+        if (!haveCert && (policy != TlsConfig.Policy.OFF || !implicit.isEmpty())) {
+            throw new ConfigException(src + ": tls.policy: '" + policy.name().toLowerCase(Locale.ROOT)
+                    + "'" + (implicit.isEmpty() ? "" : " with tls.implicit-listen")
+                    + " (expected: tls.cert and tls.key (--tls-cert, --tls-key) to be set)");
+        }
+        if (policy == TlsConfig.Policy.OFF && protection == TlsConfig.DataProtection.PRIVATE_REQUIRED) {
+            throw new ConfigException(src + ": tls.data-protection: 'private-required' (expected: 'any' when tls.policy is 'off')");
+        }
+        List<String> ciphers = r.stringList("tls.ciphers", TlsConfig.DEFAULT_CIPHERS);
+        return new TlsConfig(cert, key, clientCa, policy, protection,
+                r.bool("tls.require-session-reuse", false), implicit, ciphers,
+                r.enumValue("tls.provider", TlsConfig.Provider.class, TlsConfig.Provider.AUTO),
+                r.duration("tls.handshake-timeout", Duration.ofSeconds(10)));
+    }
+
+    private static BackendTlsConfig backendTls(Reader r, String src, CliOverrides cli) throws ConfigException {
+        r.checkKeys("backend-tls", BACKEND_TLS_KEYS);
+        BackendTlsConfig.Mode mode = cli.backendTls() != null
+                ? parse("--backend-tls", cli.backendTls(), v -> enumOf(BackendTlsConfig.Mode.class, v))
+                : r.enumValue("backend-tls.mode", BackendTlsConfig.Mode.class, BackendTlsConfig.Mode.OFF);
+        Optional<Path> ca = cli.backendCa() != null ? Optional.of(parse("--backend-ca", cli.backendCa(), ConfigLoader::readableFile))
+                : r.optionalString("backend-tls.ca").map(v -> r.parse("backend-tls.ca", v, ConfigLoader::readableFile));
+        Optional<String> fingerprint = r.optionalString("backend-tls.fingerprint").map(v -> r.parse("backend-tls.fingerprint", v, ConfigLoader::fingerprint));
+        return new BackendTlsConfig(mode, ca, fingerprint, r.bool("backend-tls.insecure", false));
+    }
+
+    static Path readableFile(String text) {
+        Path p = Path.of(text.strip());
+        if (!Files.isReadable(p) || Files.isDirectory(p)) {
+            throw new IllegalArgumentException("expected a readable file");
+        }
+        return p;
+    }
+
+    static String fingerprint(String text) {
+        String hex = text.strip().replace(":", "").toLowerCase(Locale.ROOT);
+        if (!hex.matches("[0-9a-f]{64}")) {
+            throw new IllegalArgumentException("expected a SHA-256 fingerprint: 64 hex digits, colons allowed");
+        }
+        return hex;
+    }
+
+    static <E extends Enum<E>> E enumOf(Class<E> type, String value) {
+        List<String> names = new ArrayList<>();
+        for (E e : type.getEnumConstants()) {
+            String name = e.name().toLowerCase(Locale.ROOT).replace('_', '-');
+            if (name.equals(value.strip())) {
+                return e;
+            }
+            names.add(name);
+        }
+        throw new IllegalArgumentException("expected one of " + names);
     }
 
     private static JsonNode readYaml(Path file) throws ConfigException {
@@ -217,7 +300,7 @@ public final class ConfigLoader {
                 return List.of(n.asText());
             }
             if (!n.isArray() || n.isEmpty()) {
-                fail(key, n.toString(), "expected a HOST:PORT string or a non-empty list of them");
+                fail(key, n.toString(), "expected a string or a non-empty list of strings");
                 return def;
             }
             List<String> out = new ArrayList<>();
@@ -258,17 +341,12 @@ public final class ConfigLoader {
             if (v.isEmpty()) {
                 return def;
             }
-            for (E e : type.getEnumConstants()) {
-                if (e.name().toLowerCase(Locale.ROOT).replace('_', '-').equals(v.get())) {
-                    return e;
-                }
+            try {
+                return enumOf(type, v.get());
+            } catch (IllegalArgumentException e) {
+                fail(key, v.get(), e.getMessage());
+                return def;
             }
-            List<String> names = new ArrayList<>();
-            for (E e : type.getEnumConstants()) {
-                names.add(e.name().toLowerCase(Locale.ROOT).replace('_', '-'));
-            }
-            fail(key, v.get(), "expected one of " + names);
-            return def;
         }
 
         <T> T parse(String key, String value, Function<String, T> parser) {

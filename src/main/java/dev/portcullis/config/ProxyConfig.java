@@ -12,6 +12,8 @@ import java.util.Optional;
  * @param backend       the FTP server to relay to; empty: start the embedded demo backend
  * @param passivePorts  the proxy's passive data ports
  * @param publicAddress the address announced in 227 replies; empty: the address the client connected to
+ * @param tls           FTPS towards clients
+ * @param backendTls    TLS towards the backend
  */
 public record ProxyConfig(
         List<InetSocketAddress> listen,
@@ -20,33 +22,48 @@ public record ProxyConfig(
         Optional<InetAddress> publicAddress,
         Timeouts timeouts,
         Limits limits,
-        DataPolicy data) {
+        DataPolicy data,
+        TlsConfig tls,
+        BackendTlsConfig backendTls) {
 
     public ProxyConfig {
         listen = List.copyOf(listen);
     }
 
+
     public ProxyConfig withBackend(HostAndPort newBackend) {
-        return new ProxyConfig(listen, Optional.of(newBackend), passivePorts, publicAddress, timeouts, limits, data);
+        return new ProxyConfig(listen, Optional.of(newBackend), passivePorts, publicAddress, timeouts, limits, data, tls, backendTls);
     }
 
     public ProxyConfig withListen(List<InetSocketAddress> newListen) {
-        return new ProxyConfig(newListen, backend, passivePorts, publicAddress, timeouts, limits, data);
+        return new ProxyConfig(newListen, backend, passivePorts, publicAddress, timeouts, limits, data, tls, backendTls);
     }
 
     public ProxyConfig withPassivePorts(PortRange range) {
-        return new ProxyConfig(listen, backend, range, publicAddress, timeouts, limits, data);
+        return new ProxyConfig(listen, backend, range, publicAddress, timeouts, limits, data, tls, backendTls);
+    }
+
+    public ProxyConfig withPublicAddress(InetAddress address) {
+        return new ProxyConfig(listen, backend, passivePorts, Optional.of(address), timeouts, limits, data, tls, backendTls);
     }
 
     public ProxyConfig withTimeouts(Timeouts t) {
-        return new ProxyConfig(listen, backend, passivePorts, publicAddress, t, limits, data);
+        return new ProxyConfig(listen, backend, passivePorts, publicAddress, t, limits, data, tls, backendTls);
     }
 
     public ProxyConfig withLimits(Limits l) {
-        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, l, data);
+        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, l, data, tls, backendTls);
     }
 
     public ProxyConfig withData(DataPolicy d) {
-        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, limits, d);
+        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, limits, d, tls, backendTls);
+    }
+
+    public ProxyConfig withTls(TlsConfig t) {
+        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, limits, data, t, backendTls);
+    }
+
+    public ProxyConfig withBackendTls(BackendTlsConfig b) {
+        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, limits, data, tls, b);
     }
 }

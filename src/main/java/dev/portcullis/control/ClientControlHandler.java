@@ -8,15 +8,18 @@ import io.netty.handler.timeout.IdleStateEvent;
 public final class ClientControlHandler extends ChannelInboundHandlerAdapter {
 
     private final SessionContext context;
+    private final boolean implicitTls;
     private ControlSession session;
 
-    public ClientControlHandler(SessionContext context) {
+    /** @param implicitTls the listener is implicit FTPS: TLS is already in the pipeline */
+    public ClientControlHandler(SessionContext context, boolean implicitTls) {
         this.context = context;
+        this.implicitTls = implicitTls;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        session = new ControlSession(context, ctx.channel());
+        session = new ControlSession(context, ctx.channel(), implicitTls);
         session.start();
         ctx.fireChannelActive();
     }

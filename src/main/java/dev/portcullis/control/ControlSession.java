@@ -1,6 +1,8 @@
 package dev.portcullis.control;
 
+import dev.portcullis.config.BackendTlsConfig;
 import dev.portcullis.config.DataPolicy.BackendDataMode;
+import dev.portcullis.config.TlsConfig;
 import dev.portcullis.config.DataPolicy.BackendPasvAddress;
 import dev.portcullis.data.Addresses;
 import dev.portcullis.data.DataRelay;
@@ -19,6 +21,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Future;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
@@ -79,6 +82,8 @@ public final class ControlSession {
     private final InetAddress clientAddress;
     private final long startedNanos = System.nanoTime();
     private Channel backend;
+    private final boolean implicitTls;
+    private final ClientTls clientTls;
 
     private final Deque<Object> queued = new ArrayDeque<>();
     private final Deque<ReplySlot> slots = new ArrayDeque<>();
@@ -92,11 +97,13 @@ public final class ControlSession {
     private String user;
     private long transfers;
 
-    ControlSession(SessionContext ctx, Channel client) {
+    ControlSession(SessionContext ctx, Channel client, boolean implicitTls) {
         this.ctx = ctx;
         this.client = client;
         this.id = ctx.registry().nextId();
         this.clientAddress = ((InetSocketAddress) client.remoteAddress()).getAddress();
+        this.implicitTls = implicitTls;
+        this.clientTls = new ClientTls(ctx.serverTls());
     }
 
     public String id() {
@@ -108,7 +115,11 @@ public final class ControlSession {
     void start() {
         ctx.registry().add(this);
         ctx.stats().sessionsTotal.incrementAndGet();
-        log.info("{} connect from {} to {}", id, format(client.remoteAddress()), format(client.localAddress()));
+        log.info("{} connect from {} to {}{}", id, format(client.remoteAddress()), format(client.localAddress()),
+                implicitTls ? " (implicit TLS)" : "");
+        if (implicitTls) {
+            startClientTls(true);
+        }
         client.config().setAutoRead(false);
         ReplySlot greeting = newSlot();
         Bootstrap b = new Bootstrap()
@@ -152,9 +163,16 @@ public final class ControlSession {
                 return;
             }
             backend = f.channel();
+            if (ctx.backendTls() != null && ctx.config().backendTls().mode() == BackendTlsConfig.Mode.IMPLICIT) {
+                backend.pipeline().addFirst(HandlerNames.TLS, newBackendTlsHandler(backend));
+            }
             outstanding.add(new Pending("greeting", r -> {
                 if (r.isPreliminary()) {
                     preliminary(greeting, r);
+                    return;
+                }
+                if (r.code() == 220 && ctx.backendTls() != null) {
+                    secureBackend(greeting, r); // the client's commands wait until the backend is secured
                     return;
                 }
                 greeting.closeAfter = r.code() != 220;
@@ -230,6 +248,69 @@ public final class ControlSession {
         }
     }
 
+    // ---------------------------------------------------------------- TLS towards the backend
+
+    /** TLS client handler for any of this session's backend connections: one session-cache key for all. */
+    private SslHandler newBackendTlsHandler(Channel ch) {
+        InetSocketAddress remote = (InetSocketAddress) backend.remoteAddress();
+        int keyPort = ((InetSocketAddress) backend.localAddress()).getPort();
+        return ctx.backendTls().newHandler(ch.alloc(), remote.getHostString(), keyPort);
+    }
+
+    /**
+     * Explicit: AUTH TLS, the handshake, then PBSZ 0 and PROT P. Implicit: the handshake happened
+     * before the greeting; PBSZ 0 and PROT P follow. Only then does the client get the greeting.
+     */
+    private void secureBackend(ReplySlot greeting, FtpReply banner) {
+        Runnable protect = () -> sendToBackend("PBSZ 0", pbsz -> {
+            if (pbsz.isPreliminary()) {
+                return;
+            }
+            sendToBackend("PROT P", prot -> {
+                if (prot.isPreliminary()) {
+                    return;
+                }
+                if (pbsz.code() != 200 || prot.code() != 200) {
+                    backendTlsFailed(greeting, "PBSZ/PROT refused: " + pbsz.lines().get(0) + " / " + prot.lines().get(0));
+                    return;
+                }
+                complete(greeting, banner);
+            });
+        });
+        if (ctx.config().backendTls().mode() == BackendTlsConfig.Mode.IMPLICIT) {
+            protect.run();
+            return;
+        }
+        sendToBackend("AUTH TLS", r -> {
+            if (r.isPreliminary()) {
+                return;
+            }
+            if (r.code() != 234) {
+                backendTlsFailed(greeting, "AUTH TLS refused: " + r.lines().get(0));
+                return;
+            }
+            SslHandler tls = newBackendTlsHandler(backend);
+            backend.pipeline().addFirst(HandlerNames.TLS, tls);
+            tls.handshakeFuture().addListener(f -> {
+                if (closed) {
+                    return;
+                }
+                if (!f.isSuccess()) {
+                    backendTlsFailed(greeting, "handshake failed: " + f.cause().getMessage());
+                    return;
+                }
+                log.debug("{} TLS to backend: {} {}", id, tls.engine().getSession().getProtocol(), tls.engine().getSession().getCipherSuite());
+                protect.run();
+            });
+        });
+    }
+
+    private void backendTlsFailed(ReplySlot greeting, String why) {
+        log.warn("{} TLS to the backend failed: {}", id, why);
+        greeting.closeAfter = true;
+        reply(greeting, 421, "Service not available: a secure connection to the FTP server could not be made.");
+    }
+
     // ---------------------------------------------------------------- client commands
 
     void onClientMessage(Object msg) {
@@ -281,6 +362,8 @@ public final class ControlSession {
         String verb = c.verb();
         if (verb.isEmpty()) {
             reply(slot, 500, "Empty command.");
+        } else if (refusedForPlainText(slot, c)) {
+            return;
         } else if (Verbs.SECURITY.contains(verb)) {
             onSecurityCommand(slot, c);
         } else if (Verbs.LONG_ADDRESS.contains(verb)) {
@@ -329,13 +412,87 @@ public final class ControlSession {
         reply(slot, 500, text);
     }
 
+    /**
+     * RFC 2228/4217 commands are the proxy's own business: the client's TLS ends here, and the
+     * backend side (plain or TLS) is set up by the proxy independently.
+     */
     private void onSecurityCommand(ReplySlot slot, FtpCommand c) {
-        // Forwarding AUTH would let the backend start TLS that this proxy cannot follow.
-        if (c.verb().equals("AUTH")) {
-            reply(slot, 502, "AUTH is not available: TLS is not enabled on this proxy.");
-        } else {
-            reply(slot, 503, c.verb() + " needs a security exchange first (AUTH), which is not enabled.");
+        String arg = c.argument().strip().toUpperCase(java.util.Locale.ROOT);
+        switch (c.verb()) {
+            case "AUTH" -> {
+                if (!clientTls.available()) {
+                    reply(slot, 502, "AUTH is not available: TLS is not enabled on this proxy.");
+                } else if (clientTls.active()) {
+                    reply(slot, 503, "TLS is already active on this connection.");
+                } else if (!arg.equals("TLS") && !arg.equals("SSL") && !arg.equals("TLS-C") && !arg.equals("TLS-P")) {
+                    reply(slot, 504, "AUTH " + arg + " is not supported; use AUTH TLS.");
+                } else {
+                    reply(slot, 234, "AUTH " + arg + " successful.");
+                    // Anything the client pipelined after AUTH was sent in clear text: never act on it.
+                    if (!queued.isEmpty()) {
+                        log.warn("{} discarded {} command(s) sent after AUTH before TLS", id, queued.size());
+                        queued.clear();
+                    }
+                    ((FtpCommandDecoder) client.pipeline().get(HandlerNames.COMMAND_DECODER)).discardPartialLine();
+                    startClientTls(false);
+                }
+            }
+            case "PBSZ" -> {
+                if (!clientTls.active()) {
+                    reply(slot, 503, "PBSZ needs a security exchange first (AUTH TLS).");
+                } else {
+                    clientTls.pbsz();
+                    reply(slot, 200, "PBSZ=0");
+                }
+            }
+            case "PROT" -> onProt(slot, arg);
+            case "CCC" -> reply(slot, 534, "CCC refused: the control connection stays protected.");
+            default -> reply(slot, 502, c.verb() + " is not supported.");
         }
+    }
+
+    private void onProt(ReplySlot slot, String level) {
+        if (!clientTls.active()) {
+            reply(slot, 503, "PROT needs a security exchange first (AUTH TLS).");
+        } else if (!clientTls.pbszDone()) {
+            reply(slot, 503, "PROT needs PBSZ first.");
+        } else if (level.equals("P")) {
+            clientTls.protectData(true);
+            reply(slot, 200, "PROT now Private.");
+        } else if (level.equals("C")) {
+            if (ctx.config().tls().dataProtection() == TlsConfig.DataProtection.PRIVATE_REQUIRED) {
+                reply(slot, 534, "PROT C refused: this server requires protected data connections (PROT P).");
+            } else {
+                clientTls.protectData(false);
+                reply(slot, 200, "PROT now Clear.");
+            }
+        } else {
+            reply(slot, 536, "PROT " + level + " is not supported; use PROT P.");
+        }
+    }
+
+    private void startClientTls(boolean implicit) {
+        clientTls.start(client, implicit).addListener(f -> {
+            if (f.isSuccess()) {
+                log.info("{} TLS on control: {}", id, clientTls.describe(client));
+            } else if (!closed) {
+                log.info("{} TLS handshake with client failed: {}", id, f.cause().getMessage());
+                close("TLS handshake failed");
+            }
+        });
+    }
+
+    /** Whether the client must secure the control connection before this command. */
+    private boolean refusedForPlainText(ReplySlot slot, FtpCommand c) {
+        if (ctx.config().tls().policy() != TlsConfig.Policy.REQUIRED || clientTls.active()) {
+            return false;
+        }
+        if (c.verb().equals("USER") || c.verb().equals("PASS") || c.verb().equals("ACCT")
+                || Verbs.TRANSFER.contains(c.verb())) {
+            reply(slot, 530, "TLS is required on this server: use AUTH TLS before logging in.");
+            return true;
+        }
+        return false;
     }
 
     private void logLogin(FtpReply r) {
@@ -404,8 +561,37 @@ public final class ControlSession {
     }
 
     private void onClientDataAccepted(DataSetup s, Channel ch) {
-        s.relay().attach(Side.CLIENT, ch);
+        attachClientData(s, ch);
         connectBackendDataIfDue(s);
+    }
+
+    /** Joins a client data connection to the relay, in TLS (server role, RFC 4217) under PROT P. */
+    private void attachClientData(DataSetup s, Channel ch) {
+        if (clientTls.protectData()) {
+            SslHandler tls = clientTls.newDataHandler(ch);
+            ch.pipeline().addFirst(HandlerNames.TLS, tls);
+            tls.handshakeFuture().addListener(f -> log.debug("{} client data TLS handshake: {}", id,
+                    f.isSuccess() ? tls.engine().getSession().getProtocol() : f.cause().toString()));
+            if (ctx.config().tls().requireSessionReuse()) {
+                tls.handshakeFuture().addListener(f -> {
+                    if (f.isSuccess() && !clientTls.resumedControlSession(tls)) {
+                        ctx.stats().theftBlocked.incrementAndGet();
+                        log.warn("{} data connection from {} did not resume the control TLS session; closed",
+                                id, format(ch.remoteAddress()));
+                        ch.close();
+                    }
+                });
+            }
+        }
+        s.relay().attach(Side.CLIENT, ch);
+    }
+
+    /** Joins a backend data connection to the relay, in TLS (client role) when the backend side is TLS. */
+    private void attachBackendData(DataSetup s, Channel ch) {
+        if (ctx.backendTls() != null) {
+            ch.pipeline().addFirst(HandlerNames.TLS, newBackendTlsHandler(ch));
+        }
+        s.relay().attach(Side.BACKEND, ch);
     }
 
     private void scheduleExpiry(DataSetup s, PassiveListener listener) {
@@ -513,7 +699,7 @@ public final class ControlSession {
         InetAddress source = ctx.config().data().backendActiveSource()
                 .orElse(((InetSocketAddress) backend.localAddress()).getAddress());
         Future<PassiveListener> bound = ctx.dataConnector().listenEphemeral(
-                client.eventLoop(), source, id, backendAddress(), ch -> s.relay().attach(Side.BACKEND, ch));
+                client.eventLoop(), source, id, backendAddress(), ch -> attachBackendData(s, ch));
         bound.addListener(f -> {
             if (!f.isSuccess()) {
                 backendDataFailed(slot, s, "cannot listen for the backend's data connection: " + f.cause().getMessage());
@@ -568,7 +754,7 @@ public final class ControlSession {
         ctx.dataConnector().connect(client.eventLoop(), s.backendTarget(), local).addListener((ChannelFutureListener) f -> {
             if (f.isSuccess()) {
                 log.debug("{} data connection to backend {} open", id, format(s.backendTarget()));
-                s.relay().attach(Side.BACKEND, f.channel());
+                attachBackendData(s, f.channel());
             } else {
                 log.warn("{} backend data connection to {} failed: {}", id, format(s.backendTarget()), f.cause().getMessage());
                 s.relay().abort();
@@ -586,7 +772,7 @@ public final class ControlSession {
         ctx.dataConnector().connect(client.eventLoop(), s.activeClientTarget(), from).addListener((ChannelFutureListener) f -> {
             if (f.isSuccess()) {
                 log.debug("{} data connection to client {} open", id, format(s.activeClientTarget()));
-                s.relay().attach(Side.CLIENT, f.channel());
+                attachClientData(s, f.channel());
             } else {
                 log.warn("{} data connection to client {} failed: {}", id, format(s.activeClientTarget()), f.cause().getMessage());
                 s.relay().abort();
@@ -597,6 +783,11 @@ public final class ControlSession {
     // ---------------------------------------------------------------- transfers
 
     private void onTransfer(ReplySlot slot, FtpCommand c) {
+        if (ctx.config().tls().dataProtection() == TlsConfig.DataProtection.PRIVATE_REQUIRED && !clientTls.protectData()) {
+            discardSetup();
+            reply(slot, 521, "Data connections must be protected: use PBSZ 0 and PROT P.");
+            return;
+        }
         if (setup == null || !setup.isReady()) {
             discardSetup();
             reply(slot, 425, "Use PASV, EPSV, PORT or EPRT first.");

@@ -63,6 +63,20 @@ public final class FtpCommandDecoder extends ByteToMessageDecoder {
         }
     }
 
+    /**
+     * Forgets a partial line (and any Telnet state): used when TLS starts, so that clear-text
+     * bytes sent before the handshake can never complete a command read after it.
+     */
+    public void discardPartialLine() {
+        length = 0;
+        sawNul = false;
+        discarding = false;
+        telnet = Telnet.DATA;
+        if (actualReadableBytes() > 0) {
+            internalBuffer().skipBytes(actualReadableBytes());
+        }
+    }
+
     private void append(int b, List<Object> out) {
         if (discarding) {
             if (++discarded >= maxLineLength) {

@@ -2,6 +2,7 @@ package dev.portcullis.control;
 
 /** Pipeline handler names, in one place. */
 public final class HandlerNames {
+    public static final String TLS = "tls";
     public static final String IDLE = "idle";
     public static final String COMMAND_DECODER = "command-decoder";
     public static final String REPLY_DECODER = "reply-decoder";

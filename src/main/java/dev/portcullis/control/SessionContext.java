@@ -7,9 +7,15 @@ import dev.portcullis.data.DataConnector;
 import dev.portcullis.data.ProxyStats;
 import dev.portcullis.policy.BounceGuard;
 import dev.portcullis.rewrite.FeatFilter;
+import dev.portcullis.tls.BackendTls;
+import dev.portcullis.tls.ServerTls;
 import java.net.InetSocketAddress;
 
-/** What every session of one proxy shares, built once at start from the validated config. */
+/**
+ * What every session of one proxy shares, built once at start from the validated config.
+ * {@code serverTls} is null when FTPS towards clients is off; {@code backendTls} when TLS towards
+ * the backend is off.
+ */
 public record SessionContext(
         ProxyConfig config,
         Transport transport,
@@ -20,5 +26,7 @@ public record SessionContext(
         BounceGuard bounceGuard,
         FeatFilter featFilter,
         SessionRegistry registry,
-        ProxyStats stats) {
+        ProxyStats stats,
+        ServerTls serverTls,
+        BackendTls backendTls) {
 }

@@ -45,7 +45,7 @@ public final class FeatFilter {
             kept.add(line);
         }
         for (String feature : provided) {
-            if (!present.contains(feature)) {
+            if (!present.contains(featureName(feature))) {
                 kept.add(" " + feature);
                 changed = true;
             }

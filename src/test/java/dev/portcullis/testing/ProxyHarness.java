@@ -47,8 +47,7 @@ public final class ProxyHarness implements AutoCloseable {
 
     public static ProxyConfig withPublicAddress(ProxyConfig c, String address) {
         try {
-            return new ProxyConfig(c.listen(), c.backend(), c.passivePorts(),
-                    Optional.of(java.net.InetAddress.getByName(address)), c.timeouts(), c.limits(), c.data());
+            return c.withPublicAddress(java.net.InetAddress.getByName(address));
         } catch (java.net.UnknownHostException e) {
             throw new IllegalArgumentException(e);
         }
