@@ -38,8 +38,26 @@ public final class EmbeddedFtpServer implements AutoCloseable {
     }
 
     public static EmbeddedFtpServer start(String host, int port, Path root, List<Account> accounts) throws IOException {
+        return start(host, port, root, accounts, null);
+    }
+
+    /**
+     * @param tlsKeystore a PKCS#12 file (password "changeit") to offer explicit FTPS (AUTH TLS), or null
+     */
+    public static EmbeddedFtpServer start(String host, int port, Path root, List<Account> accounts, Path tlsKeystore)
+            throws IOException {
         FtpServerFactory factory = new FtpServerFactory();
         ListenerFactory listener = new ListenerFactory();
+        if (tlsKeystore != null) {
+            org.apache.ftpserver.ssl.SslConfigurationFactory ssl = new org.apache.ftpserver.ssl.SslConfigurationFactory();
+            ssl.setKeystoreFile(tlsKeystore.toFile());
+            ssl.setKeystoreType("PKCS12");
+            ssl.setKeystorePassword("changeit");
+            ssl.setKeyPassword("changeit");
+            ssl.setSslProtocol("TLSv1.2");
+            listener.setSslConfiguration(ssl.createSslConfiguration());
+            listener.setImplicitSsl(false);
+        }
         listener.setServerAddress(host);
         listener.setPort(port);
         DataConnectionConfigurationFactory data = new DataConnectionConfigurationFactory();
@@ -47,6 +65,9 @@ public final class EmbeddedFtpServer implements AutoCloseable {
         data.setPassiveExternalAddress(host);
         data.setActiveEnabled(true);
         data.setActiveIpCheck(true);
+        if (tlsKeystore != null) {
+            data.setSslConfiguration(listener.getSslConfiguration());
+        }
         listener.setDataConnectionConfiguration(data.createDataConnectionConfiguration());
         listener.setIdleTimeout(600);
         factory.addListener("default", listener.createListener());

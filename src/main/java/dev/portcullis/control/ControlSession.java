@@ -578,7 +578,7 @@ public final class ControlSession {
                         ctx.stats().theftBlocked.incrementAndGet();
                         log.warn("{} data connection from {} did not resume the control TLS session; closed",
                                 id, format(ch.remoteAddress()));
-                        ch.close();
+                        s.relay().abort(); // the transfer fails (426), it is never reported complete
                     }
                 });
             }

@@ -29,6 +29,7 @@ public final class DataRelay {
     private boolean backendClosed;
     private boolean done;
     private boolean aborted;
+    private boolean lostBytes;
     private boolean clientConnecting;
     private boolean backendConnecting;
     private long clientToBackend;
@@ -124,8 +125,9 @@ public final class DataRelay {
         finish();
     }
 
+    /** True if the relay was aborted or dropped bytes: the transfer must not be reported complete. */
     public boolean wasAborted() {
-        return aborted;
+        return aborted || lostBytes;
     }
 
     public long bytesClientToBackend() {
@@ -205,6 +207,7 @@ public final class DataRelay {
                 return;
             }
             if (!peer.isActive()) {
+                lostBytes = true; // the other side is gone: these bytes will never arrive
                 buf.release();
                 return;
             }

@@ -26,6 +26,15 @@ public final class FeatFilter {
     }
 
     public FtpReply filter(FtpReply reply) {
+        if (reply.isNegative() && !provided.isEmpty()) {
+            // Some servers refuse FEAT before login (Apache FtpServer: 530); a client deciding
+            // whether to use AUTH TLS must still learn what the proxy itself provides.
+            List<String> own = new ArrayList<>();
+            own.add("211-Features:");
+            provided.forEach(f -> own.add(" " + f));
+            own.add("211 End");
+            return FtpReply.ofLines(211, own);
+        }
         if (reply.code() != 211 || reply.lines().size() < 2) {
             return reply;
         }

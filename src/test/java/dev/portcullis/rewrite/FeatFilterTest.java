@@ -26,10 +26,17 @@ class FeatFilterTest {
     }
 
     @Test
+    void answersWithWhatTheProxyProvidesWhenTheBackendRefusesFeat() {
+        FtpReply out = filter.filter(FtpReply.of(530, "Access denied."));
+        assertThat(out.code()).isEqualTo(211);
+        assertThat(out.lines()).containsExactly("211-Features:", " EPSV", "211 End");
+    }
+
+    @Test
     void leavesOtherRepliesByteExact() {
         FtpReply in = FtpReply.ofLines(211, List.of("211-Features:", " MLST size*;modify*;", " EPSV", " REST STREAM", "211 End"));
         assertThat(filter.filter(in)).isSameAs(in);
-        FtpReply error = FtpReply.of(502, "FEAT not implemented");
-        assertThat(filter.filter(error)).isSameAs(error);
+        FtpReply ok = FtpReply.of(200, "odd but positive");
+        assertThat(filter.filter(ok)).isSameAs(ok);
     }
 }

@@ -34,9 +34,9 @@ public final class FtpTestClient implements Closeable {
         }
     }
 
-    private final Socket socket;
-    private final InputStream in;
-    private final OutputStream out;
+    private Socket socket;
+    private InputStream in;
+    private OutputStream out;
 
     private FtpTestClient(Socket socket) throws IOException {
         this.socket = socket;
@@ -63,6 +63,20 @@ public final class FtpTestClient implements Closeable {
 
     public Socket socket() {
         return socket;
+    }
+
+    /** AUTH TLS, then the handshake over this control connection (TLS session cached under host:port). */
+    public javax.net.ssl.SSLSocket startTls(javax.net.ssl.SSLSocketFactory factory) throws IOException {
+        Reply r = command("AUTH TLS");
+        if (r.code() != 234) {
+            throw new IOException("AUTH TLS refused: " + r.all());
+        }
+        javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) factory.createSocket(socket, "localhost", socket.getPort(), true);
+        tls.startHandshake();
+        socket = tls;
+        in = tls.getInputStream();
+        out = tls.getOutputStream();
+        return tls;
     }
 
     public void send(String line) throws IOException {

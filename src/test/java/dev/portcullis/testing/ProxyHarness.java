@@ -32,9 +32,14 @@ public final class ProxyHarness implements AutoCloseable {
     }
 
     public static ProxyHarness start(Path root, UnaryOperator<ProxyConfig> customize) throws Exception {
+        return start(root, customize, null);
+    }
+
+    /** @param backendKeystore PKCS#12 for an explicit-FTPS backend, or null for a plain one */
+    public static ProxyHarness start(Path root, UnaryOperator<ProxyConfig> customize, Path backendKeystore) throws Exception {
         EmbeddedFtpServer backend = EmbeddedFtpServer.start("127.0.0.1", 0, root, List.of(
                 new EmbeddedFtpServer.Account(USER, PASSWORD, true),
-                new EmbeddedFtpServer.Account("anonymous", "", false)));
+                new EmbeddedFtpServer.Account("anonymous", "", false)), backendKeystore);
         PortcullisServer proxy = new PortcullisServer(customize.apply(baseConfig(backend.port()))).start();
         return new ProxyHarness(root, backend, proxy);
     }

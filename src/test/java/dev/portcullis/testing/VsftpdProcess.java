@@ -43,6 +43,11 @@ public final class VsftpdProcess implements AutoCloseable {
     }
 
     public static VsftpdProcess start(int pasvLow, int pasvHigh) throws IOException, InterruptedException {
+        return start(pasvLow, pasvHigh, java.util.List.of());
+    }
+
+    /** Starts vsftpd with extra configuration lines (e.g. the ssl_* settings for FTPS). */
+    public static VsftpdProcess start(int pasvLow, int pasvHigh, java.util.List<String> extra) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "portcullis-vsftpd-");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path root = Files.createDirectories(dir.resolve("root"));
@@ -63,7 +68,8 @@ public final class VsftpdProcess implements AutoCloseable {
                 "pasv_min_port=" + pasvLow, "pasv_max_port=" + pasvHigh, "port_enable=YES",
                 "connect_from_port_20=NO", "seccomp_sandbox=NO", "isolate_network=NO", "isolate=NO",
                 "secure_chroot_dir=/var/run/vsftpd/empty", "xferlog_enable=NO",
-                "vsftpd_log_file=" + dir.resolve("vsftpd.log"), "max_clients=500", "max_per_ip=500", ""));
+                "vsftpd_log_file=" + dir.resolve("vsftpd.log"), "max_clients=500", "max_per_ip=500",
+                String.join("\n", extra), ""));
         Files.createDirectories(Path.of("/var/run/vsftpd/empty"));
         Process p = new ProcessBuilder(BINARY, conf.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("stdout.log").toFile()).start();
