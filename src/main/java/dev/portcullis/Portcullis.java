@@ -64,6 +64,19 @@ public final class Portcullis implements Callable<Integer> {
     @Option(names = "--backend-ca", paramLabel = "PEM", description = "CA bundle the backend's certificate must chain to.")
     String backendCa;
 
+    /** SIGHUP reloads the TLS certificate and key (live sessions keep theirs). */
+    private static void installReloadSignal(PortcullisServer server) {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
+                if (server.serverTls() != null) {
+                    server.serverTls().reload();
+                }
+            });
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            org.slf4j.LoggerFactory.getLogger("portcullis").warn("SIGHUP reload unavailable here: {}", e.getMessage());
+        }
+    }
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new Portcullis()).execute(args));
     }
@@ -90,6 +103,7 @@ public final class Portcullis implements Callable<Integer> {
             System.err.println("portcullis: " + e.getMessage());
             return 1;
         }
+        installReloadSignal(server);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.stop();

@@ -19,6 +19,10 @@ public enum DataMode {
         void close() throws IOException;
     }
 
+    public boolean passive() {
+        return this == PASV || this == EPSV;
+    }
+
     public Prepared prepare(FtpTestClient c) throws IOException {
         switch (this) {
             case PASV, EPSV -> {
@@ -73,10 +77,12 @@ public enum DataMode {
     public byte[] download(FtpTestClient c, String command) throws IOException {
         try (Prepared p = prepare(c)) {
             c.send(command);
+            // Passive: connect at once, as real clients do (vsftpd sends 150 only after the connection).
+            Socket early = passive() ? p.open() : null;
             FtpTestClient.Reply first = c.readReply();
             assertThat(first.code()).as(command + ": " + first.all()).isIn(125, 150);
             byte[] data;
-            try (Socket s = p.open()) {
+            try (Socket s = early != null ? early : p.open()) {
                 data = s.getInputStream().readAllBytes();
             }
             FtpTestClient.Reply done = c.readReply();
@@ -89,9 +95,10 @@ public enum DataMode {
     public FtpTestClient.Reply upload(FtpTestClient c, String command, byte[] content) throws IOException {
         try (Prepared p = prepare(c)) {
             c.send(command);
+            Socket early = passive() ? p.open() : null;
             FtpTestClient.Reply first = c.readReply();
             assertThat(first.code()).as(command + ": " + first.all()).isIn(125, 150);
-            try (Socket s = p.open()) {
+            try (Socket s = early != null ? early : p.open()) {
                 s.getOutputStream().write(content);
                 s.getOutputStream().flush();
             }

@@ -1,0 +1,101 @@
+package dev.portcullis.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.portcullis.PortcullisServer;
+import dev.portcullis.config.BackendTlsConfig;
+import dev.portcullis.config.TlsConfig;
+import dev.portcullis.testing.DataMode;
+import dev.portcullis.testing.Digests;
+import dev.portcullis.testing.FtpTestClient;
+import dev.portcullis.testing.Processes;
+import dev.portcullis.testing.Processes.Result;
+import dev.portcullis.testing.ProxyHarness;
+import dev.portcullis.testing.TestCertificates;
+import dev.portcullis.testing.VsftpdProcess;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * FTPS end to end: real clients in TLS to Portcullis, Portcullis in TLS to a real vsftpd that
+ * forces TLS on logins and data, with and without vsftpd's require_ssl_reuse (data connections
+ * must resume the control connection's TLS session, which Portcullis does on the backend side).
+ */
+class VsftpdFtpsIT {
+
+    @TempDir
+    Path certs;
+    @TempDir
+    Path work;
+
+    @ParameterizedTest(name = "require_ssl_reuse={0}")
+    @ValueSource(strings = {"YES", "NO"})
+    void clientsThroughPortcullisToFtpsVsftpd(String reuse) throws Exception {
+        VsftpdProcess.assumeAvailable();
+        TestCertificates.Files backendCert = TestCertificates.create(certs, "vsftpd", "rsa");
+        TestCertificates.Files proxyCert = TestCertificates.create(certs, "proxy", "ec");
+        try (VsftpdProcess vsftpd = VsftpdProcess.start(46200, 46299, List.of(
+                "ssl_enable=YES", "allow_anon_ssl=YES", "force_anon_data_ssl=YES", "force_anon_logins_ssl=YES",
+                "rsa_cert_file=" + backendCert.cert(), "rsa_private_key_file=" + backendCert.key(),
+                "require_ssl_reuse=" + reuse, "ssl_ciphers=HIGH"))) {
+            byte[] file = Digests.randomBytes(4 * 1024 * 1024 + 1, 31);
+            Files.write(vsftpd.root().resolve("data.bin"), file);
+            TlsConfig tls = new TlsConfig(Optional.of(proxyCert.cert()), Optional.of(proxyCert.key()), Optional.empty(),
+                    TlsConfig.Policy.OPTIONAL, TlsConfig.DataProtection.ANY, false, List.of(), TlsConfig.DEFAULT_CIPHERS,
+                    TlsConfig.Provider.AUTO, Duration.ofSeconds(10));
+            BackendTlsConfig toBackend = new BackendTlsConfig(BackendTlsConfig.Mode.EXPLICIT,
+                    Optional.of(backendCert.cert()), Optional.empty(), false);
+            try (PortcullisServer proxy = new PortcullisServer(ProxyHarness.baseConfig(vsftpd.port())
+                    .withTls(tls).withBackendTls(toBackend)).start()) {
+                int port = proxy.boundAddresses().get(0).getPort();
+                String url = "ftp://anonymous:x@127.0.0.1:" + port + "/";
+
+                for (List<String> mode : List.of(List.<String>of(), List.of("--disable-epsv"))) {
+                    List<String> get = new java.util.ArrayList<>(List.of("curl", "-sS", "--max-time", "60", "--ssl-reqd", "-k"));
+                    get.addAll(mode);
+                    get.add(url + "data.bin");
+                    Result r = Processes.run(get, 90);
+                    assertThat(r.exitCode()).as(r.stderr()).isZero();
+                    assertThat(Digests.sha256(r.stdout())).isEqualTo(Digests.sha256(file));
+                }
+                Path local = work.resolve("up.bin");
+                Files.write(local, file);
+                Result put = Processes.run(List.of("curl", "-sS", "--max-time", "60", "--ssl-reqd", "-k", "--tls-max", "1.2",
+                        "-T", local.toString(), url + "upload/curl-tls.bin"), 90);
+                assertThat(put.exitCode()).as(put.stderr()).isZero();
+                assertThat(Digests.sha256(vsftpd.root().resolve("upload/curl-tls.bin"))).isEqualTo(Digests.sha256(file));
+
+                for (boolean passive : new boolean[] {true, false}) {
+                    Path got = work.resolve("py-" + passive + ".bin");
+                    String py = String.join("\n",
+                            "import ftplib, ssl",
+                            "ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE",
+                            "f = ftplib.FTP_TLS(context=ctx)",
+                            "f.connect('127.0.0.1', " + port + ", timeout=30)",
+                            "f.login()",
+                            "f.prot_p()",
+                            "f.set_pasv(" + (passive ? "True" : "False") + ")",
+                            "with open('" + got + "', 'wb') as out: f.retrbinary('RETR data.bin', out.write)",
+                            "f.quit()");
+                    Result r = Processes.run(List.of("python3", "-c", py), 90);
+                    assertThat(r.exitCode()).as(r.stderr()).isZero();
+                    assertThat(Digests.sha256(got)).isEqualTo(Digests.sha256(file));
+                }
+
+                // A plain-FTP client (the proxy's client-side policy here is 'optional') still gets TLS
+                // towards the backend: the proxy adds it on that side only.
+                try (FtpTestClient c = FtpTestClient.login(proxy.boundAddresses().get(0), "anonymous", "x")) {
+                    c.command("TYPE I");
+                    assertThat(Digests.sha256(DataMode.EPSV.download(c, "RETR data.bin"))).isEqualTo(Digests.sha256(file));
+                    assertThat(Digests.sha256(DataMode.PORT.download(c, "RETR data.bin"))).isEqualTo(Digests.sha256(file));
+                }
+            }
+        }
+    }
+}
