@@ -4,6 +4,7 @@ import dev.portcullis.backend.BackendResolver;
 import dev.portcullis.backend.DemoBackend;
 import dev.portcullis.config.ConfigException;
 import dev.portcullis.config.ProxyConfig;
+import dev.portcullis.config.TlsConfig;
 import dev.portcullis.tls.BackendTls;
 import dev.portcullis.tls.ServerTls;
 import dev.portcullis.tls.TlsProvider;
@@ -82,7 +83,8 @@ public final class PortcullisServer implements AutoCloseable {
         SessionContext context = new SessionContext(config, transport, backend, resolver, new BackendCapabilities(),
                 new DataConnector(transport, pool, expectations, config.timeouts(), stats),
                 new BounceGuard(config.data().allowForeignAddress(), config.data().allowPrivilegedPorts()),
-                new FeatFilter(hiddenFeatures(), providedFeatures()), registry, stats, serverTls, backendTls);
+                new FeatFilter(hiddenFeatures(), providedFeatures()), new FeatFilter(hiddenFeatures(), List.of("EPRT", "EPSV")),
+                registry, stats, serverTls, backendTls);
 
         acceptors = transport.newGroup(1);
         workers = transport.newGroup(Math.max(1, Runtime.getRuntime().availableProcessors()));
@@ -105,6 +107,9 @@ public final class PortcullisServer implements AutoCloseable {
     }
 
     private void bindListener(SessionContext context, InetSocketAddress address, boolean implicitTls) {
+        TlsConfig.ListenerPolicy policy = implicitTls
+                ? new TlsConfig.ListenerPolicy(address, TlsConfig.Policy.REQUIRED, config.tls().dataProtection())
+                : config.tls().policyFor(address);
         ServerBootstrap b = new ServerBootstrap()
                 .group(acceptors, workers)
                 .channel(transport.serverChannel())
@@ -121,13 +126,14 @@ public final class PortcullisServer implements AutoCloseable {
                         ch.pipeline().addLast(HandlerNames.IDLE,
                                 new IdleStateHandler(0, 0, config.timeouts().idle().toMillis(), TimeUnit.MILLISECONDS));
                         ch.pipeline().addLast(HandlerNames.COMMAND_DECODER, new FtpCommandDecoder(config.limits().maxLineLength()));
-                        ch.pipeline().addLast(HandlerNames.CLIENT_CONTROL, new ClientControlHandler(context, implicitTls));
+                        ch.pipeline().addLast(HandlerNames.CLIENT_CONTROL, new ClientControlHandler(context, implicitTls, policy));
                     }
                 });
         Channel ch = b.bind(address).syncUninterruptibly().channel();
         listeners.add(ch);
         log.info("listening on {}{} -> backend {}{}, passive ports {}{}", ch.localAddress(),
-                implicitTls ? " (implicit FTPS)" : serverTls != null ? " (FTPS " + config.tls().policy().name().toLowerCase() + ")" : "",
+                implicitTls ? " (implicit FTPS)" : serverTls != null ? " (FTPS " + policy.policy().name().toLowerCase()
+                        + ", data " + policy.dataProtection().name().toLowerCase().replace('_', '-') + ")" : "",
                 context.backendAddress(), backendTls != null ? " (" + config.backendTls().mode().name().toLowerCase() + " TLS)" : "",
                 config.passivePorts(), config.publicAddress().map(a -> ", public address " + a.getHostAddress()).orElse(""));
     }

@@ -38,14 +38,15 @@ public final class EmbeddedFtpServer implements AutoCloseable {
     }
 
     public static EmbeddedFtpServer start(String host, int port, Path root, List<Account> accounts) throws IOException {
-        return start(host, port, root, accounts, null);
+        return start(host, port, root, accounts, null, false);
     }
 
     /**
-     * @param tlsKeystore a PKCS#12 file (password "changeit") to offer explicit FTPS (AUTH TLS), or null
+     * @param tlsKeystore a PKCS#12 file (password "changeit") to offer FTPS, or null
+     * @param implicitTls TLS from the first byte instead of AUTH TLS
      */
-    public static EmbeddedFtpServer start(String host, int port, Path root, List<Account> accounts, Path tlsKeystore)
-            throws IOException {
+    public static EmbeddedFtpServer start(String host, int port, Path root, List<Account> accounts, Path tlsKeystore,
+                                          boolean implicitTls) throws IOException {
         FtpServerFactory factory = new FtpServerFactory();
         ListenerFactory listener = new ListenerFactory();
         if (tlsKeystore != null) {
@@ -56,7 +57,7 @@ public final class EmbeddedFtpServer implements AutoCloseable {
             ssl.setKeyPassword("changeit");
             ssl.setSslProtocol("TLSv1.2");
             listener.setSslConfiguration(ssl.createSslConfiguration());
-            listener.setImplicitSsl(false);
+            listener.setImplicitSsl(implicitTls);
         }
         listener.setServerAddress(host);
         listener.setPort(port);

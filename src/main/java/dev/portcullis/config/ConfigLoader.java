@@ -33,7 +33,7 @@ public final class ConfigLoader {
     private static final Set<String> TOP_KEYS = Set.of(
             "listen", "backend", "passive-ports", "public-address", "timeouts", "limits", "data", "tls", "backend-tls");
     private static final Set<String> TLS_KEYS = Set.of("cert", "key", "client-ca", "policy", "data-protection",
-            "require-session-reuse", "implicit-listen", "ciphers", "provider", "handshake-timeout");
+            "require-session-reuse", "implicit-listen", "ciphers", "provider", "handshake-timeout", "listeners");
     private static final Set<String> BACKEND_TLS_KEYS = Set.of("mode", "ca", "fingerprint", "insecure");
     private static final Set<String> TIMEOUT_KEYS = Set.of("idle", "data-connect", "backend-connect", "expectation");
     private static final Set<String> LIMIT_KEYS = Set.of("max-line-length", "max-bad-lines", "max-reply-lines");
@@ -93,19 +93,20 @@ public final class ConfigLoader {
                 r.enumValue("data.backend-mode", BackendDataMode.class, p.backendMode()),
                 r.optionalString("data.backend-active-source").map(v -> r.parse("data.backend-active-source", v, ConfigLoader::ipLiteral)),
                 r.enumValue("data.backend-pasv-address", BackendPasvAddress.class, p.backendPasvAddress()));
-        TlsConfig tls = tls(r, src, cli);
+        TlsConfig tls = tls(r, src, cli, listen);
         BackendTlsConfig backendTls = backendTls(r, src, cli);
         r.throwIfFailed();
         return new ProxyConfig(listen, backend, passive, publicAddress, timeouts, limits, data, tls, backendTls);
     }
 
-    private static TlsConfig tls(Reader r, String src, CliOverrides cli) throws ConfigException {
+    private static TlsConfig tls(Reader r, String src, CliOverrides cli, List<InetSocketAddress> listen) throws ConfigException {
         r.checkKeys("tls", TLS_KEYS);
         Optional<Path> cert = cli.tlsCert() != null ? Optional.of(parse("--tls-cert", cli.tlsCert(), ConfigLoader::readableFile))
                 : r.optionalString("tls.cert").map(v -> r.parse("tls.cert", v, ConfigLoader::readableFile));
         Optional<Path> key = cli.tlsKey() != null ? Optional.of(parse("--tls-key", cli.tlsKey(), ConfigLoader::readableFile))
                 : r.optionalString("tls.key").map(v -> r.parse("tls.key", v, ConfigLoader::readableFile));
         Optional<Path> clientCa = r.optionalString("tls.client-ca").map(v -> r.parse("tls.client-ca", v, ConfigLoader::readableFile));
+        r.throwIfFailed(); // an unreadable file is the error to report, not a missing pair
         boolean haveCert = cert.isPresent() && key.isPresent();
         if (cert.isPresent() != key.isPresent()) {
             String missing = cert.isPresent() ? "tls.key (--tls-key)" : "tls.cert (--tls-cert)";
@@ -132,10 +133,32 @@ public final class ConfigLoader {
             throw new ConfigException(src + ": tls.data-protection: 'private-required' (expected: 'any' when tls.policy is 'off')");
         }
         List<String> ciphers = r.stringList("tls.ciphers", TlsConfig.DEFAULT_CIPHERS);
+        List<TlsConfig.ListenerPolicy> perListener = new ArrayList<>();
+        JsonNode listeners = r.node("tls.listeners");
+        if (!listeners.isMissingNode() && !listeners.isNull()) {
+            if (!listeners.isArray()) {
+                throw new ConfigException(src + ": tls.listeners: '" + listeners + "' (expected a list of {address, policy, data-protection})");
+            }
+            for (int i = 0; i < listeners.size(); i++) {
+                String k = "tls.listeners." + i;
+                r.checkKeys(k, Set.of("address", "policy", "data-protection"));
+                String addressText = r.string(k + ".address", "");
+                InetSocketAddress address = r.parse(k + ".address", addressText, ConfigLoader::listenAddress);
+                if (address != null && !listen.contains(address)) {
+                    throw new ConfigException(src + ": " + k + ".address: '" + addressText + "' (expected one of the listen addresses " + listen + ")");
+                }
+                TlsConfig.Policy lp = r.enumValue(k + ".policy", TlsConfig.Policy.class, policy);
+                if (lp != TlsConfig.Policy.OFF && !haveCert) {
+                    throw new ConfigException(src + ": " + k + ".policy: '" + lp.name().toLowerCase(Locale.ROOT) + "' (expected: tls.cert and tls.key to be set)");
+                }
+                perListener.add(new TlsConfig.ListenerPolicy(address, lp,
+                        r.enumValue(k + ".data-protection", TlsConfig.DataProtection.class, lp == TlsConfig.Policy.OFF ? TlsConfig.DataProtection.ANY : protection)));
+            }
+        }
         return new TlsConfig(cert, key, clientCa, policy, protection,
                 r.bool("tls.require-session-reuse", false), implicit, ciphers,
                 r.enumValue("tls.provider", TlsConfig.Provider.class, TlsConfig.Provider.AUTO),
-                r.duration("tls.handshake-timeout", Duration.ofSeconds(10)));
+                r.duration("tls.handshake-timeout", Duration.ofSeconds(10)), perListener);
     }
 
     private static BackendTlsConfig backendTls(Reader r, String src, CliOverrides cli) throws ConfigException {
@@ -249,10 +272,10 @@ public final class ConfigLoader {
             this.root = root;
         }
 
-        private JsonNode node(String dotted) {
+        JsonNode node(String dotted) {
             JsonNode n = root;
             for (String part : dotted.split("\\.")) {
-                n = n.path(part);
+                n = part.chars().allMatch(Character::isDigit) && n.isArray() ? n.path(Integer.parseInt(part)) : n.path(part);
             }
             return n;
         }

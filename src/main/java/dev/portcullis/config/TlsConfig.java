@@ -19,6 +19,7 @@ import java.util.Optional;
  * @param ciphers              cipher suites (TLS 1.2 names); TLS 1.3 suites are always AEAD
  * @param provider             TLS engine: BoringSSL (netty-tcnative) if it loads, or the JDK's
  * @param handshakeTimeout     limit for any TLS handshake, control or data
+ * @param perListener          policy overrides for particular control listeners
  */
 public record TlsConfig(
         Optional<Path> cert,
@@ -30,7 +31,8 @@ public record TlsConfig(
         List<InetSocketAddress> implicitListen,
         List<String> ciphers,
         Provider provider,
-        Duration handshakeTimeout) {
+        Duration handshakeTimeout,
+        List<ListenerPolicy> perListener) {
 
     /** ECDHE key exchange with AEAD ciphers only (forward secrecy, no CBC, no RSA key transport). */
     public static final List<String> DEFAULT_CIPHERS = List.of(
@@ -45,11 +47,26 @@ public record TlsConfig(
             "TLS_CHACHA20_POLY1305_SHA256");
 
     public static final TlsConfig DISABLED = new TlsConfig(Optional.empty(), Optional.empty(), Optional.empty(),
-            Policy.OFF, DataProtection.ANY, false, List.of(), DEFAULT_CIPHERS, Provider.AUTO, Duration.ofSeconds(10));
+            Policy.OFF, DataProtection.ANY, false, List.of(), DEFAULT_CIPHERS, Provider.AUTO, Duration.ofSeconds(10), List.of());
 
     public TlsConfig {
         implicitListen = List.copyOf(implicitListen);
         ciphers = List.copyOf(ciphers);
+        perListener = List.copyOf(perListener);
+    }
+
+    /** The policies of the listener configured at {@code address} (the global ones unless overridden). */
+    public ListenerPolicy policyFor(InetSocketAddress address) {
+        for (ListenerPolicy p : perListener) {
+            if (p.address().equals(address)) {
+                return p;
+            }
+        }
+        return new ListenerPolicy(address, policy, dataProtection);
+    }
+
+    /** Control and data policy of one listener. */
+    public record ListenerPolicy(InetSocketAddress address, Policy policy, DataProtection dataProtection) {
     }
 
     public boolean enabled() {

@@ -1,5 +1,6 @@
 package dev.portcullis.control;
 
+import dev.portcullis.config.TlsConfig;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -9,17 +10,22 @@ public final class ClientControlHandler extends ChannelInboundHandlerAdapter {
 
     private final SessionContext context;
     private final boolean implicitTls;
+    private final TlsConfig.ListenerPolicy policy;
     private ControlSession session;
 
-    /** @param implicitTls the listener is implicit FTPS: TLS is already in the pipeline */
-    public ClientControlHandler(SessionContext context, boolean implicitTls) {
+    /**
+     * @param implicitTls the listener is implicit FTPS: TLS is already in the pipeline
+     * @param policy      the listener's TLS policies
+     */
+    public ClientControlHandler(SessionContext context, boolean implicitTls, TlsConfig.ListenerPolicy policy) {
         this.context = context;
         this.implicitTls = implicitTls;
+        this.policy = policy;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        session = new ControlSession(context, ctx.channel(), implicitTls);
+        session = new ControlSession(context, ctx.channel(), implicitTls, policy);
         session.start();
         ctx.fireChannelActive();
     }

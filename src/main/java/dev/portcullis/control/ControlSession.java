@@ -15,6 +15,7 @@ import dev.portcullis.ftp.FtpReply;
 import dev.portcullis.ftp.HostPort;
 import dev.portcullis.ftp.Verbs;
 import dev.portcullis.policy.Verdict;
+import dev.portcullis.rewrite.FeatFilter;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -83,6 +84,7 @@ public final class ControlSession {
     private final long startedNanos = System.nanoTime();
     private Channel backend;
     private final boolean implicitTls;
+    private final TlsConfig.ListenerPolicy policy;
     private final ClientTls clientTls;
 
     private final Deque<Object> queued = new ArrayDeque<>();
@@ -97,13 +99,14 @@ public final class ControlSession {
     private String user;
     private long transfers;
 
-    ControlSession(SessionContext ctx, Channel client, boolean implicitTls) {
+    ControlSession(SessionContext ctx, Channel client, boolean implicitTls, TlsConfig.ListenerPolicy policy) {
         this.ctx = ctx;
         this.client = client;
         this.id = ctx.registry().nextId();
         this.clientAddress = ((InetSocketAddress) client.remoteAddress()).getAddress();
         this.implicitTls = implicitTls;
-        this.clientTls = new ClientTls(ctx.serverTls());
+        this.policy = policy;
+        this.clientTls = new ClientTls(policy.policy() == TlsConfig.Policy.OFF ? null : ctx.serverTls());
     }
 
     public String id() {
@@ -381,7 +384,10 @@ public final class ControlSession {
                     slot.closeAfter = !r.isPreliminary();
                     passThrough(slot, r);
                 });
-                case "FEAT" -> forward(slot, c, r -> passThrough(slot, r.isPreliminary() ? r : ctx.featFilter().filter(r)));
+                case "FEAT" -> {
+                    FeatFilter feat = clientTls.available() ? ctx.featFilter() : ctx.featFilterWithoutTls();
+                    forward(slot, c, r -> passThrough(slot, r.isPreliminary() ? r : feat.filter(r)));
+                }
                 case "USER" -> {
                     user = c.argumentUtf8().length() > 64 ? c.argumentUtf8().substring(0, 64) : c.argumentUtf8();
                     forward(slot, c, r -> {
@@ -460,7 +466,7 @@ public final class ControlSession {
             clientTls.protectData(true);
             reply(slot, 200, "PROT now Private.");
         } else if (level.equals("C")) {
-            if (ctx.config().tls().dataProtection() == TlsConfig.DataProtection.PRIVATE_REQUIRED) {
+            if (policy.dataProtection() == TlsConfig.DataProtection.PRIVATE_REQUIRED) {
                 reply(slot, 534, "PROT C refused: this server requires protected data connections (PROT P).");
             } else {
                 clientTls.protectData(false);
@@ -484,7 +490,7 @@ public final class ControlSession {
 
     /** Whether the client must secure the control connection before this command. */
     private boolean refusedForPlainText(ReplySlot slot, FtpCommand c) {
-        if (ctx.config().tls().policy() != TlsConfig.Policy.REQUIRED || clientTls.active()) {
+        if (policy.policy() != TlsConfig.Policy.REQUIRED || clientTls.active()) {
             return false;
         }
         if (c.verb().equals("USER") || c.verb().equals("PASS") || c.verb().equals("ACCT")
@@ -783,7 +789,7 @@ public final class ControlSession {
     // ---------------------------------------------------------------- transfers
 
     private void onTransfer(ReplySlot slot, FtpCommand c) {
-        if (ctx.config().tls().dataProtection() == TlsConfig.DataProtection.PRIVATE_REQUIRED && !clientTls.protectData()) {
+        if (policy.dataProtection() == TlsConfig.DataProtection.PRIVATE_REQUIRED && !clientTls.protectData()) {
             discardSetup();
             reply(slot, 521, "Data connections must be protected: use PBSZ 0 and PROT P.");
             return;

@@ -25,6 +25,7 @@ public record SessionContext(
         DataConnector dataConnector,
         BounceGuard bounceGuard,
         FeatFilter featFilter,
+        FeatFilter featFilterWithoutTls,
         SessionRegistry registry,
         ProxyStats stats,
         ServerTls serverTls,

@@ -107,6 +107,39 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void tlsSectionAndItsStrictDefaults() throws Exception {
+        Path cert = Files.writeString(dir.resolve("c.pem"), "x");
+        Path key = Files.writeString(dir.resolve("k.pem"), "x");
+        ProxyConfig c = ConfigLoader.load(Optional.of(yaml("listen: [\"127.0.0.1:2121\", \"127.0.0.1:2122\"]\n"
+                + "tls:\n  cert: " + cert + "\n  key: " + key + "\n  implicit-listen: 127.0.0.1:990\n"
+                + "  listeners:\n    - {address: \"127.0.0.1:2122\", policy: optional, data-protection: any}\n"
+                + "backend-tls: {mode: explicit, fingerprint: \"" + "AB:".repeat(31) + "AB\"}\n")), CliOverrides.NONE);
+        assertThat(c.tls().policy()).isEqualTo(TlsConfig.Policy.REQUIRED);
+        assertThat(c.tls().dataProtection()).isEqualTo(TlsConfig.DataProtection.PRIVATE_REQUIRED);
+        assertThat(c.tls().implicitListen()).containsExactly(new InetSocketAddress("127.0.0.1", 990));
+        assertThat(c.tls().policyFor(new InetSocketAddress("127.0.0.1", 2122)).policy()).isEqualTo(TlsConfig.Policy.OPTIONAL);
+        assertThat(c.tls().policyFor(new InetSocketAddress("127.0.0.1", 2121)).policy()).isEqualTo(TlsConfig.Policy.REQUIRED);
+        assertThat(c.backendTls().fingerprint()).contains("ab".repeat(32));
+
+        assertThat(ConfigLoader.load(Optional.empty(), CliOverrides.NONE).tls().enabled()).isFalse();
+        Path onlyCert = yaml("tls: {cert: " + cert + "}\n");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.of(onlyCert), CliOverrides.NONE))
+                .hasMessageContaining("tls.key (--tls-key): missing");
+        Path noCert = yaml("tls: {policy: required}\n");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.of(noCert), CliOverrides.NONE))
+                .hasMessageContaining("tls.policy: 'required'").hasMessageContaining("tls.cert and tls.key");
+        Path missingFile = yaml("tls: {cert: /nonexistent.pem, key: " + key + "}\n");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.of(missingFile), CliOverrides.NONE))
+                .hasMessage(missingFile + ": tls.cert: '/nonexistent.pem' (expected a readable file)");
+        Path badListener = yaml("tls:\n  cert: " + cert + "\n  key: " + key + "\n  listeners: [{address: \"127.0.0.1:9\"}]\n");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.of(badListener), CliOverrides.NONE))
+                .hasMessageContaining("tls.listeners.0.address: '127.0.0.1:9' (expected one of the listen addresses");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), new CliOverrides(List.of(), null, null, null, null, null,
+                List.of(), null, null, "sideways", null)))
+                .hasMessage("--backend-tls: 'sideways' (expected one of [off, explicit, implicit])");
+    }
+
+    @Test
     void unreadableOrBrokenFiles() throws Exception {
         assertThatThrownBy(() -> ConfigLoader.load(Optional.of(dir.resolve("missing.yaml")), CliOverrides.NONE))
                 .hasMessageContaining("missing.yaml: cannot read");

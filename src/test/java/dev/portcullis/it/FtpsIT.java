@@ -47,7 +47,7 @@ class FtpsIT {
     static TlsConfig tls(Path cert, Path key, boolean requireReuse, List<InetSocketAddress> implicit) {
         return new TlsConfig(Optional.of(cert), Optional.of(key), Optional.empty(), TlsConfig.Policy.REQUIRED,
                 TlsConfig.DataProtection.PRIVATE_REQUIRED, requireReuse, implicit, TlsConfig.DEFAULT_CIPHERS,
-                TlsConfig.Provider.AUTO, Duration.ofSeconds(10));
+                TlsConfig.Provider.AUTO, Duration.ofSeconds(10), List.of());
     }
 
     @BeforeAll
@@ -302,6 +302,66 @@ class FtpsIT {
             Files.copy(certA.cert(), certs.resolve("live.crt.pem"), StandardCopyOption.REPLACE_EXISTING);
             Files.copy(certA.key(), certs.resolve("live.key.pem"), StandardCopyOption.REPLACE_EXISTING);
             h.proxy().serverTls().reload();
+        }
+    }
+
+    @Test
+    void implicitFtpsBackendPinnedByFingerprint(@TempDir Path backendRoot) throws Exception {
+        TestCertificates.Files backendCert = TestCertificates.create(certs, "implicit-backend", "ec");
+        Result fp = Processes.run(List.of("openssl", "x509", "-in", backendCert.cert().toString(), "-noout", "-fingerprint", "-sha256"), 30);
+        String fingerprint = fp.out().strip().substring(fp.out().indexOf('=') + 1);
+        byte[] content = Digests.randomBytes(700_000, 8);
+        Files.write(backendRoot.resolve("i.bin"), content);
+        BackendTlsConfig pinned = new BackendTlsConfig(BackendTlsConfig.Mode.IMPLICIT, Optional.empty(),
+                Optional.of(fingerprint.replace(":", "").toLowerCase()), false);
+        try (ProxyHarness p = ProxyHarness.start(backendRoot, c -> c.withBackendTls(pinned), backendCert.pkcs12(), true);
+             FtpTestClient c = FtpTestClient.login(p.proxyAddress(), ProxyHarness.USER, ProxyHarness.PASSWORD)) {
+            c.command("TYPE I");
+            assertThat(Digests.sha256(dev.portcullis.testing.DataMode.PASV.download(c, "RETR i.bin"))).isEqualTo(Digests.sha256(content));
+        }
+        BackendTlsConfig wrongPin = new BackendTlsConfig(BackendTlsConfig.Mode.IMPLICIT, Optional.empty(),
+                Optional.of("00".repeat(32)), false);
+        try (ProxyHarness p = ProxyHarness.start(backendRoot, c -> c.withBackendTls(wrongPin), backendCert.pkcs12(), true);
+             FtpTestClient c = FtpTestClient.connect(p.proxyAddress())) {
+            assertThat(c.readReply().code()).isEqualTo(421);
+        }
+    }
+
+    @Test
+    void clientCertificatesRequiredWhenAClientCaIsSet(@TempDir Path dir) throws Exception {
+        TestCertificates.Files client = TestCertificates.create(certs, "client", "ec");
+        TlsConfig withClientCa = new TlsConfig(Optional.of(certA.cert()), Optional.of(certA.key()), Optional.of(client.cert()),
+                TlsConfig.Policy.REQUIRED, TlsConfig.DataProtection.PRIVATE_REQUIRED, false, List.of(), TlsConfig.DEFAULT_CIPHERS,
+                TlsConfig.Provider.AUTO, Duration.ofSeconds(10), List.of());
+        Files.writeString(dir.resolve("c.txt"), "client cert ok");
+        try (ProxyHarness p = ProxyHarness.start(dir, c -> c.withTls(withClientCa))) {
+            String url = "ftp://" + ProxyHarness.USER + ":" + ProxyHarness.PASSWORD + "@127.0.0.1:" + p.proxyAddress().getPort() + "/c.txt";
+            Result with = Processes.run(List.of("curl", "-sS", "--max-time", "30", "--ssl-reqd", "-k",
+                    "--cert", client.cert().toString(), "--key", client.key().toString(), url), 40);
+            assertThat(with.exitCode()).as(with.stderr()).isZero();
+            assertThat(with.out()).isEqualTo("client cert ok");
+            Result without = Processes.run(List.of("curl", "-sS", "--max-time", "30", "--ssl-reqd", "-k", url), 40);
+            assertThat(without.exitCode()).isNotZero();
+        }
+    }
+
+    @Test
+    void aListenerCanHaveItsOwnPolicy(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("p.txt"), "plain allowed here");
+        InetSocketAddress strict = new InetSocketAddress("127.0.0.1", 0);
+        InetSocketAddress lenient = new InetSocketAddress("127.0.0.2", 0);
+        TlsConfig t = new TlsConfig(Optional.of(certA.cert()), Optional.of(certA.key()), Optional.empty(),
+                TlsConfig.Policy.REQUIRED, TlsConfig.DataProtection.PRIVATE_REQUIRED, false, List.of(), TlsConfig.DEFAULT_CIPHERS,
+                TlsConfig.Provider.AUTO, Duration.ofSeconds(10),
+                List.of(new TlsConfig.ListenerPolicy(lenient, TlsConfig.Policy.OPTIONAL, TlsConfig.DataProtection.ANY)));
+        try (ProxyHarness p = ProxyHarness.start(dir, c -> c.withListen(List.of(strict, lenient)).withTls(t))) {
+            try (FtpTestClient c = FtpTestClient.connect(p.proxy().boundAddresses().get(0))) {
+                c.readReply();
+                assertThat(c.command("USER " + ProxyHarness.USER).code()).isEqualTo(530);
+            }
+            try (FtpTestClient c = FtpTestClient.login(p.proxy().boundAddresses().get(1), ProxyHarness.USER, ProxyHarness.PASSWORD)) {
+                assertThat(new String(dev.portcullis.testing.DataMode.EPSV.download(c, "RETR p.txt"))).isEqualTo("plain allowed here");
+            }
         }
     }
 

@@ -48,7 +48,7 @@ class VsftpdFtpsIT {
             Files.write(vsftpd.root().resolve("data.bin"), file);
             TlsConfig tls = new TlsConfig(Optional.of(proxyCert.cert()), Optional.of(proxyCert.key()), Optional.empty(),
                     TlsConfig.Policy.OPTIONAL, TlsConfig.DataProtection.ANY, false, List.of(), TlsConfig.DEFAULT_CIPHERS,
-                    TlsConfig.Provider.AUTO, Duration.ofSeconds(10));
+                    TlsConfig.Provider.AUTO, Duration.ofSeconds(10), List.of());
             BackendTlsConfig toBackend = new BackendTlsConfig(BackendTlsConfig.Mode.EXPLICIT,
                     Optional.of(backendCert.cert()), Optional.empty(), false);
             try (PortcullisServer proxy = new PortcullisServer(ProxyHarness.baseConfig(vsftpd.port())

@@ -37,9 +37,15 @@ public final class ProxyHarness implements AutoCloseable {
 
     /** @param backendKeystore PKCS#12 for an explicit-FTPS backend, or null for a plain one */
     public static ProxyHarness start(Path root, UnaryOperator<ProxyConfig> customize, Path backendKeystore) throws Exception {
+        return start(root, customize, backendKeystore, false);
+    }
+
+    /** @param implicitBackendTls the backend speaks implicit FTPS (TLS from the first byte) */
+    public static ProxyHarness start(Path root, UnaryOperator<ProxyConfig> customize, Path backendKeystore,
+                                     boolean implicitBackendTls) throws Exception {
         EmbeddedFtpServer backend = EmbeddedFtpServer.start("127.0.0.1", 0, root, List.of(
                 new EmbeddedFtpServer.Account(USER, PASSWORD, true),
-                new EmbeddedFtpServer.Account("anonymous", "", false)), backendKeystore);
+                new EmbeddedFtpServer.Account("anonymous", "", false)), backendKeystore, implicitBackendTls);
         PortcullisServer proxy = new PortcullisServer(customize.apply(baseConfig(backend.port()))).start();
         return new ProxyHarness(root, backend, proxy);
     }
