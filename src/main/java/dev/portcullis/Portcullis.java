@@ -64,12 +64,24 @@ public final class Portcullis implements Callable<Integer> {
     @Option(names = "--backend-ca", paramLabel = "PEM", description = "CA bundle the backend's certificate must chain to.")
     String backendCa;
 
-    /** SIGHUP reloads the TLS certificate and key (live sessions keep theirs). */
-    private static void installReloadSignal(PortcullisServer server) {
+    @Option(names = "--admin-listen", paramLabel = "HOST:PORT|off",
+            description = "Admin HTTP listener for /metrics, /healthz, /readyz. Default: " + dev.portcullis.config.AdminConfig.DEFAULT_LISTEN + ".")
+    String adminListen;
+
+    /**
+     * SIGHUP re-reads the config file (and certificates): new sessions get the new configuration,
+     * live ones keep theirs; an invalid file is refused with the reason logged, and the old
+     * configuration stays in force.
+     */
+    private void installReloadSignal(PortcullisServer server, CliOverrides cli) {
+        org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger("portcullis");
         try {
             sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
-                if (server.serverTls() != null) {
-                    server.serverTls().reload();
+                log.info("SIGHUP: reloading {}", config == null ? "(no config file; certificates only)" : config);
+                try {
+                    server.reload(ConfigLoader.load(Optional.ofNullable(config), cli));
+                } catch (ConfigException e) {
+                    log.error("reload refused, the previous configuration stays in force: {}", e.getMessage());
                 }
             });
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
@@ -84,10 +96,10 @@ public final class Portcullis implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ProxyConfig cfg;
+        CliOverrides cli = new CliOverrides(listen, backend, passivePorts, publicAddress, tlsCert, tlsKey, implicitTlsListen,
+                tlsPolicy, dataProtection, backendTls, backendCa, adminListen);
         try {
-            cfg = ConfigLoader.load(Optional.ofNullable(config),
-                    new CliOverrides(listen, backend, passivePorts, publicAddress, tlsCert, tlsKey, implicitTlsListen,
-                            tlsPolicy, dataProtection, backendTls, backendCa));
+            cfg = ConfigLoader.load(Optional.ofNullable(config), cli);
         } catch (ConfigException e) {
             System.err.println("portcullis: config error: " + e.getMessage());
             return 2;
@@ -103,10 +115,11 @@ public final class Portcullis implements Callable<Integer> {
             System.err.println("portcullis: " + e.getMessage());
             return 1;
         }
-        installReloadSignal(server);
+        installReloadSignal(server, cli);
         CountDownLatch stopped = new CountDownLatch(1);
+        // SIGTERM (and SIGINT): stop accepting, let transfers finish, then 421 to what remains.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.stop();
+            server.drain(server.config().admin().drainTimeout());
             stopped.countDown();
         }, "portcullis-shutdown"));
         stopped.await();

@@ -14,7 +14,8 @@ public record CliOverrides(
         String tlsPolicy,
         String dataProtection,
         String backendTls,
-        String backendCa) {
+        String backendCa,
+        String adminListen) {
 
     public static final CliOverrides NONE = new CliOverrides(List.of(), null, null, null);
 
@@ -25,6 +26,6 @@ public record CliOverrides(
 
     /** The common-case flags only. */
     public CliOverrides(List<String> listen, String backend, String passivePorts, String publicAddress) {
-        this(listen, backend, passivePorts, publicAddress, null, null, List.of(), null, null, null, null);
+        this(listen, backend, passivePorts, publicAddress, null, null, List.of(), null, null, null, null, null);
     }
 }

@@ -31,7 +31,9 @@ public final class ConfigLoader {
     public static final String DEFAULT_PASSIVE_PORTS = "50000-50999";
 
     private static final Set<String> TOP_KEYS = Set.of(
-            "listen", "backend", "passive-ports", "public-address", "timeouts", "limits", "data", "tls", "backend-tls");
+            "listen", "backend", "passive-ports", "public-address", "timeouts", "limits", "data", "tls", "backend-tls", "audit", "admin");
+    private static final Set<String> AUDIT_KEYS = Set.of("xferlog", "events", "max-file-size", "max-history", "total-size-cap");
+    private static final Set<String> ADMIN_KEYS = Set.of("listen", "drain-timeout", "backend-check");
     private static final Set<String> TLS_KEYS = Set.of("cert", "key", "client-ca", "policy", "data-protection",
             "require-session-reuse", "implicit-listen", "ciphers", "provider", "handshake-timeout", "listeners");
     private static final Set<String> BACKEND_TLS_KEYS = Set.of("mode", "ca", "fingerprint", "insecure");
@@ -95,8 +97,48 @@ public final class ConfigLoader {
                 r.enumValue("data.backend-pasv-address", BackendPasvAddress.class, p.backendPasvAddress()));
         TlsConfig tls = tls(r, src, cli, listen);
         BackendTlsConfig backendTls = backendTls(r, src, cli);
+
+        r.checkKeys("audit", AUDIT_KEYS);
+        AuditConfig audit = new AuditConfig(
+                r.optionalString("audit.xferlog").map(v -> r.parse("audit.xferlog", v, ConfigLoader::writableFile)),
+                r.optionalString("audit.events").map(v -> r.parse("audit.events", v, ConfigLoader::writableFile)),
+                r.parse("audit.max-file-size", r.string("audit.max-file-size", AuditConfig.OFF.maxFileSize()), ConfigLoader::fileSize),
+                r.integer("audit.max-history", AuditConfig.OFF.maxHistory(), 1, 3650),
+                r.parse("audit.total-size-cap", r.string("audit.total-size-cap", AuditConfig.OFF.totalSizeCap()), ConfigLoader::fileSize));
+
+        r.checkKeys("admin", ADMIN_KEYS);
+        String adminText = cli.adminListen() != null ? cli.adminListen() : r.string("admin.listen", AdminConfig.DEFAULT_LISTEN);
+        Optional<InetSocketAddress> adminListen = adminText.equals("off") ? Optional.empty()
+                : Optional.ofNullable(cli.adminListen() != null ? parse("--admin-listen", adminText, ConfigLoader::listenAddressOrEphemeral)
+                        : r.parse("admin.listen", adminText, ConfigLoader::listenAddressOrEphemeral));
+        AdminConfig admin = new AdminConfig(adminListen,
+                r.duration("admin.drain-timeout", Duration.ofSeconds(30)),
+                r.duration("admin.backend-check", Duration.ofSeconds(10)));
         r.throwIfFailed();
-        return new ProxyConfig(listen, backend, passive, publicAddress, timeouts, limits, data, tls, backendTls);
+        return new ProxyConfig(listen, backend, passive, publicAddress, timeouts, limits, data, tls, backendTls, audit, admin);
+    }
+
+    static InetSocketAddress listenAddressOrEphemeral(String text) {
+        if (text.strip().endsWith(":0")) {
+            return new InetSocketAddress(ipLiteral(text.strip().substring(0, text.strip().length() - 2).replace("[", "").replace("]", "")), 0);
+        }
+        return listenAddress(text);
+    }
+
+    static Path writableFile(String text) {
+        Path p = Path.of(text.strip()).toAbsolutePath();
+        Path dir = p.getParent();
+        if (dir == null || !Files.isDirectory(dir) || !Files.isWritable(dir) || Files.isDirectory(p)) {
+            throw new IllegalArgumentException("expected a file path in an existing, writable directory");
+        }
+        return p;
+    }
+
+    static String fileSize(String text) {
+        if (!text.strip().matches("(?i)\\d+\\s*(kb|mb|gb)?")) {
+            throw new IllegalArgumentException("expected a size such as 100MB, 512KB or 5GB");
+        }
+        return text.strip();
     }
 
     private static TlsConfig tls(Reader r, String src, CliOverrides cli, List<InetSocketAddress> listen) throws ConfigException {

@@ -14,6 +14,8 @@ import java.util.Optional;
  * @param publicAddress the address announced in 227 replies; empty: the address the client connected to
  * @param tls           FTPS towards clients
  * @param backendTls    TLS towards the backend
+ * @param audit         xferlog and JSON event log files
+ * @param admin         admin HTTP listener, drain timeout, backend readiness check
  */
 public record ProxyConfig(
         List<InetSocketAddress> listen,
@@ -24,7 +26,9 @@ public record ProxyConfig(
         Limits limits,
         DataPolicy data,
         TlsConfig tls,
-        BackendTlsConfig backendTls) {
+        BackendTlsConfig backendTls,
+        AuditConfig audit,
+        AdminConfig admin) {
 
     public ProxyConfig {
         listen = List.copyOf(listen);
@@ -32,38 +36,46 @@ public record ProxyConfig(
 
 
     public ProxyConfig withBackend(HostAndPort newBackend) {
-        return new ProxyConfig(listen, Optional.of(newBackend), passivePorts, publicAddress, timeouts, limits, data, tls, backendTls);
+        return new ProxyConfig(listen, Optional.of(newBackend), passivePorts, publicAddress, timeouts, limits, data, tls, backendTls, audit, admin);
     }
 
     public ProxyConfig withListen(List<InetSocketAddress> newListen) {
-        return new ProxyConfig(newListen, backend, passivePorts, publicAddress, timeouts, limits, data, tls, backendTls);
+        return new ProxyConfig(newListen, backend, passivePorts, publicAddress, timeouts, limits, data, tls, backendTls, audit, admin);
     }
 
     public ProxyConfig withPassivePorts(PortRange range) {
-        return new ProxyConfig(listen, backend, range, publicAddress, timeouts, limits, data, tls, backendTls);
+        return new ProxyConfig(listen, backend, range, publicAddress, timeouts, limits, data, tls, backendTls, audit, admin);
     }
 
     public ProxyConfig withPublicAddress(InetAddress address) {
-        return new ProxyConfig(listen, backend, passivePorts, Optional.of(address), timeouts, limits, data, tls, backendTls);
+        return new ProxyConfig(listen, backend, passivePorts, Optional.of(address), timeouts, limits, data, tls, backendTls, audit, admin);
     }
 
     public ProxyConfig withTimeouts(Timeouts t) {
-        return new ProxyConfig(listen, backend, passivePorts, publicAddress, t, limits, data, tls, backendTls);
+        return new ProxyConfig(listen, backend, passivePorts, publicAddress, t, limits, data, tls, backendTls, audit, admin);
     }
 
     public ProxyConfig withLimits(Limits l) {
-        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, l, data, tls, backendTls);
+        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, l, data, tls, backendTls, audit, admin);
     }
 
     public ProxyConfig withData(DataPolicy d) {
-        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, limits, d, tls, backendTls);
+        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, limits, d, tls, backendTls, audit, admin);
     }
 
     public ProxyConfig withTls(TlsConfig t) {
-        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, limits, data, t, backendTls);
+        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, limits, data, t, backendTls, audit, admin);
     }
 
     public ProxyConfig withBackendTls(BackendTlsConfig b) {
-        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, limits, data, tls, b);
+        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, limits, data, tls, b, audit, admin);
+    }
+
+    public ProxyConfig withAudit(AuditConfig a) {
+        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, limits, data, tls, backendTls, a, admin);
+    }
+
+    public ProxyConfig withAdmin(AdminConfig a) {
+        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, limits, data, tls, backendTls, audit, a);
     }
 }

@@ -47,14 +47,14 @@ public final class ClientControlHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (session != null) {
-            session.close("client closed the connection");
+            session.close("client_closed", "client closed the connection");
         }
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (session != null) {
-            session.close("client connection error: " + cause.getMessage());
+            session.close("client_error", "client connection error: " + cause.getMessage());
         } else {
             ctx.close();
         }

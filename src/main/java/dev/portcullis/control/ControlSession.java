@@ -14,6 +14,7 @@ import dev.portcullis.ftp.FtpCommand;
 import dev.portcullis.ftp.FtpReply;
 import dev.portcullis.ftp.HostPort;
 import dev.portcullis.ftp.Verbs;
+import dev.portcullis.metrics.ProxyMetrics;
 import dev.portcullis.policy.Verdict;
 import dev.portcullis.rewrite.FeatFilter;
 import io.netty.bootstrap.Bootstrap;
@@ -53,8 +54,13 @@ public final class ControlSession {
     private static final int MAX_QUEUED_COMMANDS = 32;
     private static final long LINGER_MILLIS = 2000;
 
-    /** What to do with the backend's replies to one command the proxy sent. */
-    private record Pending(String what, Consumer<FtpReply> onReply) {
+    /**
+     * What to do with the backend's replies to one command the proxy sent.
+     *
+     * @param proxyNanos for a client's command: the time it spent in the proxy before going out
+     *                   (-1 for the proxy's own commands, which are not measured)
+     */
+    private record Pending(String what, Consumer<FtpReply> onReply, long proxyNanos) {
     }
 
     /** Replies that can answer STAT or NOOP but never a transfer command. */
@@ -93,6 +99,10 @@ public final class ControlSession {
     private DataSetup setup;
     private Transfer transfer;
     private boolean epsvAll;
+    private boolean shuttingDown;
+    private long dispatchedNanos;
+    private boolean binaryType;
+    private boolean loggedIn;
     private boolean draining;
     private boolean closed;
     private int badLines;
@@ -117,9 +127,10 @@ public final class ControlSession {
 
     void start() {
         ctx.registry().add(this);
-        ctx.stats().sessionsTotal.incrementAndGet();
+        ctx.metrics().sessionOpened();
         log.info("{} connect from {} to {}{}", id, format(client.remoteAddress()), format(client.localAddress()),
                 implicitTls ? " (implicit TLS)" : "");
+        audit("connect", java.util.Map.of("listener", format(client.localAddress()), "implicit_tls", implicitTls));
         if (implicitTls) {
             startClientTls(true);
         }
@@ -138,36 +149,41 @@ public final class ControlSession {
                         ch.pipeline().addLast(HandlerNames.BACKEND_CONTROL, new BackendControlHandler(ControlSession.this));
                     }
                 });
+        long connectStart = System.nanoTime();
         ctx.backendResolver().resolve(client.eventLoop(), ctx.backendAddress(), ctx.config().timeouts().backendConnect())
                 .addListener(resolved -> {
                     if (closed) {
                         return;
                     }
                     if (!resolved.isSuccess()) {
+                        ctx.metrics().backendConnect(System.nanoTime() - connectStart, false);
                         log.warn("{} backend {} cannot be resolved: {}", id, ctx.backendAddress().getHostString(), resolved.cause().toString());
-                        greeting.closeAfter = true;
+                        greeting.closeOutcome = "backend_unavailable";
                         reply(greeting, 421, "Service not available: the FTP server's name cannot be resolved.");
                         return;
                     }
-                    connectBackend(b, (InetSocketAddress) resolved.getNow(), greeting);
+                    connectBackend(b, (InetSocketAddress) resolved.getNow(), greeting, connectStart);
                 });
     }
 
-    private void connectBackend(Bootstrap b, InetSocketAddress target, ReplySlot greeting) {
+    private void connectBackend(Bootstrap b, InetSocketAddress target, ReplySlot greeting, long connectStart) {
         b.connect(target).addListener((ChannelFutureListener) f -> {
             if (closed) {
                 f.channel().close();
                 return;
             }
+            ctx.metrics().backendConnect(System.nanoTime() - connectStart, f.isSuccess());
             if (!f.isSuccess()) {
                 log.warn("{} backend {} unreachable: {}", id, ctx.backendAddress(), f.cause().getMessage());
-                greeting.closeAfter = true;
+                greeting.closeOutcome = "backend_unavailable";
                 reply(greeting, 421, "Service not available: the FTP server cannot be reached.");
                 return;
             }
             backend = f.channel();
             if (ctx.backendTls() != null && ctx.config().backendTls().mode() == BackendTlsConfig.Mode.IMPLICIT) {
-                backend.pipeline().addFirst(HandlerNames.TLS, newBackendTlsHandler(backend));
+                SslHandler tls = newBackendTlsHandler(backend);
+                backend.pipeline().addFirst(HandlerNames.TLS, tls);
+                tls.handshakeFuture().addListener(h -> ctx.metrics().tlsHandshake(ProxyMetrics.TlsSide.BACKEND_CONTROL, h.isSuccess()));
             }
             outstanding.add(new Pending("greeting", r -> {
                 if (r.isPreliminary()) {
@@ -178,15 +194,20 @@ public final class ControlSession {
                     secureBackend(greeting, r); // the client's commands wait until the backend is secured
                     return;
                 }
-                greeting.closeAfter = r.code() != 220;
+                greeting.closeOutcome = r.code() != 220 ? "backend_unavailable" : null;
                 complete(greeting, r);
-            }));
+            }, -1));
             client.config().setAutoRead(true);
         });
     }
 
-    /** Closes everything the session holds; idempotent. */
-    void close(String reason) {
+    /**
+     * Closes everything the session holds; idempotent.
+     *
+     * @param outcome the metrics tag: one of a small fixed set (quit, client_closed, idle, ...)
+     * @param reason  for the log line
+     */
+    void close(String outcome, String reason) {
         if (closed) {
             return;
         }
@@ -201,8 +222,33 @@ public final class ControlSession {
         }
         closeClientGracefully();
         ctx.registry().remove(this);
-        log.info("{} close ({}) after {} s, {} transfer(s)", id, reason,
-                TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedNanos), transfers);
+        long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedNanos);
+        log.info("{} close ({}) after {} s, {} transfer(s)", id, reason, seconds, transfers);
+        ctx.metrics().sessionClosed(outcome);
+        audit("close", java.util.Map.of("outcome", outcome, "seconds", seconds, "transfers", transfers));
+    }
+
+    /**
+     * Graceful shutdown (SIGTERM): a session without a running transfer gets 421 now; one with a
+     * transfer gets it right after the transfer's final reply. Runs on the session's event loop.
+     */
+    public void shutdown() {
+        client.eventLoop().execute(() -> {
+            shuttingDown = true;
+            if (transfer == null) {
+                closeWith(421, "Service not available: the proxy is shutting down.", "shutdown");
+            }
+        });
+    }
+
+    /** The drain timeout passed: 421 now, even with a transfer running. */
+    public void forceShutdown() {
+        client.eventLoop().execute(() -> closeWith(421, "Service not available: the proxy is shutting down.", "shutdown"));
+    }
+
+    private void audit(String type, java.util.Map<String, Object> fields) {
+        ctx.audit().event(new dev.portcullis.audit.AuditEvent(java.time.Instant.now(), type, id,
+                clientAddress.getHostAddress(), fields));
     }
 
     /**
@@ -222,10 +268,10 @@ public final class ControlSession {
         });
     }
 
-    private void closeWith(int code, String text, String reason) {
+    private void closeWith(int code, String text, String outcome) {
         if (!closed) {
             client.writeAndFlush(Unpooled.wrappedBuffer(FtpReply.of(code, text).raw()));
-            close(reason);
+            close(outcome, text);
         }
     }
 
@@ -239,15 +285,15 @@ public final class ControlSession {
 
     void onBackendClosed() {
         if (!closed) {
-            closeWith(421, "Service not available: the FTP server closed the connection.", "backend closed the connection");
+            closeWith(421, "Service not available: the FTP server closed the connection.", "backend_closed");
         }
     }
 
     void onBackendError(Throwable cause) {
         if (!closed) {
-            ctx.stats().protocolViolations.incrementAndGet();
+            ctx.metrics().protocolViolation();
             log.warn("{} backend control error: {}", id, cause.getMessage());
-            closeWith(421, "Service not available: the FTP server sent an invalid reply.", "backend error");
+            closeWith(421, "Service not available: the FTP server sent an invalid reply.", "backend_error");
         }
     }
 
@@ -295,6 +341,7 @@ public final class ControlSession {
             SslHandler tls = newBackendTlsHandler(backend);
             backend.pipeline().addFirst(HandlerNames.TLS, tls);
             tls.handshakeFuture().addListener(f -> {
+                ctx.metrics().tlsHandshake(ProxyMetrics.TlsSide.BACKEND_CONTROL, f.isSuccess());
                 if (closed) {
                     return;
                 }
@@ -310,7 +357,7 @@ public final class ControlSession {
 
     private void backendTlsFailed(ReplySlot greeting, String why) {
         log.warn("{} TLS to the backend failed: {}", id, why);
-        greeting.closeAfter = true;
+        greeting.closeOutcome = "backend_tls_failed";
         reply(greeting, 421, "Service not available: a secure connection to the FTP server could not be made.");
     }
 
@@ -354,6 +401,7 @@ public final class ControlSession {
     }
 
     private void dispatch(Object msg) {
+        dispatchedNanos = System.nanoTime();
         ReplySlot slot = newSlot();
         slot.overtaking = !slots.isEmpty() && slots.peekFirst() != slot; // admitted by canDispatch during a transfer
         if (msg instanceof CommandFrameError error) {
@@ -381,7 +429,7 @@ public final class ControlSession {
                 case "EPRT" -> onActive(slot, c, ExtendedHostPort.parseEprtArgument(c.argument()));
                 case "ABOR" -> onAbort(slot, c);
                 case "QUIT" -> forward(slot, c, r -> {
-                    slot.closeAfter = !r.isPreliminary();
+                    slot.closeOutcome = r.isPreliminary() ? null : "quit";
                     passThrough(slot, r);
                 });
                 case "FEAT" -> {
@@ -399,6 +447,13 @@ public final class ControlSession {
                     logLogin(r);
                     passThrough(slot, r);
                 });
+                case "TYPE" -> forward(slot, c, r -> {
+                    if (r.code() == 200) {
+                        binaryType = c.argument().strip().toUpperCase(java.util.Locale.ROOT).startsWith("I")
+                                || c.argument().strip().toUpperCase(java.util.Locale.ROOT).startsWith("L");
+                    }
+                    passThrough(slot, r);
+                });
                 default -> forward(slot, c, r -> passThrough(slot, r));
             }
         }
@@ -411,7 +466,8 @@ public final class ControlSession {
                 : "NUL bytes are not allowed in commands.";
         if (badLines >= ctx.config().limits().maxBadLines()) {
             log.info("{} too many invalid command lines ({})", id, badLines);
-            slot.closeAfter = true;
+            slot.closeOutcome = "bad_input";
+            ctx.metrics().blocked(ProxyMetrics.Blocked.LIMIT);
             reply(slot, 421, text + " Too many invalid commands: closing control connection.");
             return;
         }
@@ -479,11 +535,12 @@ public final class ControlSession {
 
     private void startClientTls(boolean implicit) {
         clientTls.start(client, implicit).addListener(f -> {
+            ctx.metrics().tlsHandshake(ProxyMetrics.TlsSide.CLIENT_CONTROL, f.isSuccess());
             if (f.isSuccess()) {
                 log.info("{} TLS on control: {}", id, clientTls.describe(client));
             } else if (!closed) {
                 log.info("{} TLS handshake with client failed: {}", id, f.cause().getMessage());
-                close("TLS handshake failed");
+                close("tls_failed", "TLS handshake failed");
             }
         });
     }
@@ -503,9 +560,12 @@ public final class ControlSession {
 
     private void logLogin(FtpReply r) {
         if (r.code() == 230) {
+            loggedIn = true;
             log.info("{} login user={}", id, user);
+            audit("login", java.util.Map.of("user", String.valueOf(user), "tls", clientTls.active()));
         } else if (r.code() == 530) {
             log.info("{} login failed user={}", id, user);
+            audit("login_failed", java.util.Map.of("user", String.valueOf(user), "tls", clientTls.active()));
         }
     }
 
@@ -561,6 +621,7 @@ public final class ControlSession {
                 String text = extended
                         ? ExtendedHostPort.extendedPassiveReplyText(listener.port())
                         : HostPort.passiveReplyText(announce, listener.port());
+                ctx.metrics().rewrite(extended ? "epsv" : "pasv");
                 reply(slot, extended ? 229 : 227, text);
             });
         });
@@ -576,14 +637,17 @@ public final class ControlSession {
         if (clientTls.protectData()) {
             SslHandler tls = clientTls.newDataHandler(ch);
             ch.pipeline().addFirst(HandlerNames.TLS, tls);
-            tls.handshakeFuture().addListener(f -> log.debug("{} client data TLS handshake: {}", id,
-                    f.isSuccess() ? tls.engine().getSession().getProtocol() : f.cause().toString()));
+            tls.handshakeFuture().addListener(f -> {
+                ctx.metrics().tlsHandshake(ProxyMetrics.TlsSide.CLIENT_DATA, f.isSuccess());
+                log.debug("{} client data TLS handshake: {}", id, f.isSuccess() ? tls.engine().getSession().getProtocol() : f.cause().toString());
+            });
             if (ctx.config().tls().requireSessionReuse()) {
                 tls.handshakeFuture().addListener(f -> {
                     if (f.isSuccess() && !clientTls.resumedControlSession(tls)) {
-                        ctx.stats().theftBlocked.incrementAndGet();
+                        ctx.metrics().blocked(ProxyMetrics.Blocked.THEFT);
                         log.warn("{} data connection from {} did not resume the control TLS session; closed",
                                 id, format(ch.remoteAddress()));
+                        audit("blocked", java.util.Map.of("reason", "theft", "detail", "data connection without TLS session reuse"));
                         s.relay().abort(); // the transfer fails (426), it is never reported complete
                     }
                 });
@@ -595,7 +659,9 @@ public final class ControlSession {
     /** Joins a backend data connection to the relay, in TLS (client role) when the backend side is TLS. */
     private void attachBackendData(DataSetup s, Channel ch) {
         if (ctx.backendTls() != null) {
-            ch.pipeline().addFirst(HandlerNames.TLS, newBackendTlsHandler(ch));
+            SslHandler tls = newBackendTlsHandler(ch);
+            ch.pipeline().addFirst(HandlerNames.TLS, tls);
+            tls.handshakeFuture().addListener(f -> ctx.metrics().tlsHandshake(ProxyMetrics.TlsSide.BACKEND_DATA, f.isSuccess()));
         }
         s.relay().attach(Side.BACKEND, ch);
     }
@@ -627,14 +693,16 @@ public final class ControlSession {
         }
         Verdict v = ctx.bounceGuard().check(clientAddress, target.get(), c.verb());
         if (!v.allowed()) {
-            ctx.stats().bounceBlocked.incrementAndGet();
+            ctx.metrics().blocked(ProxyMetrics.Blocked.BOUNCE);
             log.warn("{} blocked {} to {} ({})", id, c.verb(), format(target.get()), v.reason());
+            audit("blocked", java.util.Map.of("reason", v.reason(), "detail", c.verb() + " " + format(target.get())));
             reply(slot, v.replyCode(), v.replyText());
             return;
         }
         DataSetup s = replaceSetup(DataSetup.active(target.get()));
         prepareBackendSide(slot, s, () -> {
             s.markReady();
+            ctx.metrics().rewrite(c.verb().toLowerCase(java.util.Locale.ROOT));
             reply(slot, 200, c.verb() + " command successful.");
         });
     }
@@ -739,7 +807,7 @@ public final class ControlSession {
     }
 
     private void backendDataFailed(ReplySlot slot, DataSetup s, String why) {
-        ctx.stats().protocolViolations.incrementAndGet();
+        ctx.metrics().protocolViolation();
         log.warn("{} backend data setup failed: {}", id, why);
         s.close();
         reply(slot, 425, "Can't open data connection: the FTP server's data setup failed.");
@@ -840,7 +908,6 @@ public final class ControlSession {
         }
         transfer = null;
         transfers++;
-        ctx.stats().transfers.incrementAndGet();
         DataRelay relay = t.setup.relay();
         FtpReply reply = t.finalReply;
         if (relay.wasAborted() && reply.isPositiveCompletion()) {
@@ -848,12 +915,29 @@ public final class ControlSession {
             reply = FtpReply.of(426, "Connection closed; transfer aborted: the data connection failed.");
         }
         t.setup.close();
-        log.info("{} transfer {} {} bytes={} ms={} mode={} result={}", id, t.command.verb(),
-                t.command.argument().isEmpty() ? "-" : t.command.argumentUtf8(),
-                relay.bytesBackendToClient() + relay.bytesClientToBackend(),
-                TimeUnit.NANOSECONDS.toMillis(relay.elapsedNanos()),
-                t.setup.clientMode().name().toLowerCase(), reply.code());
+        String mode = t.setup.clientMode().name().toLowerCase(java.util.Locale.ROOT);
+        ProxyMetrics.Direction direction = switch (t.command.verb()) {
+            case "RETR" -> ProxyMetrics.Direction.DOWNLOAD;
+            case "STOR", "STOU", "APPE" -> ProxyMetrics.Direction.UPLOAD;
+            default -> ProxyMetrics.Direction.LISTING;
+        };
+        long bytes = relay.bytesBackendToClient() + relay.bytesClientToBackend();
+        long millis = TimeUnit.NANOSECONDS.toMillis(relay.elapsedNanos());
+        String path = t.command.argument().isEmpty() ? "-" : t.command.argumentUtf8();
+        log.info("{} transfer {} {} bytes={} ms={} mode={} result={}", id, t.command.verb(), path, bytes, millis, mode, reply.code());
+        ctx.metrics().transfer(direction, mode, reply.isPositiveCompletion(), relay.bytesClientToBackend(), relay.bytesBackendToClient());
+        ctx.audit().transfer(new dev.portcullis.audit.TransferRecord(java.time.Instant.now(), millis, id,
+                clientAddress.getHostAddress(), String.valueOf(user), isAnonymous(), t.command.verb(), path, bytes,
+                direction.name().toLowerCase(java.util.Locale.ROOT), mode, clientTls.protectData(), binaryType,
+                reply.isPositiveCompletion(), reply.code()));
         complete(t.slot, reply);
+        if (shuttingDown) {
+            closeWith(421, "Service not available: the proxy is shutting down.", "shutdown");
+        }
+    }
+
+    private boolean isAnonymous() {
+        return "anonymous".equalsIgnoreCase(user) || "ftp".equalsIgnoreCase(user);
     }
 
     private void onAbort(ReplySlot slot, FtpCommand c) {
@@ -876,9 +960,9 @@ public final class ControlSession {
         Pending p = outstanding.peek();
         if (p == null) {
             if (r.code() == 421) {
-                closeWith(421, r.text(), "backend sent 421");
+                closeWith(421, r.text(), "backend_closed");
             } else {
-                ctx.stats().protocolViolations.incrementAndGet();
+                ctx.metrics().protocolViolation();
                 log.warn("{} dropped an unsolicited reply from the backend: {}", id, r.lines().get(0));
             }
             return;
@@ -890,7 +974,7 @@ public final class ControlSession {
                 Pending q = it.next();
                 if (q.what().equals("STAT") || q.what().equals("NOOP")) {
                     it.remove();
-                    q.onReply().accept(r);
+                    deliver(q, r);
                     return;
                 }
             }
@@ -898,7 +982,16 @@ public final class ControlSession {
         if (!r.isPreliminary()) {
             outstanding.poll();
         }
+        deliver(p, r);
+    }
+
+    /** Hands a reply to its pending command; for a client's command, records the proxy's added latency. */
+    private void deliver(Pending p, FtpReply r) {
+        long arrived = System.nanoTime();
         p.onReply().accept(r);
+        if (p.proxyNanos() >= 0 && !r.isPreliminary()) {
+            ctx.metrics().addedLatency(p.proxyNanos() + System.nanoTime() - arrived);
+        }
     }
 
     /** Relays a backend reply unchanged, except a passive-mode reply the client did not ask for. */
@@ -906,7 +999,7 @@ public final class ControlSession {
         if (r.code() == 227 || r.code() == 229) {
             // Only the reply to the proxy's own PASV/EPSV may carry the backend's data address; any
             // other one would leak it to the client, so it is never relayed.
-            ctx.stats().protocolViolations.incrementAndGet();
+            ctx.metrics().protocolViolation();
             log.warn("{} backend sent {} out of turn; not relayed", id, r.code());
             reply(slot, 451, "Requested action aborted: the FTP server sent an unexpected reply.");
             return;
@@ -919,7 +1012,7 @@ public final class ControlSession {
     }
 
     private void forward(ReplySlot slot, FtpCommand c, Consumer<FtpReply> onReply) {
-        outstanding.add(new Pending(c.verb(), onReply));
+        outstanding.add(new Pending(c.verb(), onReply, System.nanoTime() - dispatchedNanos));
         backend.writeAndFlush(Unpooled.wrappedBuffer(c.wireBytes()));
     }
 
@@ -927,7 +1020,7 @@ public final class ControlSession {
         if (closed) {
             return;
         }
-        outstanding.add(new Pending(line, onReply));
+        outstanding.add(new Pending(line, onReply, -1));
         backend.writeAndFlush(Unpooled.copiedBuffer(line + "\r\n", java.nio.charset.StandardCharsets.US_ASCII));
     }
 
@@ -966,9 +1059,9 @@ public final class ControlSession {
                 break;
             }
             slots.pollFirst();
-            if (head.closeAfter) {
+            if (head.closeOutcome != null) {
                 client.flush();
-                close("session ended");
+                close(head.closeOutcome, head.closeOutcome.equals("quit") ? "QUIT" : "closed after the reply");
                 return;
             }
         }

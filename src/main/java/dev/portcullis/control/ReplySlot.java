@@ -13,7 +13,8 @@ final class ReplySlot {
 
     final List<FtpReply> replies = new ArrayList<>(1);
     boolean done;
-    boolean closeAfter;
+    /** Close the session after this reply, with this outcome (a metrics tag); null: stay open. */
+    String closeOutcome;
     /** Sent while a transfer ran (STAT, NOOP, ABOR): may be answered before the transfer's final reply. */
     boolean overtaking;
 }

@@ -4,7 +4,8 @@ import dev.portcullis.Transport;
 import dev.portcullis.backend.BackendResolver;
 import dev.portcullis.config.ProxyConfig;
 import dev.portcullis.data.DataConnector;
-import dev.portcullis.data.ProxyStats;
+import dev.portcullis.audit.AuditLog;
+import dev.portcullis.metrics.ProxyMetrics;
 import dev.portcullis.policy.BounceGuard;
 import dev.portcullis.rewrite.FeatFilter;
 import dev.portcullis.tls.BackendTls;
@@ -27,7 +28,8 @@ public record SessionContext(
         FeatFilter featFilter,
         FeatFilter featFilterWithoutTls,
         SessionRegistry registry,
-        ProxyStats stats,
+        ProxyMetrics metrics,
+        AuditLog audit,
         ServerTls serverTls,
         BackendTls backendTls) {
 }

@@ -2,6 +2,7 @@ package dev.portcullis.data;
 
 import dev.portcullis.Transport;
 import dev.portcullis.config.Timeouts;
+import dev.portcullis.metrics.ProxyMetrics;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -40,14 +41,14 @@ public final class DataConnector {
     private final PassivePortPool pool;
     private final ExpectationTable table;
     private final Timeouts timeouts;
-    private final ProxyStats stats;
+    private final ProxyMetrics metrics;
 
-    public DataConnector(Transport transport, PassivePortPool pool, ExpectationTable table, Timeouts timeouts, ProxyStats stats) {
+    public DataConnector(Transport transport, PassivePortPool pool, ExpectationTable table, Timeouts timeouts, ProxyMetrics metrics) {
         this.transport = transport;
         this.pool = pool;
         this.table = table;
         this.timeouts = timeouts;
-        this.stats = stats;
+        this.metrics = metrics;
     }
 
     /** Binds a listener on a pooled port; fails with {@link PoolExhaustedException} when none can be had. */
@@ -108,7 +109,7 @@ public final class DataConnector {
                         InetAddress peer = ((InetSocketAddress) ch.remoteAddress()).getAddress();
                         if (listener == null || table.claim(listener.port(), peer).isEmpty()) {
                             // Theft guard: not a byte read or written, and the expectation stays for the real client.
-                            stats.theftBlocked.incrementAndGet();
+                            metrics.blocked(ProxyMetrics.Blocked.THEFT);
                             log.warn("{} blocked data connection to port {} from {} (no matching expectation)",
                                     sessionId, listener == null ? -1 : listener.port(), peer.getHostAddress());
                             ch.close();

@@ -69,7 +69,7 @@ class CommandLineIT {
     @Test
     void demoDefaultServesAListingToCurl() throws Exception {
         int port = freePort();
-        Process p = new ProcessBuilder(java("--listen", "127.0.0.1:" + port, "--passive-ports", "45500-45509"))
+        Process p = new ProcessBuilder(java("--listen", "127.0.0.1:" + port, "--passive-ports", "30500-30509", "--admin-listen", "127.0.0.1:0"))
                 .redirectErrorStream(true).redirectOutput(dir.resolve("out.log").toFile()).start();
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

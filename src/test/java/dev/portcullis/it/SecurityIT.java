@@ -92,14 +92,14 @@ class SecurityIT {
             assertThat(c.command("EPRT |1|127.0.0.1|25|").last()).contains("below 1024");
             Thread.sleep(300);
             assertThat(w.connections.get()).isZero();
-            assertThat(h.proxy().stats().bounceBlocked.get()).isGreaterThanOrEqualTo(4);
+            assertThat(h.proxy().metrics().count(dev.portcullis.metrics.MeterNames.BLOCKED, "reason", "bounce")).isGreaterThanOrEqualTo(4);
             assertThat(c.command("NOOP").code()).isEqualTo(200);
         }
     }
 
     @Test
     void passivePortThiefGetsNothingAndTheRealTransferSucceeds() throws Exception {
-        long before = h.proxy().stats().theftBlocked.get();
+        double before = h.proxy().metrics().count(dev.portcullis.metrics.MeterNames.BLOCKED, "reason", "theft");
         try (FtpTestClient c = FtpTestClient.login(h.proxyAddress(), ProxyHarness.USER, ProxyHarness.PASSWORD)) {
             c.command("TYPE I");
             InetSocketAddress announced = c.pasv();
@@ -117,7 +117,7 @@ class SecurityIT {
                 }
                 assertThat(got).as("thief must read nothing").isEqualTo(-1);
             }
-            assertThat(h.proxy().stats().theftBlocked.get()).isGreaterThan(before);
+            assertThat(h.proxy().metrics().count(dev.portcullis.metrics.MeterNames.BLOCKED, "reason", "theft")).isGreaterThan(before);
 
             try (Socket data = new Socket()) {
                 data.connect(announced, 5000);

@@ -40,7 +40,7 @@ class VsftpdFtpsIT {
         VsftpdProcess.assumeAvailable();
         TestCertificates.Files backendCert = TestCertificates.create(certs, "vsftpd", "rsa");
         TestCertificates.Files proxyCert = TestCertificates.create(certs, "proxy", "ec");
-        try (VsftpdProcess vsftpd = VsftpdProcess.start(46200, 46299, List.of(
+        try (VsftpdProcess vsftpd = VsftpdProcess.start(31200, 31299, List.of(
                 "ssl_enable=YES", "allow_anon_ssl=YES", "force_anon_data_ssl=YES", "force_anon_logins_ssl=YES",
                 "rsa_cert_file=" + backendCert.cert(), "rsa_private_key_file=" + backendCert.key(),
                 "require_ssl_reuse=" + reuse, "ssl_ciphers=HIGH"))) {

@@ -54,7 +54,7 @@ class VsftpdInteropIT {
     @BeforeAll
     static void start() throws Exception {
         VsftpdProcess.assumeAvailable();
-        vsftpd = VsftpdProcess.start(46000, 46099);
+        vsftpd = VsftpdProcess.start(31000, 31099);
         file = Digests.randomBytes(5 * 1024 * 1024 + 123, 2026);
         Files.write(vsftpd.root().resolve("data.bin"), file);
         proxy = new PortcullisServer(ProxyHarness.baseConfig(vsftpd.port())).start();

@@ -52,8 +52,9 @@ public final class ProxyHarness implements AutoCloseable {
 
     /** Proxy config for a backend on 127.0.0.1:port, listening on 127.0.0.1 at a free port. */
     public static ProxyConfig baseConfig(int backendPort) throws Exception {
-        return ConfigLoader.load(Optional.empty(), new CliOverrides(List.of(), "127.0.0.1:" + backendPort, "45000-45299", null))
-                .withListen(List.of(new InetSocketAddress("127.0.0.1", 0)));
+        return ConfigLoader.load(Optional.empty(), new CliOverrides(List.of(), "127.0.0.1:" + backendPort, "30000-30299", null))
+                .withListen(List.of(new InetSocketAddress("127.0.0.1", 0)))
+                .withAdmin(new dev.portcullis.config.AdminConfig(Optional.empty(), Duration.ofSeconds(30), Duration.ofSeconds(10)));
     }
 
     public static ProxyConfig withPublicAddress(ProxyConfig c, String address) {

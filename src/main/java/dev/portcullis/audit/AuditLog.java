@@ -1,0 +1,22 @@
+package dev.portcullis.audit;
+
+/**
+ * The audit trail: who connected, who logged in (never a password), what was transferred, what was
+ * refused, and how each session ended. Each method gets a record so that writers stay formats only.
+ */
+public interface AuditLog {
+
+    void event(AuditEvent event);
+
+    void transfer(TransferRecord transfer);
+
+    AuditLog NONE = new AuditLog() {
+        @Override
+        public void event(AuditEvent event) {
+        }
+
+        @Override
+        public void transfer(TransferRecord transfer) {
+        }
+    };
+}

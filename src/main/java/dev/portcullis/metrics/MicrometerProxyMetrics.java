@@ -1,0 +1,105 @@
+package dev.portcullis.metrics;
+
+import static dev.portcullis.metrics.MeterNames.*;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/** {@link ProxyMetrics} on a Micrometer registry (Prometheus in production, a simple one in tests). */
+public final class MicrometerProxyMetrics implements ProxyMetrics {
+
+    private final MeterRegistry registry;
+    private final Counter opened;
+    private final Timer addedLatency;
+
+    public MicrometerProxyMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.opened = Counter.builder(SESSIONS).tag(TAG_OUTCOME, "opened").description("control sessions by outcome").register(registry);
+        this.addedLatency = Timer.builder(ADDED_LATENCY)
+                .description("time a forwarded command and its reply spend inside the proxy")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(java.time.Duration.ofNanos(10_000))
+                .maximumExpectedValue(java.time.Duration.ofMillis(100))
+                .register(registry);
+        for (Blocked b : Blocked.values()) {
+            counter(BLOCKED, TAG_REASON, tag(b)); // present at zero, so a dashboard shows them before the first event
+        }
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    private Counter counter(String name, String... tags) {
+        return registry.counter(name, tags);
+    }
+
+    private static String tag(Enum<?> e) {
+        return e.name().toLowerCase(Locale.ROOT);
+    }
+
+    @Override
+    public void sessionOpened() {
+        opened.increment();
+    }
+
+    @Override
+    public void sessionClosed(String outcome) {
+        counter(SESSIONS, TAG_OUTCOME, outcome).increment();
+    }
+
+    @Override
+    public void transfer(Direction direction, String mode, boolean ok, long bytesClientToBackend, long bytesBackendToClient) {
+        counter(TRANSFERS, TAG_DIRECTION, tag(direction), TAG_MODE, mode, TAG_OUTCOME, ok ? "ok" : "failed").increment();
+        if (bytesClientToBackend > 0) {
+            counter(DATA_BYTES, TAG_DIRECTION, "client_to_backend").increment(bytesClientToBackend);
+        }
+        if (bytesBackendToClient > 0) {
+            counter(DATA_BYTES, TAG_DIRECTION, "backend_to_client").increment(bytesBackendToClient);
+        }
+    }
+
+    @Override
+    public void rewrite(String kind) {
+        counter(REWRITES, TAG_KIND, kind).increment();
+    }
+
+    @Override
+    public void blocked(Blocked reason) {
+        counter(BLOCKED, TAG_REASON, tag(reason)).increment();
+    }
+
+    @Override
+    public void protocolViolation() {
+        counter(PROTOCOL_VIOLATIONS).increment();
+    }
+
+    @Override
+    public void tlsHandshake(TlsSide side, boolean ok) {
+        counter(TLS_HANDSHAKES, TAG_SIDE, tag(side), TAG_OUTCOME, ok ? "ok" : "failed").increment();
+    }
+
+    @Override
+    public void backendConnect(long nanos, boolean ok) {
+        Timer.builder(BACKEND_CONNECT).tag(TAG_OUTCOME, ok ? "ok" : "failed")
+                .description("resolving and connecting to the backend's control port")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(java.time.Duration.ofNanos(50_000))
+                .maximumExpectedValue(java.time.Duration.ofSeconds(10))
+                .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void addedLatency(long nanos) {
+        addedLatency.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** A counter's current value (0 when it does not exist yet): for tests and the admin endpoint. */
+    public double count(String name, String... tags) {
+        Counter c = registry.find(name).tags(tags).counter();
+        return c == null ? 0 : c.count();
+    }
+}
