@@ -117,11 +117,19 @@ public final class Portcullis implements Callable<Integer> {
         }
         installReloadSignal(server, cli);
         CountDownLatch stopped = new CountDownLatch(1);
-        // SIGTERM (and SIGINT): stop accepting, let transfers finish, then 421 to what remains.
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        // SIGTERM and SIGINT: stop accepting, let transfers finish, then 421 to what remains, exit 0
+        // (systemd and Kubernetes read 0 as a clean stop; the JVM's own handling would exit 143).
+        Runnable drain = () -> {
             server.drain(server.config().admin().drainTimeout());
             stopped.countDown();
-        }, "portcullis-shutdown"));
+        };
+        for (String name : new String[] {"TERM", "INT"}) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> new Thread(drain, "portcullis-drain").start());
+            } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                Runtime.getRuntime().addShutdownHook(new Thread(drain, "portcullis-shutdown"));
+            }
+        }
         stopped.await();
         return 0;
     }
