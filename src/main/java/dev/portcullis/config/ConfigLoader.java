@@ -36,6 +36,7 @@ public final class ConfigLoader {
     private static final Set<String> ADMIN_KEYS = Set.of("listen", "drain-timeout", "backend-check");
     private static final Set<String> TLS_KEYS = Set.of("cert", "key", "client-ca", "policy", "data-protection",
             "require-session-reuse", "implicit-listen", "ciphers", "provider", "handshake-timeout", "listeners");
+    private static final Set<String> LISTENER_KEYS = Set.of("address", "policy", "data-protection");
     private static final Set<String> BACKEND_TLS_KEYS = Set.of("mode", "ca", "fingerprint", "insecure");
     private static final Set<String> TIMEOUT_KEYS = Set.of("idle", "data-connect", "backend-connect", "expectation");
     private static final Set<String> LIMIT_KEYS = Set.of("max-line-length", "max-bad-lines", "max-reply-lines");
@@ -44,6 +45,36 @@ public final class ConfigLoader {
             "backend-mode", "backend-active-source", "backend-pasv-address");
 
     private ConfigLoader() {
+    }
+
+    /** Every key the config file accepts, dotted ({@code tls.listeners[].policy} for list items). */
+    public static java.util.SortedSet<String> knownKeys() {
+        java.util.SortedSet<String> keys = new java.util.TreeSet<>();
+        for (String k : TOP_KEYS) {
+            Set<String> sub = switch (k) {
+                case "timeouts" -> TIMEOUT_KEYS;
+                case "limits" -> LIMIT_KEYS;
+                case "data" -> DATA_KEYS;
+                case "tls" -> TLS_KEYS;
+                case "backend-tls" -> BACKEND_TLS_KEYS;
+                case "audit" -> AUDIT_KEYS;
+                case "admin" -> ADMIN_KEYS;
+                default -> Set.of();
+            };
+            if (sub.isEmpty()) {
+                keys.add(k);
+            }
+            for (String s : sub) {
+                if (k.equals("tls") && s.equals("listeners")) {
+                    for (String item : LISTENER_KEYS) {
+                        keys.add("tls.listeners[]." + item);
+                    }
+                } else {
+                    keys.add(k + "." + s);
+                }
+            }
+        }
+        return keys;
     }
 
     public static ProxyConfig load(Optional<Path> file, CliOverrides cli) throws ConfigException {
@@ -183,7 +214,7 @@ public final class ConfigLoader {
             }
             for (int i = 0; i < listeners.size(); i++) {
                 String k = "tls.listeners." + i;
-                r.checkKeys(k, Set.of("address", "policy", "data-protection"));
+                r.checkKeys(k, LISTENER_KEYS);
                 String addressText = r.string(k + ".address", "");
                 InetSocketAddress address = r.parse(k + ".address", addressText, ConfigLoader::listenAddress);
                 if (address != null && !listen.contains(address)) {

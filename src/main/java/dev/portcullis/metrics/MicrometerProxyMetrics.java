@@ -24,9 +24,15 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
                 .minimumExpectedValue(java.time.Duration.ofNanos(10_000))
                 .maximumExpectedValue(java.time.Duration.ofMillis(100))
                 .register(registry);
+        // Present at zero, so that dashboards and alerts see these series before the first event.
         for (Blocked b : Blocked.values()) {
-            counter(BLOCKED, TAG_REASON, tag(b)); // present at zero, so a dashboard shows them before the first event
+            counter(BLOCKED, TAG_REASON, tag(b));
         }
+        for (TlsSide side : TlsSide.values()) {
+            counter(TLS_HANDSHAKES, TAG_SIDE, tag(side), TAG_OUTCOME, "ok");
+            counter(TLS_HANDSHAKES, TAG_SIDE, tag(side), TAG_OUTCOME, "failed");
+        }
+        counter(PROTOCOL_VIOLATIONS);
     }
 
     public MeterRegistry registry() {

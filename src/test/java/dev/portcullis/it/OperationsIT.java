@@ -96,6 +96,15 @@ class OperationsIT {
             assertThat(after.has("jvm_memory_used_bytes")).isTrue();
             assertThat(after.has("portcullis_netty_allocator_direct_used_bytes")).isTrue();
 
+            // The Grafana dashboard only charts meters that exist.
+            String dashboard = Files.readString(Path.of("deploy", "grafana", "portcullis-dashboard.json"));
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("portcullis_[a-z_]+").matcher(dashboard);
+            while (m.find()) {
+                String name = m.group().replaceAll("_(bucket|count|sum)$", "");
+                assertThat(after.has(name) || after.has(name + "_bucket") || after.has(name + "_count"))
+                        .as("dashboard meter " + m.group()).isTrue();
+            }
+
             // No unbounded tag values: no client address, user or path anywhere in the scrape.
             String text = Scrape.get(admin, "/metrics").body();
             assertThat(text).doesNotContain("127.0.0.1").doesNotContain(ProxyHarness.USER).doesNotContain("down.bin");
