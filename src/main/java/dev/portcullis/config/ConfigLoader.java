@@ -38,7 +38,7 @@ public final class ConfigLoader {
             "require-session-reuse", "implicit-listen", "ciphers", "provider", "handshake-timeout", "listeners");
     private static final Set<String> LISTENER_KEYS = Set.of("address", "policy", "data-protection");
     private static final Set<String> BACKEND_TLS_KEYS = Set.of("mode", "ca", "fingerprint", "insecure");
-    private static final Set<String> TIMEOUT_KEYS = Set.of("idle", "data-connect", "backend-connect", "expectation");
+    private static final Set<String> TIMEOUT_KEYS = Set.of("idle", "data-connect", "backend-connect", "expectation", "backend-reply");
     private static final Set<String> LIMIT_KEYS = Set.of("max-line-length", "max-bad-lines", "max-reply-lines");
     private static final Set<String> DATA_KEYS = Set.of(
             "allow-foreign-address", "allow-privileged-ports", "active-source-port",
@@ -108,7 +108,8 @@ public final class ConfigLoader {
                 r.duration("timeouts.idle", d.idle()),
                 r.duration("timeouts.data-connect", d.dataConnect()),
                 r.duration("timeouts.backend-connect", d.backendConnect()),
-                r.duration("timeouts.expectation", d.expectation()));
+                r.duration("timeouts.expectation", d.expectation()),
+                r.duration("timeouts.backend-reply", d.backendReply()));
 
         r.checkKeys("limits", LIMIT_KEYS);
         Limits l = Limits.DEFAULTS;

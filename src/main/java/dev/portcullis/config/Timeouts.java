@@ -7,9 +7,15 @@ import java.time.Duration;
  * @param dataConnect    connecting a data connection, and a data connection's idle time
  * @param backendConnect connecting to the backend's control port
  * @param expectation    lifetime of an unused PASV/EPSV/PORT/EPRT data expectation
+ * @param backendReply   how long the backend may take to answer a command (not counting a transfer's data time)
  */
-public record Timeouts(Duration idle, Duration dataConnect, Duration backendConnect, Duration expectation) {
+public record Timeouts(Duration idle, Duration dataConnect, Duration backendConnect, Duration expectation, Duration backendReply) {
 
     public static final Timeouts DEFAULTS = new Timeouts(
-            Duration.ofSeconds(900), Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(30));
+            Duration.ofSeconds(900), Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(60));
+
+    /** The first four limits, with the default backend reply limit. */
+    public Timeouts(Duration idle, Duration dataConnect, Duration backendConnect, Duration expectation) {
+        this(idle, dataConnect, backendConnect, expectation, Duration.ofSeconds(60));
+    }
 }

@@ -185,7 +185,7 @@ public final class ControlSession {
                 backend.pipeline().addFirst(HandlerNames.TLS, tls);
                 tls.handshakeFuture().addListener(h -> ctx.metrics().tlsHandshake(ProxyMetrics.TlsSide.BACKEND_CONTROL, h.isSuccess()));
             }
-            outstanding.add(new Pending("greeting", r -> {
+            Pending greetingPending = new Pending("greeting", r -> {
                 if (r.isPreliminary()) {
                     preliminary(greeting, r);
                     return;
@@ -196,7 +196,9 @@ public final class ControlSession {
                 }
                 greeting.closeOutcome = r.code() != 220 ? "backend_unavailable" : null;
                 complete(greeting, r);
-            }, -1));
+            }, -1);
+            outstanding.add(greetingPending);
+            watchReply(greetingPending); // a backend that accepts but never greets
             client.config().setAutoRead(true);
         });
     }
@@ -1012,15 +1014,39 @@ public final class ControlSession {
     }
 
     private void forward(ReplySlot slot, FtpCommand c, Consumer<FtpReply> onReply) {
-        outstanding.add(new Pending(c.verb(), onReply, System.nanoTime() - dispatchedNanos));
+        Pending p = new Pending(c.verb(), onReply, System.nanoTime() - dispatchedNanos);
+        outstanding.add(p);
+        watchReply(p);
         backend.writeAndFlush(Unpooled.wrappedBuffer(c.wireBytes()));
+    }
+
+    /**
+     * A backend that stops answering must not hang the client: if {@code p} is still unanswered
+     * after timeouts.backend-reply (data moving for a transfer does not count), the session ends
+     * with 421.
+     */
+    private void watchReply(Pending p) {
+        long ms = ctx.config().timeouts().backendReply().toMillis();
+        client.eventLoop().schedule(() -> {
+            if (closed || !outstanding.contains(p)) {
+                return;
+            }
+            if (transfer != null && transfer.setup.relay().isEngaged() && !transfer.setup.relay().isDone()) {
+                watchReply(p); // the data is still moving: the final reply may follow it
+                return;
+            }
+            log.warn("{} backend did not answer {} within {} ms", id, p.what(), ms);
+            closeWith(421, "Service not available: the FTP server did not answer in time.", "backend_timeout");
+        }, ms, TimeUnit.MILLISECONDS);
     }
 
     private void sendToBackend(String line, Consumer<FtpReply> onReply) {
         if (closed) {
             return;
         }
-        outstanding.add(new Pending(line, onReply, -1));
+        Pending p = new Pending(line, onReply, -1);
+        outstanding.add(p);
+        watchReply(p);
         backend.writeAndFlush(Unpooled.copiedBuffer(line + "\r\n", java.nio.charset.StandardCharsets.US_ASCII));
     }
 

@@ -30,6 +30,9 @@ public final class FakeFtpBackend implements AutoCloseable {
     private volatile String announcedPassiveHost = "10,9,8,7";
     private volatile boolean garbagePassiveReply;
     private volatile boolean answerDuringTransfer;
+    private volatile boolean dieMidTransfer;
+    private volatile long storFailsAfter = -1;
+    private volatile long storedBytes;
     private volatile byte[] file = "fake file content\n".getBytes(StandardCharsets.US_ASCII);
 
     public FakeFtpBackend() throws IOException {
@@ -61,6 +64,26 @@ public final class FakeFtpBackend implements AutoCloseable {
     public FakeFtpBackend answerDuringTransfer() {
         this.answerDuringTransfer = true;
         return this;
+    }
+
+    /** During RETR, sends half the file and then resets both connections (the server crashed). */
+    public FakeFtpBackend dieMidTransfer() {
+        this.dieMidTransfer = true;
+        return this;
+    }
+
+    public void dieMidTransferOff() {
+        this.dieMidTransfer = false;
+    }
+
+    /** During STOR, gives up with 552 after this many bytes (disk full). */
+    public FakeFtpBackend storFailsAfter(long bytes) {
+        this.storFailsAfter = bytes;
+        return this;
+    }
+
+    public long storedBytes() {
+        return storedBytes;
     }
 
     public FakeFtpBackend file(byte[] content) {
@@ -98,6 +121,9 @@ public final class FakeFtpBackend implements AutoCloseable {
                 if ("CLOSE".equals(fixed)) {
                     return;
                 }
+                if ("STALL".equals(fixed)) {
+                    continue; // never answer this command
+                }
                 if (fixed != null) {
                     write(out, fixed);
                     continue;
@@ -124,6 +150,14 @@ public final class FakeFtpBackend implements AutoCloseable {
                         }
                         write(out, "150 opening data connection");
                         try (Socket d = data.accept()) {
+                            if (dieMidTransfer) {
+                                // The server process dies half-way: data and control vanish, no reply.
+                                d.getOutputStream().write(file, 0, file.length / 2);
+                                d.getOutputStream().flush();
+                                d.setSoLinger(true, 0);
+                                s.setSoLinger(true, 0);
+                                return;
+                            }
                             if (answerDuringTransfer) {
                                 // Like servers that answer STAT while a transfer runs (RFC 959 4.1.3).
                                 d.getOutputStream().write(file, 0, file.length / 2);
@@ -139,6 +173,30 @@ public final class FakeFtpBackend implements AutoCloseable {
                         data.close();
                         data = null;
                         write(out, "226 transfer complete");
+                    }
+                    case "STOR" -> {
+                        if (data == null) {
+                            write(out, "425 use PASV first");
+                            continue;
+                        }
+                        write(out, "150 ok to send data");
+                        try (Socket d = data.accept()) {
+                            byte[] buf = new byte[64 * 1024];
+                            long got = 0;
+                            int n;
+                            while ((n = d.getInputStream().read(buf)) > 0) {
+                                got += n;
+                                if (storFailsAfter >= 0 && got >= storFailsAfter) {
+                                    // Disk full half-way through: the server gives up on the upload.
+                                    d.setSoLinger(true, 0);
+                                    break;
+                                }
+                            }
+                            storedBytes = got;
+                        }
+                        data.close();
+                        data = null;
+                        write(out, storFailsAfter >= 0 ? "552 Requested file action aborted: exceeded storage allocation" : "226 stored");
                     }
                     case "QUIT" -> {
                         write(out, "221 bye");

@@ -1,0 +1,279 @@
+package dev.portcullis.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.portcullis.PortcullisServer;
+import dev.portcullis.config.BackendTlsConfig;
+import dev.portcullis.config.HostAndPort;
+import dev.portcullis.config.PortRange;
+import dev.portcullis.config.Timeouts;
+import dev.portcullis.testing.DataMode;
+import dev.portcullis.testing.Digests;
+import dev.portcullis.testing.FakeFtpBackend;
+import dev.portcullis.testing.FtpTestClient;
+import dev.portcullis.testing.FtpTestClient.Reply;
+import dev.portcullis.testing.Processes;
+import dev.portcullis.testing.ProxyHarness;
+import dev.portcullis.testing.TestCertificates;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Faults injected through real sockets. After each: the right reply reached the client, no
+ * session, passive port, expectation or file descriptor is left behind, and a new session works.
+ */
+class FaultInjectionIT {
+
+    @TempDir
+    Path root;
+
+    private static long openFds() {
+        try (var s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.count();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The proxy is back where it started, and serves a new session. */
+    private static void assertRecovered(PortcullisServer p, long fdsBefore, FakeFtpBackend fake) throws Exception {
+        ProxyHarness.awaitTrue(Duration.ofSeconds(10), () -> p.sessions().size() == 0
+                && p.passivePortPool().available() == p.passivePortPool().capacity() && p.expectations().size() == 0
+                && openFds() <= fdsBefore + 6);
+        assertThat(p.sessions().size()).as("sessions").isZero();
+        assertThat(p.passivePortPool().available()).as("free passive ports").isEqualTo(p.passivePortPool().capacity());
+        assertThat(p.expectations().size()).as("expectations").isZero();
+        assertThat(openFds()).as("file descriptors").isLessThanOrEqualTo(fdsBefore + 6);
+        if (fake != null) {
+            try (FtpTestClient c = FtpTestClient.login(p.boundAddresses().get(0), "u", "p")) {
+                assertThat(c.command("NOOP").code()).isIn(200, 227, 451);
+            }
+        }
+    }
+
+    private static PortcullisServer proxyTo(int port, UnaryOperator<dev.portcullis.config.ProxyConfig> customize) throws Exception {
+        return new PortcullisServer(customize.apply(ProxyHarness.baseConfig(port))).start();
+    }
+
+    @Test
+    void backendDiesMidTransfer() throws Exception {
+        byte[] file = Digests.randomBytes(4 * 1024 * 1024, 1);
+        try (FakeFtpBackend fake = new FakeFtpBackend().file(file).dieMidTransfer();
+             PortcullisServer p = proxyTo(fake.port(), c -> c)) {
+            long fds = openFds();
+            try (FtpTestClient c = FtpTestClient.login(p.boundAddresses().get(0), "u", "p");
+                 DataMode.Prepared data = DataMode.PASV.prepare(c)) {
+                c.send("RETR f");
+                Socket d = data.open();
+                assertThat(c.readReply().code()).isEqualTo(150);
+                byte[] got;
+                try {
+                    got = d.getInputStream().readAllBytes();
+                } catch (IOException reset) {
+                    got = new byte[0];
+                }
+                assertThat(got.length).isLessThan(file.length);
+                Reply r = c.readReply();
+                assertThat(r.code()).as("never a 226 for half a file").isEqualTo(421);
+                assertThat(c.isClosedByPeer()).isTrue();
+            }
+            fake.dieMidTransferOff();
+            assertRecovered(p, fds, fake);
+        }
+    }
+
+    @Test
+    void backendStallsWithoutAReply() throws Exception {
+        try (FakeFtpBackend fake = new FakeFtpBackend().reply("SYST", "STALL");
+             PortcullisServer p = proxyTo(fake.port(), c -> c.withTimeouts(new Timeouts(Duration.ofSeconds(60),
+                     Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(1))))) {
+            long fds = openFds();
+            try (FtpTestClient c = FtpTestClient.login(p.boundAddresses().get(0), "u", "p")) {
+                long start = System.nanoTime();
+                Reply r = c.command("SYST");
+                assertThat(r.code()).isEqualTo(421);
+                assertThat(r.last()).contains("did not answer");
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(800), Duration.ofSeconds(5));
+            }
+            assertThat(p.metrics().count("portcullis.sessions", "outcome", "backend_timeout")).isEqualTo(1);
+            fake.reply("SYST", "215 UNIX Type: L8");
+            assertRecovered(p, fds, fake);
+        }
+    }
+
+    @Test
+    void backendAnnouncesAnotherHostIn227() throws Exception {
+        byte[] file = "data from the real backend".getBytes();
+        try (FakeFtpBackend fake = new FakeFtpBackend().file(file).announcePassiveHost("203,0,113,5");
+             PortcullisServer p = proxyTo(fake.port(), c -> c)) {
+            long fds = openFds();
+            try (FtpTestClient c = FtpTestClient.login(p.boundAddresses().get(0), "u", "p")) {
+                // The announced host is ignored: the proxy never connects to 203.0.113.5.
+                assertThat(DataMode.EPSV.download(c, "RETR f")).isEqualTo(file);
+            }
+            assertRecovered(p, fds, fake);
+        }
+    }
+
+    @Test
+    void backendGarbage227() throws Exception {
+        try (FakeFtpBackend fake = new FakeFtpBackend().garbagePassiveReply();
+             PortcullisServer p = proxyTo(fake.port(), c -> c)) {
+            long fds = openFds();
+            try (FtpTestClient c = FtpTestClient.login(p.boundAddresses().get(0), "u", "p")) {
+                assertThat(c.command("PASV").code()).isEqualTo(425);
+            }
+            assertRecovered(p, fds, fake);
+        }
+    }
+
+    @Test
+    void backendRefusesAnUploadHalfWayWith552() throws Exception {
+        byte[] upload = Digests.randomBytes(8 * 1024 * 1024, 2);
+        try (FakeFtpBackend fake = new FakeFtpBackend().storFailsAfter(1024 * 1024);
+             PortcullisServer p = proxyTo(fake.port(), c -> c)) {
+            long fds = openFds();
+            try (FtpTestClient c = FtpTestClient.login(p.boundAddresses().get(0), "u", "p");
+                 DataMode.Prepared data = DataMode.PASV.prepare(c)) {
+                c.send("STOR big");
+                Socket d = data.open();
+                assertThat(c.readReply().code()).isEqualTo(150);
+                try (OutputStream out = d.getOutputStream()) {
+                    out.write(upload);
+                } catch (IOException resetByTheProxy) {
+                    // expected: the backend gave up and the proxy closed the data connection
+                }
+                Reply r = c.readReply();
+                assertThat(r.code()).isEqualTo(552);
+                assertThat(c.command("NOOP").code()).isEqualTo(200);
+            }
+            assertThat(fake.storedBytes()).isLessThan(upload.length);
+            fake.storFailsAfter(-1);
+            assertRecovered(p, fds, fake);
+        }
+    }
+
+    @Test
+    void clientResetsMidTransferAndUnresolvableName() throws Exception {
+        byte[] file = Digests.randomBytes(8 * 1024 * 1024, 3);
+        try (FakeFtpBackend fake = new FakeFtpBackend().file(file);
+             PortcullisServer p = proxyTo(fake.port(), c -> c)) {
+            long fds = openFds();
+            FtpTestClient c = FtpTestClient.login(p.boundAddresses().get(0), "u", "p");
+            InetSocketAddress target = c.pasv();
+            Socket d = new Socket();
+            d.connect(target, 5000);
+            c.send("RETR f");
+            assertThat(c.readReply().code()).isEqualTo(150);
+            d.getInputStream().readNBytes(10_000);
+            d.setSoLinger(true, 0);
+            d.close();
+            c.socket().setSoLinger(true, 0);
+            c.close();
+            assertRecovered(p, fds, fake);
+        }
+        try (PortcullisServer p = new PortcullisServer(ProxyHarness.baseConfig(21)
+                .withBackend(new HostAndPort("backend.invalid", 21))).start()) {
+            long fds = openFds();
+            try (FtpTestClient c = FtpTestClient.connect(p.boundAddresses().get(0))) {
+                assertThat(c.readReply().code()).isEqualTo(421);
+            }
+            assertRecovered(p, fds, null);
+        }
+    }
+
+    @Test
+    void passivePoolExhausted() throws Exception {
+        try (FakeFtpBackend fake = new FakeFtpBackend();
+             PortcullisServer p = proxyTo(fake.port(), c -> c.withPassivePorts(new PortRange(30450, 30450)))) {
+            long fds = openFds();
+            try (FtpTestClient a = FtpTestClient.login(p.boundAddresses().get(0), "u", "p");
+                 FtpTestClient b = FtpTestClient.login(p.boundAddresses().get(0), "u", "p")) {
+                a.pasv();
+                assertThat(b.command("EPSV").code()).isEqualTo(425);
+            }
+            assertRecovered(p, fds, fake);
+        }
+    }
+
+    @Test
+    void clientThatStopsReadingBoundsTheProxysMemory() throws Exception {
+        byte[] file = Digests.randomBytes(96 * 1024 * 1024, 4);
+        try (ProxyHarness h = ProxyHarness.start(root, c -> c)) {
+            h.write("huge.bin", file);
+            long fds = openFds();
+            try (FtpTestClient c = FtpTestClient.login(h.proxyAddress(), ProxyHarness.USER, ProxyHarness.PASSWORD);
+                 DataMode.Prepared data = DataMode.EPSV.prepare(c)) {
+                c.command("TYPE I");
+                c.send("RETR huge.bin");
+                Socket d = data.open();
+                d.setReceiveBufferSize(64 * 1024);
+                assertThat(c.readReply().code()).isEqualTo(150);
+                InputStream in = d.getInputStream();
+                byte[] head = in.readNBytes(1024 * 1024);
+                Thread.sleep(2000); // the client stops reading; the backend keeps offering data
+                long direct = usedDirect();
+                assertThat(direct).as("proxy direct memory while the client does not read").isLessThan(48L * 1024 * 1024);
+                byte[] rest = in.readAllBytes();
+                assertThat(head.length + rest.length).isEqualTo(file.length);
+                byte[] all = new byte[file.length];
+                System.arraycopy(head, 0, all, 0, head.length);
+                System.arraycopy(rest, 0, all, head.length, rest.length);
+                assertThat(Digests.sha256(all)).isEqualTo(Digests.sha256(file));
+                assertThat(c.readReply().code()).isEqualTo(226);
+            }
+            h.assertQuiescent();
+            assertThat(openFds()).isLessThanOrEqualTo(fds + 6);
+        }
+    }
+
+    private static long usedDirect() {
+        return ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider m ? m.metric().usedDirectMemory() : 0;
+    }
+
+    @Test
+    void expiredBackendCertificateAndAClientThatRejectsOurs(@TempDir Path certs) throws Exception {
+        Path p12 = certs.resolve("expired.p12");
+        Processes.Result gen = Processes.run(List.of("keytool", "-genkeypair", "-alias", "server", "-keyalg", "EC",
+                "-keystore", p12.toString(), "-storetype", "PKCS12", "-storepass", "changeit", "-keypass", "changeit",
+                "-dname", "CN=expired", "-startdate", "-10d", "-validity", "1"), 60);
+        assertThat(gen.exitCode()).as(gen.stderr()).isZero();
+        Path cert = certs.resolve("expired.pem");
+        Processes.Result export = Processes.run(List.of("keytool", "-exportcert", "-rfc", "-alias", "server",
+                "-keystore", p12.toString(), "-storepass", "changeit", "-file", cert.toString()), 60);
+        assertThat(export.exitCode()).as(export.stderr()).isZero();
+        BackendTlsConfig trustIt = new BackendTlsConfig(BackendTlsConfig.Mode.EXPLICIT, Optional.of(cert), Optional.empty(), false);
+        try (ProxyHarness h = ProxyHarness.start(root, c -> c.withBackendTls(trustIt), p12)) {
+            long fds = openFds();
+            try (FtpTestClient c = FtpTestClient.connect(h.proxyAddress())) {
+                Reply r = c.readReply();
+                assertThat(r.code()).as("an expired backend certificate is refused").isEqualTo(421);
+            }
+            h.assertQuiescent();
+            assertThat(openFds()).isLessThanOrEqualTo(fds + 6);
+        }
+
+        TestCertificates.Files own = TestCertificates.create(certs, "untrusted", "ec");
+        try (ProxyHarness h = ProxyHarness.start(root, c -> c.withTls(FtpsIT.tls(own.cert(), own.key(), false, List.of())))) {
+            long fds = openFds();
+            Processes.Result curl = Processes.run(List.of("curl", "-sS", "--max-time", "20", "--ssl-reqd",
+                    "ftp://" + ProxyHarness.USER + ":" + ProxyHarness.PASSWORD + "@127.0.0.1:" + h.proxyAddress().getPort() + "/"), 30);
+            assertThat(curl.exitCode()).as("curl refuses a certificate it cannot verify").isNotZero();
+            h.assertQuiescent();
+            assertThat(openFds()).isLessThanOrEqualTo(fds + 6);
+        }
+    }
+}
