@@ -7,7 +7,7 @@
 # and AUTH TLS handshakes per second on the control channel for both providers.
 # Everything runs on 127.0.0.1; every process started here is stopped by its PID.
 # Usage: bash benchmarks/loopback-throughput.sh [SIZE_MIB=1024] [ROUNDS=3]
-# Needs: root (vsftpd), vsftpd, curl, python3, openssl; writes benchmarks/RESULTS-loopback.md.
+# Needs: root (vsftpd), vsftpd, curl, python3, openssl; appends to benchmarks/RESULTS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MIB=${1:-1024}
@@ -102,7 +102,7 @@ d=$(echo "${R[direct]}" | median); p=$(echo "${R[proxy]}" | median)
 b=$(echo "${R[ftps-boringssl]}" | median); j=$(echo "${R[ftps-jdk]}" | median)
 mb() { awk -v x="$1" 'BEGIN {printf "%.0f", x / 1e6}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
-OUT=benchmarks/RESULTS-loopback.md
+OUT=benchmarks/RESULTS.md
 {
   echo "## Loopback run $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
