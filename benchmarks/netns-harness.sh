@@ -1,0 +1,307 @@
+#!/usr/bin/env bash
+# End-to-end benchmark in three network namespaces made here:
+#   client 198.51.100.10  ->  edge 198.51.100.1 / 203.0.113.1  ->  server 203.0.113.10 (vsftpd on tmpfs)
+# Modes, measured interleaved in one run so that drift hits all alike:
+#   direct      plain routing through the edge, no helper (the physical limit of this path)
+#   kernel      DNAT 198.51.100.1:21 -> server, nftables "ct helper" of type ftp (nf_conntrack_ftp;
+#               nf_nat_ftp where the kernel has it: the run says whether 227 was rewritten)
+#   portcullis  Portcullis in the edge namespace (198.51.100.1:2121)
+#   ftp-proxy   SuSE proxy-suite ftp-proxy in the edge namespace (198.51.100.1:2122), if installed
+# Figures: (a) single-stream RETR and STOR, (b) parallel RETRs, (c) sessions per second
+# (login + EPSV + LIST + QUIT, 8 workers), (d) proxy CPU seconds per GiB, (e) RSS and heap with
+# idle control sessions, (f) latency added to a NOOP round trip (p50, p99).
+# Usage: bash benchmarks/netns-harness.sh            full run, appends to benchmarks/RESULTS.md
+#        bash benchmarks/netns-harness.sh --smoke    30-second correctness check of every mode (CI)
+# Needs root, iproute2, nftables, vsftpd, curl, python3, java; ftp-proxy optional.
+# Addresses are from the documentation ranges only; every process is stopped by its PID and every
+# namespace deleted on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SMOKE=0
+[ "${1:-}" = "--smoke" ] && SMOKE=1
+if [ "$SMOKE" = 1 ]; then
+  SIZE_MIB=8; PAR=4; PAR_MIB=4; SESS_SECONDS=3; IDLE=200; NOOPS=100; ROUNDS=1
+else
+  SIZE_MIB=${SIZE_MIB:-1024}; PAR=${PAR:-16}; PAR_MIB=${PAR_MIB:-100}; SESS_SECONDS=${SESS_SECONDS:-10}
+  IDLE=${IDLE:-10000}; NOOPS=${NOOPS:-2000}; ROUNDS=${ROUNDS:-3}
+fi
+
+NS_C=pcb-client; NS_E=pcb-edge; NS_S=pcb-server
+C_IP=198.51.100.10; E_CIP=198.51.100.1; E_SIP=203.0.113.1; S_IP=203.0.113.10
+PIDS=()
+WORK=""
+
+say() { printf '%s\n' "$*" >&2; }
+cleanup() {
+  # ftp-proxy forks its listener, and children keep our unique work directory in their command
+  # line: collect those PIDs too (all started by this script), then stop them by PID.
+  if [ -n "$WORK" ]; then
+    for pid in $(pgrep -f "$WORK" || true); do PIDS+=("$pid"); done
+  fi
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  sleep 0.5
+  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  for ns in $NS_C $NS_E $NS_S; do ip netns del "$ns" 2>/dev/null || true; done
+  [ -n "$WORK" ] && rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap "exit 130" INT TERM
+
+if [ "$(id -u)" != 0 ] || ! ip netns add pcb-probe 2>/dev/null; then
+  say "SKIP: network namespaces cannot be created here (needs root and CAP_NET_ADMIN); nothing measured."
+  exit 0
+fi
+ip netns del pcb-probe
+for tool in vsftpd curl python3 java nft; do
+  command -v "$tool" >/dev/null || { say "missing $tool (install: vsftpd curl python3 nftables and a JDK)"; exit 1; }
+done
+[ -f target/portcullis.jar ] || mvn -q -B package -DskipTests
+
+in_c() { ip netns exec $NS_C "$@"; }
+in_e() { ip netns exec $NS_E "$@"; }
+in_s() { ip netns exec $NS_S "$@"; }
+
+# ---------------------------------------------------------------- topology
+for ns in $NS_C $NS_E $NS_S; do ip netns add $ns; ip netns exec $ns ip link set lo up; done
+ip link add pcb-c0 type veth peer name pcb-e0
+ip link add pcb-e1 type veth peer name pcb-s0
+ip link set pcb-c0 netns $NS_C; ip link set pcb-e0 netns $NS_E
+ip link set pcb-e1 netns $NS_E; ip link set pcb-s0 netns $NS_S
+in_c ip addr add $C_IP/24 dev pcb-c0; in_c ip link set pcb-c0 up; in_c ip route add default via $E_CIP
+in_e ip addr add $E_CIP/24 dev pcb-e0; in_e ip link set pcb-e0 up
+in_e ip addr add $E_SIP/24 dev pcb-e1; in_e ip link set pcb-e1 up
+in_s ip addr add $S_IP/24 dev pcb-s0; in_s ip link set pcb-s0 up; in_s ip route add default via $E_SIP
+in_e sysctl -qw net.ipv4.ip_forward=1
+
+# ---------------------------------------------------------------- files and server
+WORK=$(mktemp -d /dev/shm/pcb.XXXXXX)
+chmod 755 "$WORK"; mkdir -p "$WORK/root/upload"; chmod 755 "$WORK/root"; chown ftp "$WORK/root/upload"
+dd if=/dev/urandom of="$WORK/root/big.bin" bs=1M count="$SIZE_MIB" status=none
+dd if=/dev/urandom of="$WORK/root/par.bin" bs=1M count="$PAR_MIB" status=none
+BIG_SHA=$(sha256sum "$WORK/root/big.bin" | cut -d' ' -f1)
+mkdir -p /var/run/vsftpd/empty
+cat > "$WORK/vsftpd.conf" <<CONF
+listen=YES
+listen_ipv6=NO
+listen_address=$S_IP
+listen_port=21
+background=NO
+anonymous_enable=YES
+anon_root=$WORK/root
+no_anon_password=YES
+local_enable=NO
+write_enable=YES
+anon_upload_enable=YES
+anon_other_write_enable=YES
+anon_umask=022
+pasv_min_port=40000
+pasv_max_port=40999
+connect_from_port_20=NO
+seccomp_sandbox=NO
+isolate_network=NO
+isolate=NO
+xferlog_enable=NO
+max_clients=20000
+max_per_ip=20000
+CONF
+in_s vsftpd "$WORK/vsftpd.conf" & PIDS+=($!)
+
+# ---------------------------------------------------------------- kernel helper (DNAT + ct helper)
+in_e nft -f - <<NFT
+table ip pcb_nat {
+  chain prerouting { type nat hook prerouting priority dstnat; ip daddr $E_CIP tcp dport 21 dnat to $S_IP:21; }
+}
+table inet pcb_helper {
+  ct helper ftp-standard { type "ftp" protocol tcp; }
+  chain prerouting { type filter hook prerouting priority filter; tcp dport 21 ct helper set "ftp-standard"; }
+}
+NFT
+
+# ---------------------------------------------------------------- portcullis and ftp-proxy
+cat > "$WORK/portcullis.yaml" <<CONF
+listen: $E_CIP:2121
+backend: $S_IP:21
+passive-ports: 50000-50999
+timeouts: {idle: 3600s}
+admin: {listen: "127.0.0.1:9121"}
+CONF
+in_e bash -c "ulimit -n 65536; exec java -Xss256k -XX:+UseSerialGC -jar target/portcullis.jar --config $WORK/portcullis.yaml" \
+  > "$WORK/portcullis.log" 2>&1 & PIDS+=($!)
+PORTCULLIS_LAUNCHER=$!
+
+HAVE_FTP_PROXY=0
+if command -v ftp-proxy >/dev/null || [ -x /usr/sbin/ftp-proxy ]; then
+  HAVE_FTP_PROXY=1
+  cat > "$WORK/ftp-proxy.conf" <<CONF
+[-Global-]
+ServerType standalone
+Listen $E_CIP
+Port 2122
+DestinationAddress $S_IP
+DestinationPort 21
+DestinationTransferMode client
+PassiveMinDataPort 51000
+PassiveMaxDataPort 51999
+ActiveMinDataPort 52000
+ActiveMaxDataPort 52999
+SockBindRand yes
+MaxClients 20000
+User nobody
+Group nogroup
+PidFile $WORK/ftp-proxy.pid
+CONF
+  in_e /usr/sbin/ftp-proxy -d -n -f "$WORK/ftp-proxy.conf" > "$WORK/ftp-proxy.log" 2>&1 & PIDS+=($!)
+fi
+
+wait_port() { # ns host port
+  for _ in $(seq 1 200); do ip netns exec "$1" bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null && return 0; sleep 0.1; done
+  say "nothing listens on $2:$3 in $1"; return 1
+}
+wait_port $NS_S $S_IP 21
+wait_port $NS_E $E_CIP 2121
+[ "$HAVE_FTP_PROXY" = 1 ] && wait_port $NS_E $E_CIP 2122
+# The JVM is the launcher's child in the namespace: find it for CPU and memory readings.
+JAVA_PID=$(pgrep -P "$PORTCULLIS_LAUNCHER" java || echo "$PORTCULLIS_LAUNCHER")
+FTP_PROXY_PID=$(pgrep -f "ftp-proxy -d -n -f $WORK" | head -n1 || true)
+
+declare -A URL=( [direct]="ftp://$S_IP" [kernel]="ftp://$E_CIP" [portcullis]="ftp://$E_CIP:2121" [ftp-proxy]="ftp://$E_CIP:2122" )
+MODES=(direct kernel portcullis)
+[ "$HAVE_FTP_PROXY" = 1 ] && MODES+=(ftp-proxy)
+
+# ---------------------------------------------------------------- correctness of every mode
+# ftp-proxy answers EPSV/EPRT with 500: curl falls back, as real clients do.
+FAIL=0
+for m in "${MODES[@]}"; do
+  for flags in "" "--disable-epsv" "--ftp-port $C_IP"; do
+    got=$(in_c curl -sS --max-time 60 $flags "${URL[$m]}/big.bin" | sha256sum | cut -d' ' -f1)
+    if [ "$got" = "$BIG_SHA" ]; then say "ok   $m ${flags:-EPSV}"; else say "FAIL $m ${flags:-EPSV}"; FAIL=1; fi
+  done
+done
+NAT_FTP="no (nf_nat_ftp absent: 227 still names the server; the helper's expectation admits the data connection)"
+if in_c curl -sS -v --max-time 20 --disable-epsv "${URL[kernel]}/" 2>&1 >/dev/null | grep -q "227.*198,51,100,1"; then
+  NAT_FTP="yes (227 rewritten to the edge address by nf_nat_ftp)"
+fi
+if [ "$SMOKE" = 1 ]; then
+  [ "$FAIL" = 0 ] && say "smoke: every mode transferred byte-exact (kernel helper NAT: $NAT_FTP)"
+  exit "$FAIL"
+fi
+[ "$FAIL" = 0 ] || { say "a mode failed: no figures written"; exit 1; }
+
+# ---------------------------------------------------------------- figures
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+cpu_ticks() { awk '{print $14+$15+$16+$17}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+HZ=$(getconf CLK_TCK)
+declare -A RETR STOR PARA SESS CPU
+for round in $(seq 1 "$ROUNDS"); do
+  for m in "${MODES[@]}"; do
+    pid=""; [ "$m" = portcullis ] && pid=$JAVA_PID; [ "$m" = ftp-proxy ] && pid=$FTP_PROXY_PID
+    t0=$( [ -n "$pid" ] && cpu_ticks "$pid" || echo 0 )
+    RETR[$m]+="$(in_c curl -sS -o /dev/null -w '%{speed_download}' "${URL[$m]}/big.bin") "
+    t1=$( [ -n "$pid" ] && cpu_ticks "$pid" || echo 0 )
+    [ -n "$pid" ] && CPU[$m]+="$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v mib="$SIZE_MIB" 'BEGIN {printf "%.3f", d / hz / (mib / 1024)}') "
+    STOR[$m]+="$(in_c curl -sS -o /dev/null -w '%{speed_upload}' -T "$WORK/root/big.bin" "${URL[$m]}/upload/up-$m.bin") "
+    start=$(date +%s.%N)
+    for i in $(seq 1 "$PAR"); do in_c curl -sS -o /dev/null "${URL[$m]}/par.bin" & done; wait
+    end=$(date +%s.%N)
+    PARA[$m]+="$(awk -v s="$start" -v e="$end" -v n="$PAR" -v mib="$PAR_MIB" 'BEGIN {printf "%.0f", n * mib * 1048576 / (e - s)}') "
+    SESS[$m]+="$(in_c python3 - "${URL[$m]#ftp://}" "$SESS_SECONDS" <<'PY'
+import ftplib, sys, threading, time
+hostport, secs = sys.argv[1], float(sys.argv[2])
+host, _, port = hostport.partition(":")
+port = int(port or 21)
+done = [0]; lock = threading.Lock(); stop = time.time() + secs
+def work():
+    while time.time() < stop:
+        try:
+            f = ftplib.FTP(); f.connect(host, port, timeout=10); f.login()
+            f.af = 10  # makes ftplib use EPSV; ftp-proxy refuses it, so fall back as clients do
+            try:
+                f.retrlines("LIST", lambda l: None)
+            except ftplib.error_perm:
+                f.af = 2; f.retrlines("LIST", lambda l: None)
+            f.quit()
+            with lock: done[0] += 1
+        except Exception:
+            pass
+threads = [threading.Thread(target=work) for _ in range(8)]
+[t.start() for t in threads]; [t.join() for t in threads]
+print(round(done[0] / secs))
+PY
+) "
+    say "round $round $m done"
+  done
+done
+
+# (e) idle control sessions against Portcullis: RSS and heap before and after IDLE connections.
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+heap_bytes() { in_e curl -s http://127.0.0.1:9121/metrics | awk '/^jvm_memory_used_bytes\{.*area="heap"/ {s+=$2} END {printf "%.0f", s}'; }
+RSS0=$(rss_kib "$JAVA_PID"); HEAP0=$(heap_bytes)
+in_c python3 - "$E_CIP" 2121 "$IDLE" > "$WORK/idle.out" 2>&1 <<'PY' &
+import resource, socket, sys, time
+resource.setrlimit(resource.RLIMIT_NOFILE, (65536, 65536))
+host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+socks = []
+for i in range(n):
+    s = socket.create_connection((host, port), timeout=30)
+    socks.append(s)
+ok = sum(1 for s in socks if s.recv(100).startswith(b"220"))
+print(ok, flush=True)
+time.sleep(30)
+PY
+IDLE_PID=$!
+for _ in $(seq 1 600); do [ -s "$WORK/idle.out" ] && break; sleep 0.5; done
+sleep 3
+IDLE_OK=$(head -n1 "$WORK/idle.out"); RSS1=$(rss_kib "$JAVA_PID"); HEAP1=$(heap_bytes)
+kill "$IDLE_PID" 2>/dev/null || true
+
+# (f) NOOP round trips, direct vs through Portcullis, on one logged-in session each.
+noop() {
+  in_c python3 - "$1" "$2" "$NOOPS" <<'PY'
+import ftplib, sys, time
+f = ftplib.FTP(); f.connect(sys.argv[1], int(sys.argv[2]), timeout=10); f.login()
+t = []
+for _ in range(int(sys.argv[3])):
+    a = time.perf_counter_ns(); f.voidcmd("NOOP"); t.append(time.perf_counter_ns() - a)
+t.sort(); f.quit()
+print(t[len(t) // 2], t[int(len(t) * 0.99)])
+PY
+}
+read -r D50 D99 < <(noop $S_IP 21)
+read -r P50 P99 < <(noop $E_CIP 2121)
+
+# ---------------------------------------------------------------- report
+mbs() { awk -v x="$1" 'BEGIN {printf "%.0f", x / 1e6}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}'; }
+row() { # label associative-array-name
+  local name=$2; local -n arr=$name
+  local d; d=$(echo "${arr[direct]}" | median)
+  local line="| $1 |"
+  for m in "${MODES[@]}"; do
+    local v; v=$(echo "${arr[$m]}" | median)
+    if [ "$name" = SESS ]; then line+=" $v ($(ratio "$v" "$d")) |"; else line+=" $(mbs "$v") ($(ratio "$v" "$d")) |"; fi
+  done
+  echo "$line"
+}
+{
+  echo "## Namespace run $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo
+  echo "Machine: $(nproc) cores shared by client, edge and server; $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(uname -sr); $(java -version 2>&1 | head -n1); vsftpd on tmpfs."
+  echo "Command: \`bash benchmarks/netns-harness.sh\` (SIZE_MIB=$SIZE_MIB PAR=$PAR PAR_MIB=$PAR_MIB SESS_SECONDS=$SESS_SECONDS IDLE=$IDLE NOOPS=$NOOPS ROUNDS=$ROUNDS); medians of $ROUNDS interleaved rounds; MB = 10^6 bytes; ratios of direct."
+  echo "Kernel helper: nftables ct helper \"ftp\" with DNAT; NAT of 227: $NAT_FTP."
+  echo
+  printf '| figure |'; for m in "${MODES[@]}"; do printf ' %s |' "$m"; done; echo
+  printf '|---|'; for m in "${MODES[@]}"; do printf -- '---|'; done; echo
+  row "(a) RETR ${SIZE_MIB} MiB, one stream, MB/s" RETR
+  row "(a) STOR ${SIZE_MIB} MiB, one stream, MB/s" STOR
+  row "(b) ${PAR} x RETR ${PAR_MIB} MiB, aggregate MB/s" PARA
+  row "(c) sessions/s (login, EPSV, LIST, QUIT; 8 workers)" SESS
+  printf '| (d) proxy CPU s per GiB moved |'
+  for m in "${MODES[@]}"; do
+    if [ -n "${CPU[$m]:-}" ]; then printf ' %s |' "$(echo "${CPU[$m]}" | median)"; else printf ' %s |' "–"; fi
+  done; echo
+  echo
+  echo "(e) Portcullis with $IDLE_OK of $IDLE idle control sessions (each with its backend connection): RSS $((RSS0 / 1024)) → $((RSS1 / 1024)) MiB, heap $(mbs "$HEAP0") → $(mbs "$HEAP1") MB."
+  echo "(f) NOOP round trip: direct p50 $((D50 / 1000)) µs, p99 $((D99 / 1000)) µs; through Portcullis p50 $((P50 / 1000)) µs, p99 $((P99 / 1000)) µs; added p50 $(((P50 - D50) / 1000)) µs, p99 $(((P99 - D99) / 1000)) µs."
+  echo
+} | tee -a benchmarks/RESULTS.md
