@@ -271,7 +271,7 @@ wait_port $NS_E $E_CIP 2131
 IDLE_JAVA=$(pgrep -P "$IDLE_LAUNCHER" java || echo "$IDLE_LAUNCHER")
 sleep 2
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
-heap_bytes() { in_e curl -s http://127.0.0.1:9122/metrics | awk '/^jvm_memory_used_bytes\{.*area="heap"/ {s+=$2} END {printf "%.0f", s}'; }
+heap_bytes() { in_e curl -s http://127.0.0.1:9122/metrics | awk '/^jvm_memory_used_bytes\{.*area="heap"/ {s+=$NF} END {printf "%.0f", s}'; }
 RSS0=$(rss_kib "$IDLE_JAVA"); HEAP0=$(heap_bytes)
 in_c python3 - "$E_CIP" 2131 "$IDLE" > "$WORK/idle.out" 2>&1 <<'PY' &
 import resource, socket, sys, time
