@@ -110,6 +110,13 @@ class SoakIT {
                     + (h.proxy().passivePortPool().capacity() - h.proxy().passivePortPool().available()) + " / " + h.proxy().expectations().size() + " |\n"
                     + "| descriptors before / after | " + fdsBefore + " / " + fdsAfter + " |\n"
                     + "| heap after GC before / after (MiB) | " + heapBefore / (1024 * 1024) + " / " + heapAfter / (1024 * 1024) + " |\n";
+            if (heapAfter - heapBefore > 32L * 1024 * 1024) {
+                // Say where the heap went: the top of a class histogram of this JVM (proxy, backend and clients).
+                Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                        Long.toString(ProcessHandle.current().pid()), "GC.class_histogram").redirectErrorStream(true).start();
+                List<String> top = new String(jcmd.getInputStream().readAllBytes()).lines().limit(18).toList();
+                report += "\nTop of the class histogram after the run:\n\n```\n" + String.join("\n", top) + "\n```\n";
+            }
             Files.writeString(Path.of("target", "soak-results.md"), report);
             System.out.print(report);
 
