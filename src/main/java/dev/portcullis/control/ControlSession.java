@@ -60,7 +60,37 @@ public final class ControlSession {
      * @param proxyNanos for a client's command: the time it spent in the proxy before going out
      *                   (-1 for the proxy's own commands, which are not measured)
      */
-    private record Pending(String what, Consumer<FtpReply> onReply, long proxyNanos) {
+    private static final class Pending {
+        final String what;
+        final Consumer<FtpReply> onReply;
+        final long proxyNanos;
+        /** The backend-reply deadline; cancelled when the final reply comes, so nothing outlives the command. */
+        io.netty.util.concurrent.ScheduledFuture<?> deadline;
+
+        Pending(String what, Consumer<FtpReply> onReply, long proxyNanos) {
+            this.what = what;
+            this.onReply = onReply;
+            this.proxyNanos = proxyNanos;
+        }
+
+        String what() {
+            return what;
+        }
+
+        Consumer<FtpReply> onReply() {
+            return onReply;
+        }
+
+        long proxyNanos() {
+            return proxyNanos;
+        }
+
+        void cancelDeadline() {
+            if (deadline != null) {
+                deadline.cancel(false);
+                deadline = null;
+            }
+        }
     }
 
     /** Replies that can answer STAT or NOOP but never a transfer command. */
@@ -214,6 +244,10 @@ public final class ControlSession {
             return;
         }
         closed = true;
+        for (Pending p : outstanding) {
+            p.cancelDeadline(); // scheduled tasks would keep the whole session reachable until they fire
+        }
+        outstanding.clear();
         discardSetup();
         if (transfer != null) {
             transfer.setup.close();
@@ -670,7 +704,7 @@ public final class ControlSession {
 
     private void scheduleExpiry(DataSetup s, PassiveListener listener) {
         long ttl = ctx.config().timeouts().expectation().toNanos();
-        client.eventLoop().schedule(() -> {
+        io.netty.util.concurrent.ScheduledFuture<?> expiry = client.eventLoop().schedule(() -> {
             if (listener.expireIfUnclaimed()) {
                 log.info("{} data expectation on port {} expired unused", id, listener.port());
                 if (setup == s) {
@@ -680,6 +714,7 @@ public final class ControlSession {
                 }
             }
         }, ttl, TimeUnit.NANOSECONDS);
+        s.onClose(() -> expiry.cancel(false));
     }
 
     // ---------------------------------------------------------------- data setup: PORT/EPRT
@@ -990,6 +1025,9 @@ public final class ControlSession {
     /** Hands a reply to its pending command; for a client's command, records the proxy's added latency. */
     private void deliver(Pending p, FtpReply r) {
         long arrived = System.nanoTime();
+        if (!r.isPreliminary()) {
+            p.cancelDeadline();
+        }
         p.onReply().accept(r);
         if (p.proxyNanos() >= 0 && !r.isPreliminary()) {
             ctx.metrics().addedLatency(p.proxyNanos() + System.nanoTime() - arrived);
@@ -1027,7 +1065,7 @@ public final class ControlSession {
      */
     private void watchReply(Pending p) {
         long ms = ctx.config().timeouts().backendReply().toMillis();
-        client.eventLoop().schedule(() -> {
+        p.deadline = client.eventLoop().schedule(() -> {
             if (closed || !outstanding.contains(p)) {
                 return;
             }

@@ -22,6 +22,7 @@ public final class DataSetup {
     private boolean backendConnectStarted;
     private boolean clientConnectStarted;
     private boolean closed;
+    private final java.util.List<Runnable> closeActions = new java.util.ArrayList<>(1);
 
     private DataSetup(ClientMode clientMode, InetSocketAddress activeClientTarget) {
         this.clientMode = clientMode;
@@ -109,11 +110,22 @@ public final class DataSetup {
         return true;
     }
 
+    /** Runs {@code action} when the setup closes (or at once if it already has): cancels timers tied to it. */
+    public void onClose(Runnable action) {
+        if (closed) {
+            action.run();
+        } else {
+            closeActions.add(action);
+        }
+    }
+
     public void close() {
         if (closed) {
             return;
         }
         closed = true;
+        closeActions.forEach(Runnable::run);
+        closeActions.clear();
         relay.abort();
         if (clientListener != null) {
             clientListener.close();
