@@ -867,7 +867,7 @@ public final class ControlSession {
                 log.debug("{} data connection to backend {} open", id, format(s.backendTarget()));
                 attachBackendData(s, f.channel());
             } else {
-                log.warn("{} backend data connection to {} failed: {}", id, format(s.backendTarget()), f.cause().getMessage());
+                log.warn("{} backend data connection to {} failed: {}", id, format(s.backendTarget()), f.cause().toString());
                 s.relay().abort();
             }
         });
@@ -885,7 +885,7 @@ public final class ControlSession {
                 log.debug("{} data connection to client {} open", id, format(s.activeClientTarget()));
                 attachClientData(s, f.channel());
             } else {
-                log.warn("{} data connection to client {} failed: {}", id, format(s.activeClientTarget()), f.cause().getMessage());
+                log.warn("{} data connection to client {} failed: {}", id, format(s.activeClientTarget()), f.cause().toString());
                 s.relay().abort();
             }
         });
