@@ -40,23 +40,16 @@ class FaultInjectionIT {
     @TempDir
     Path root;
 
-    private static long openFds() {
-        try (var s = Files.list(Path.of("/proc/self/fd"))) {
-            return s.count();
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
-    }
 
     /** The proxy is back where it started, and serves a new session. */
     private static void assertRecovered(PortcullisServer p, long fdsBefore, FakeFtpBackend fake) throws Exception {
         ProxyHarness.awaitTrue(Duration.ofSeconds(10), () -> p.sessions().size() == 0
                 && p.passivePortPool().available() == p.passivePortPool().capacity() && p.expectations().size() == 0
-                && openFds() <= fdsBefore + 6);
+                && ProxyHarness.openFileDescriptors() <= fdsBefore + 6);
         assertThat(p.sessions().size()).as("sessions").isZero();
         assertThat(p.passivePortPool().available()).as("free passive ports").isEqualTo(p.passivePortPool().capacity());
         assertThat(p.expectations().size()).as("expectations").isZero();
-        assertThat(openFds()).as("file descriptors").isLessThanOrEqualTo(fdsBefore + 6);
+        assertThat(ProxyHarness.openFileDescriptors()).as("file descriptors").isLessThanOrEqualTo(fdsBefore + 6);
         if (fake != null) {
             try (FtpTestClient c = FtpTestClient.login(p.boundAddresses().get(0), "u", "p")) {
                 assertThat(c.command("NOOP").code()).isIn(200, 227, 451);
@@ -73,7 +66,7 @@ class FaultInjectionIT {
         byte[] file = Digests.randomBytes(4 * 1024 * 1024, 1);
         try (FakeFtpBackend fake = new FakeFtpBackend().file(file).dieMidTransfer();
              PortcullisServer p = proxyTo(fake.port(), c -> c)) {
-            long fds = openFds();
+            long fds = ProxyHarness.openFileDescriptors();
             try (FtpTestClient c = FtpTestClient.login(p.boundAddresses().get(0), "u", "p");
                  DataMode.Prepared data = DataMode.PASV.prepare(c)) {
                 c.send("RETR f");
@@ -100,7 +93,7 @@ class FaultInjectionIT {
         try (FakeFtpBackend fake = new FakeFtpBackend().reply("SYST", "STALL");
              PortcullisServer p = proxyTo(fake.port(), c -> c.withTimeouts(new Timeouts(Duration.ofSeconds(60),
                      Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(1))))) {
-            long fds = openFds();
+            long fds = ProxyHarness.openFileDescriptors();
             try (FtpTestClient c = FtpTestClient.login(p.boundAddresses().get(0), "u", "p")) {
                 long start = System.nanoTime();
                 Reply r = c.command("SYST");
@@ -119,7 +112,7 @@ class FaultInjectionIT {
         byte[] file = "data from the real backend".getBytes();
         try (FakeFtpBackend fake = new FakeFtpBackend().file(file).announcePassiveHost("203,0,113,5");
              PortcullisServer p = proxyTo(fake.port(), c -> c)) {
-            long fds = openFds();
+            long fds = ProxyHarness.openFileDescriptors();
             try (FtpTestClient c = FtpTestClient.login(p.boundAddresses().get(0), "u", "p")) {
                 // The announced host is ignored: the proxy never connects to 203.0.113.5.
                 assertThat(DataMode.EPSV.download(c, "RETR f")).isEqualTo(file);
@@ -132,7 +125,7 @@ class FaultInjectionIT {
     void backendGarbage227() throws Exception {
         try (FakeFtpBackend fake = new FakeFtpBackend().garbagePassiveReply();
              PortcullisServer p = proxyTo(fake.port(), c -> c)) {
-            long fds = openFds();
+            long fds = ProxyHarness.openFileDescriptors();
             try (FtpTestClient c = FtpTestClient.login(p.boundAddresses().get(0), "u", "p")) {
                 assertThat(c.command("PASV").code()).isEqualTo(425);
             }
@@ -145,7 +138,7 @@ class FaultInjectionIT {
         byte[] upload = Digests.randomBytes(8 * 1024 * 1024, 2);
         try (FakeFtpBackend fake = new FakeFtpBackend().storFailsAfter(1024 * 1024);
              PortcullisServer p = proxyTo(fake.port(), c -> c)) {
-            long fds = openFds();
+            long fds = ProxyHarness.openFileDescriptors();
             try (FtpTestClient c = FtpTestClient.login(p.boundAddresses().get(0), "u", "p");
                  DataMode.Prepared data = DataMode.PASV.prepare(c)) {
                 c.send("STOR big");
@@ -171,7 +164,7 @@ class FaultInjectionIT {
         byte[] file = Digests.randomBytes(8 * 1024 * 1024, 3);
         try (FakeFtpBackend fake = new FakeFtpBackend().file(file);
              PortcullisServer p = proxyTo(fake.port(), c -> c)) {
-            long fds = openFds();
+            long fds = ProxyHarness.openFileDescriptors();
             FtpTestClient c = FtpTestClient.login(p.boundAddresses().get(0), "u", "p");
             InetSocketAddress target = c.pasv();
             Socket d = new Socket();
@@ -187,7 +180,7 @@ class FaultInjectionIT {
         }
         try (PortcullisServer p = new PortcullisServer(ProxyHarness.baseConfig(21)
                 .withBackend(new HostAndPort("backend.invalid", 21))).start()) {
-            long fds = openFds();
+            long fds = ProxyHarness.openFileDescriptors();
             try (FtpTestClient c = FtpTestClient.connect(p.boundAddresses().get(0))) {
                 assertThat(c.readReply().code()).isEqualTo(421);
             }
@@ -199,7 +192,7 @@ class FaultInjectionIT {
     void passivePoolExhausted() throws Exception {
         try (FakeFtpBackend fake = new FakeFtpBackend();
              PortcullisServer p = proxyTo(fake.port(), c -> c.withPassivePorts(new PortRange(30450, 30450)))) {
-            long fds = openFds();
+            long fds = ProxyHarness.openFileDescriptors();
             try (FtpTestClient a = FtpTestClient.login(p.boundAddresses().get(0), "u", "p");
                  FtpTestClient b = FtpTestClient.login(p.boundAddresses().get(0), "u", "p")) {
                 a.pasv();
@@ -214,7 +207,7 @@ class FaultInjectionIT {
         byte[] file = Digests.randomBytes(96 * 1024 * 1024, 4);
         try (ProxyHarness h = ProxyHarness.start(root, c -> c)) {
             h.write("huge.bin", file);
-            long fds = openFds();
+            long fds = ProxyHarness.openFileDescriptors();
             try (FtpTestClient c = FtpTestClient.login(h.proxyAddress(), ProxyHarness.USER, ProxyHarness.PASSWORD);
                  DataMode.Prepared data = DataMode.EPSV.prepare(c)) {
                 c.command("TYPE I");
@@ -236,7 +229,7 @@ class FaultInjectionIT {
                 assertThat(c.readReply().code()).isEqualTo(226);
             }
             h.assertQuiescent();
-            assertThat(openFds()).isLessThanOrEqualTo(fds + 6);
+            assertThat(ProxyHarness.openFileDescriptors()).isLessThanOrEqualTo(fds + 6);
         }
     }
 
@@ -257,23 +250,23 @@ class FaultInjectionIT {
         assertThat(export.exitCode()).as(export.stderr()).isZero();
         BackendTlsConfig trustIt = new BackendTlsConfig(BackendTlsConfig.Mode.EXPLICIT, Optional.of(cert), Optional.empty(), false);
         try (ProxyHarness h = ProxyHarness.start(root, c -> c.withBackendTls(trustIt), p12)) {
-            long fds = openFds();
+            long fds = ProxyHarness.openFileDescriptors();
             try (FtpTestClient c = FtpTestClient.connect(h.proxyAddress())) {
                 Reply r = c.readReply();
                 assertThat(r.code()).as("an expired backend certificate is refused").isEqualTo(421);
             }
             h.assertQuiescent();
-            assertThat(openFds()).isLessThanOrEqualTo(fds + 6);
+            assertThat(ProxyHarness.openFileDescriptors()).isLessThanOrEqualTo(fds + 6);
         }
 
         TestCertificates.Files own = TestCertificates.create(certs, "untrusted", "ec");
         try (ProxyHarness h = ProxyHarness.start(root, c -> c.withTls(FtpsIT.tls(own.cert(), own.key(), false, List.of())))) {
-            long fds = openFds();
+            long fds = ProxyHarness.openFileDescriptors();
             Processes.Result curl = Processes.run(List.of("curl", "-sS", "--max-time", "20", "--ssl-reqd",
                     "ftp://" + ProxyHarness.USER + ":" + ProxyHarness.PASSWORD + "@127.0.0.1:" + h.proxyAddress().getPort() + "/"), 30);
             assertThat(curl.exitCode()).as("curl refuses a certificate it cannot verify").isNotZero();
             h.assertQuiescent();
-            assertThat(openFds()).isLessThanOrEqualTo(fds + 6);
+            assertThat(ProxyHarness.openFileDescriptors()).isLessThanOrEqualTo(fds + 6);
         }
     }
 }

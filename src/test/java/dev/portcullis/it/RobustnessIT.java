@@ -131,7 +131,7 @@ class RobustnessIT {
 
     @Test
     void aThousandSessionsThatOpenPasvThenDrop() throws Exception {
-        long fdsBefore = openFileDescriptors();
+        long fdsBefore = ProxyHarness.openFileDescriptors();
         ExecutorService pool = Executors.newFixedThreadPool(8);
         try {
             List<Future<?>> done = new ArrayList<>();
@@ -156,18 +156,10 @@ class RobustnessIT {
             pool.shutdownNow();
         }
         h.assertQuiescent();
-        ProxyHarness.awaitTrue(java.time.Duration.ofSeconds(10), () -> openFileDescriptors() <= fdsBefore + 20);
-        assertThat(openFileDescriptors()).as("file descriptors after 1000 aborted sessions").isLessThanOrEqualTo(fdsBefore + 20);
+        ProxyHarness.awaitTrue(java.time.Duration.ofSeconds(10), () -> ProxyHarness.openFileDescriptors() <= fdsBefore + 20);
+        assertThat(ProxyHarness.openFileDescriptors()).as("file descriptors after 1000 aborted sessions").isLessThanOrEqualTo(fdsBefore + 20);
     }
 
-    /** Open descriptors of this JVM (proxy, in-JVM backend and test client together). */
-    private static long openFileDescriptors() {
-        try (var s = java.nio.file.Files.list(Path.of("/proc/self/fd"))) {
-            return s.count();
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
-    }
 
     @Test
     void clientResetMidTransfer() throws Exception {

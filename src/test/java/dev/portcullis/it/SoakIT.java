@@ -60,7 +60,7 @@ class SoakIT {
             // Warm up, then take the baseline.
             runOne(proxy, "plain", file, sha, null);
             h.assertQuiescent();
-            long fdsBefore = openFds();
+            long fdsBefore = ProxyHarness.openFileDescriptors();
             long heapBefore = settledHeap();
 
             SSLContext tlsContext = TrustAll.context("TLSv1.3");
@@ -95,8 +95,8 @@ class SoakIT {
             workers.shutdownNow();
 
             h.assertQuiescent();
-            ProxyHarness.awaitTrue(Duration.ofSeconds(10), () -> openFds() <= fdsBefore + 10);
-            long fdsAfter = openFds();
+            ProxyHarness.awaitTrue(Duration.ofSeconds(10), () -> ProxyHarness.openFileDescriptors() <= fdsBefore + 10);
+            long fdsAfter = ProxyHarness.openFileDescriptors();
             long heapAfter = settledHeap();
             long sessions = done.values().stream().mapToLong(AtomicLong::get).sum();
             String report = "## Soak " + Instant.now() + "\n\n"
@@ -216,13 +216,6 @@ class SoakIT {
         }
     }
 
-    private static long openFds() {
-        try (var s = Files.list(Path.of("/proc/self/fd"))) {
-            return s.count();
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
-    }
 
     private static long settledHeap() throws InterruptedException {
         for (int i = 0; i < 3; i++) {

@@ -105,6 +105,15 @@ public final class ProxyHarness implements AutoCloseable {
         }
     }
 
+    /** Open descriptors of this JVM (proxy, in-JVM backend and test clients together), for leak checks. */
+    public static long openFileDescriptors() {
+        try (var s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.count();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     public static void awaitTrue(Duration limit, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + limit.toNanos();
         while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
