@@ -129,6 +129,7 @@ listen: $E_CIP:2121
 backend: $S_IP:21
 passive-ports: 50000-50999
 timeouts: {idle: 3600s}
+limits: {max-sessions-per-ip: 1000}
 admin: {listen: "127.0.0.1:9121"}
 CONF
 in_e bash -c "ulimit -n $(ulimit -Hn); exec java -Xss256k -XX:+UseSerialGC -jar target/portcullis.jar --config $WORK/portcullis.yaml" \
@@ -261,6 +262,7 @@ cat > "$WORK/idle.yaml" <<CONF
 listen: $E_CIP:2131
 backend: $S_IP:2100
 passive-ports: 53000-53099
+limits: {max-sessions: 100000, max-sessions-per-ip: 100000}
 admin: {listen: "127.0.0.1:9122"}
 CONF
 in_e bash -c "ulimit -n $(ulimit -Hn); exec java -Xss256k -XX:+UseSerialGC -jar target/portcullis.jar --config $WORK/idle.yaml" \

@@ -39,7 +39,8 @@ public final class ConfigLoader {
     private static final Set<String> LISTENER_KEYS = Set.of("address", "policy", "data-protection");
     private static final Set<String> BACKEND_TLS_KEYS = Set.of("mode", "ca", "fingerprint", "insecure");
     private static final Set<String> TIMEOUT_KEYS = Set.of("idle", "data-connect", "backend-connect", "expectation", "backend-reply");
-    private static final Set<String> LIMIT_KEYS = Set.of("max-line-length", "max-bad-lines", "max-reply-lines");
+    private static final Set<String> LIMIT_KEYS = Set.of("max-line-length", "max-bad-lines", "max-reply-lines",
+            "max-sessions", "max-sessions-per-ip");
     private static final Set<String> DATA_KEYS = Set.of(
             "allow-foreign-address", "allow-privileged-ports", "active-source-port",
             "backend-mode", "backend-active-source", "backend-pasv-address");
@@ -116,7 +117,9 @@ public final class ConfigLoader {
         Limits limits = new Limits(
                 r.integer("limits.max-line-length", l.maxLineLength(), 64, 65536),
                 r.integer("limits.max-bad-lines", l.maxBadLines(), 1, 1000),
-                r.integer("limits.max-reply-lines", l.maxReplyLines(), 2, 100000));
+                r.integer("limits.max-reply-lines", l.maxReplyLines(), 2, 100000),
+                r.integer("limits.max-sessions", l.maxSessions(), 1, 1_000_000),
+                r.integer("limits.max-sessions-per-ip", l.maxSessionsPerIp(), 1, 1_000_000));
 
         r.checkKeys("data", DATA_KEYS);
         DataPolicy p = DataPolicy.DEFAULTS;

@@ -2,6 +2,7 @@ package dev.portcullis.control;
 
 import dev.portcullis.config.BackendTlsConfig;
 import dev.portcullis.config.DataPolicy.BackendDataMode;
+import dev.portcullis.config.Limits;
 import dev.portcullis.config.TlsConfig;
 import dev.portcullis.config.DataPolicy.BackendPasvAddress;
 import dev.portcullis.data.Addresses;
@@ -156,7 +157,21 @@ public final class ControlSession {
     // ---------------------------------------------------------------- lifecycle
 
     void start() {
-        ctx.registry().add(this);
+        Limits limits = ctx.config().limits();
+        SessionRegistry.Admission admission = ctx.registry().admit(this, clientAddress, limits.maxSessions(), limits.maxSessionsPerIp());
+        if (admission != SessionRegistry.Admission.ADMITTED) {
+            // Refused before any backend connection is made: a flood costs the backend nothing.
+            closed = true;
+            ctx.metrics().blocked(ProxyMetrics.Blocked.LIMIT);
+            String text = admission == SessionRegistry.Admission.TOO_MANY
+                    ? "Too many connections (" + limits.maxSessions() + "); try again later."
+                    : "Too many connections from your address (" + limits.maxSessionsPerIp() + "); try again later.";
+            log.info("{} refused {}: {}", id, format(client.remoteAddress()), text);
+            audit("blocked", java.util.Map.of("reason", "limit", "detail", text));
+            client.writeAndFlush(Unpooled.wrappedBuffer(FtpReply.of(421, text).raw()));
+            closeClientGracefully();
+            return;
+        }
         ctx.metrics().sessionOpened();
         log.info("{} connect from {} to {}{}", id, format(client.remoteAddress()), format(client.localAddress()),
                 implicitTls ? " (implicit TLS)" : "");
@@ -257,7 +272,7 @@ public final class ControlSession {
             backend.close();
         }
         closeClientGracefully();
-        ctx.registry().remove(this);
+        ctx.registry().remove(this, clientAddress);
         long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedNanos);
         log.info("{} close ({}) after {} s, {} transfer(s)", id, reason, seconds, transfers);
         ctx.metrics().sessionClosed(outcome);

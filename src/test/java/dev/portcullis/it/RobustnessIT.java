@@ -33,7 +33,8 @@ class RobustnessIT {
 
     @BeforeAll
     static void start() throws Exception {
-        h = ProxyHarness.start(root, c -> c);
+        // 300 idle sessions from one address: above the default per-address limit of 64.
+        h = ProxyHarness.start(root, c -> c.withLimits(new dev.portcullis.config.Limits(4096, 3, 1000, 10_000, 1_000)));
         h.write("f.txt", "content\n".getBytes(StandardCharsets.US_ASCII));
     }
 

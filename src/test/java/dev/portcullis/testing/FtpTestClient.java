@@ -46,6 +46,11 @@ public final class FtpTestClient implements Closeable {
         this.out = socket.getOutputStream();
     }
 
+    /** A client over an already connected socket (e.g. one bound to a chosen local address). */
+    public static FtpTestClient wrap(Socket connected) throws IOException {
+        return new FtpTestClient(connected);
+    }
+
     public static FtpTestClient connect(InetSocketAddress proxy) throws IOException {
         Socket s = new Socket();
         s.connect(proxy, 5_000);
