@@ -24,6 +24,7 @@ import dev.portcullis.data.PassivePortPool;
 import dev.portcullis.ftp.Verbs;
 import dev.portcullis.metrics.MicrometerProxyMetrics;
 import dev.portcullis.policy.BounceGuard;
+import dev.portcullis.policy.CommandPolicy;
 import dev.portcullis.rewrite.FeatFilter;
 import dev.portcullis.tls.BackendTls;
 import dev.portcullis.tls.ServerTls;
@@ -176,6 +177,7 @@ public final class PortcullisServer implements AutoCloseable {
         return new SessionContext(c, transport, backend, resolver, capabilities,
                 new DataConnector(transport, pool, expectations, c.timeouts(), metrics),
                 new BounceGuard(c.data().allowForeignAddress(), c.data().allowPrivilegedPorts()),
+                new CommandPolicy(c.commands().denyCommands(), c.commands().denyAnonymous()),
                 new FeatFilter(hiddenFeatures(), provided), new FeatFilter(hiddenFeatures(), List.of("EPRT", "EPSV")),
                 registry, metrics, audit, serverTls, backendTls);
     }
@@ -201,7 +203,7 @@ public final class PortcullisServer implements AutoCloseable {
                 next.timeouts(), next.limits(), next.data(), new TlsConfig(next.tls().cert(), next.tls().key(),
                 next.tls().clientCa(), next.tls().policy(), next.tls().dataProtection(), next.tls().requireSessionReuse(),
                 config.tls().implicitListen(), next.tls().ciphers(), next.tls().provider(), next.tls().handshakeTimeout(),
-                next.tls().perListener()), next.backendTls(), next.audit(), config.admin());
+                next.tls().perListener()), next.backendTls(), next.audit(), config.admin(), next.commands());
         if (!config.tls().implicitListen().isEmpty() && !effective.tls().enabled()) {
             throw new ConfigException("tls: implicit FTPS listeners are running; a reload cannot turn TLS off (restart instead)");
         }

@@ -31,7 +31,8 @@ public final class ConfigLoader {
     public static final String DEFAULT_PASSIVE_PORTS = "50000-50999";
 
     private static final Set<String> TOP_KEYS = Set.of(
-            "listen", "backend", "passive-ports", "public-address", "timeouts", "limits", "data", "tls", "backend-tls", "audit", "admin");
+            "listen", "backend", "passive-ports", "public-address", "timeouts", "limits", "data", "tls", "backend-tls", "audit", "admin", "policy");
+    private static final Set<String> POLICY_KEYS = Set.of("deny-commands", "deny-anonymous");
     private static final Set<String> AUDIT_KEYS = Set.of("xferlog", "events", "max-file-size", "max-history", "total-size-cap");
     private static final Set<String> ADMIN_KEYS = Set.of("listen", "drain-timeout", "backend-check");
     private static final Set<String> TLS_KEYS = Set.of("cert", "key", "client-ca", "policy", "data-protection",
@@ -60,6 +61,7 @@ public final class ConfigLoader {
                 case "backend-tls" -> BACKEND_TLS_KEYS;
                 case "audit" -> AUDIT_KEYS;
                 case "admin" -> ADMIN_KEYS;
+                case "policy" -> POLICY_KEYS;
                 default -> Set.of();
             };
             if (sub.isEmpty()) {
@@ -121,6 +123,15 @@ public final class ConfigLoader {
                 r.integer("limits.max-sessions", l.maxSessions(), 1, 1_000_000),
                 r.integer("limits.max-sessions-per-ip", l.maxSessionsPerIp(), 1, 1_000_000));
 
+        r.checkKeys("policy", POLICY_KEYS);
+        List<String> denyCommands = r.stringList("policy.deny-commands", CommandRules.DEFAULT_DENIED);
+        for (String denied : denyCommands) {
+            if (denied.isBlank() || denied.strip().split("\\s+").length > 2) {
+                r.fail("policy.deny-commands", denied, "expected a verb or a verb and one word, such as DELE or \"SITE EXEC\"");
+            }
+        }
+        CommandRules rules = new CommandRules(denyCommands, r.bool("policy.deny-anonymous", false));
+
         r.checkKeys("data", DATA_KEYS);
         DataPolicy p = DataPolicy.DEFAULTS;
         DataPolicy data = new DataPolicy(
@@ -150,7 +161,7 @@ public final class ConfigLoader {
                 r.duration("admin.drain-timeout", Duration.ofSeconds(30)),
                 r.duration("admin.backend-check", Duration.ofSeconds(10)));
         r.throwIfFailed();
-        return new ProxyConfig(listen, backend, passive, publicAddress, timeouts, limits, data, tls, backendTls, audit, admin);
+        return new ProxyConfig(listen, backend, passive, publicAddress, timeouts, limits, data, tls, backendTls, audit, admin, rules);
     }
 
     static InetSocketAddress listenAddressOrEphemeral(String text) {

@@ -16,6 +16,7 @@ import java.util.Optional;
  * @param backendTls    TLS towards the backend
  * @param audit         xferlog and JSON event log files
  * @param admin         admin HTTP listener, drain timeout, backend readiness check
+ * @param commands      commands refused by configuration
  */
 public record ProxyConfig(
         List<InetSocketAddress> listen,
@@ -28,7 +29,8 @@ public record ProxyConfig(
         TlsConfig tls,
         BackendTlsConfig backendTls,
         AuditConfig audit,
-        AdminConfig admin) {
+        AdminConfig admin,
+        CommandRules commands) {
 
     public ProxyConfig {
         listen = List.copyOf(listen);
@@ -36,46 +38,46 @@ public record ProxyConfig(
 
 
     public ProxyConfig withBackend(HostAndPort newBackend) {
-        return new ProxyConfig(listen, Optional.of(newBackend), passivePorts, publicAddress, timeouts, limits, data, tls, backendTls, audit, admin);
+        return new ProxyConfig(listen, Optional.of(newBackend), passivePorts, publicAddress, timeouts, limits, data, tls, backendTls, audit, admin, commands);
     }
 
     public ProxyConfig withListen(List<InetSocketAddress> newListen) {
-        return new ProxyConfig(newListen, backend, passivePorts, publicAddress, timeouts, limits, data, tls, backendTls, audit, admin);
+        return new ProxyConfig(newListen, backend, passivePorts, publicAddress, timeouts, limits, data, tls, backendTls, audit, admin, commands);
     }
 
     public ProxyConfig withPassivePorts(PortRange range) {
-        return new ProxyConfig(listen, backend, range, publicAddress, timeouts, limits, data, tls, backendTls, audit, admin);
+        return new ProxyConfig(listen, backend, range, publicAddress, timeouts, limits, data, tls, backendTls, audit, admin, commands);
     }
 
     public ProxyConfig withPublicAddress(InetAddress address) {
-        return new ProxyConfig(listen, backend, passivePorts, Optional.of(address), timeouts, limits, data, tls, backendTls, audit, admin);
+        return new ProxyConfig(listen, backend, passivePorts, Optional.of(address), timeouts, limits, data, tls, backendTls, audit, admin, commands);
     }
 
     public ProxyConfig withTimeouts(Timeouts t) {
-        return new ProxyConfig(listen, backend, passivePorts, publicAddress, t, limits, data, tls, backendTls, audit, admin);
+        return new ProxyConfig(listen, backend, passivePorts, publicAddress, t, limits, data, tls, backendTls, audit, admin, commands);
     }
 
     public ProxyConfig withLimits(Limits l) {
-        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, l, data, tls, backendTls, audit, admin);
+        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, l, data, tls, backendTls, audit, admin, commands);
     }
 
     public ProxyConfig withData(DataPolicy d) {
-        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, limits, d, tls, backendTls, audit, admin);
+        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, limits, d, tls, backendTls, audit, admin, commands);
     }
 
     public ProxyConfig withTls(TlsConfig t) {
-        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, limits, data, t, backendTls, audit, admin);
+        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, limits, data, t, backendTls, audit, admin, commands);
     }
 
     public ProxyConfig withBackendTls(BackendTlsConfig b) {
-        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, limits, data, tls, b, audit, admin);
+        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, limits, data, tls, b, audit, admin, commands);
     }
 
     public ProxyConfig withAudit(AuditConfig a) {
-        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, limits, data, tls, backendTls, a, admin);
+        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, limits, data, tls, backendTls, a, admin, commands);
     }
 
     public ProxyConfig withAdmin(AdminConfig a) {
-        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, limits, data, tls, backendTls, audit, a);
+        return new ProxyConfig(listen, backend, passivePorts, publicAddress, timeouts, limits, data, tls, backendTls, audit, a, commands);
     }
 }

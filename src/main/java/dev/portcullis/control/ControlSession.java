@@ -466,6 +466,8 @@ public final class ControlSession {
             reply(slot, 500, "Empty command.");
         } else if (refusedForPlainText(slot, c)) {
             return;
+        } else if (refusedByPolicy(slot, c)) {
+            return;
         } else if (Verbs.SECURITY.contains(verb)) {
             onSecurityCommand(slot, c);
         } else if (Verbs.LONG_ADDRESS.contains(verb)) {
@@ -594,6 +596,19 @@ public final class ControlSession {
                 close("tls_failed", "TLS handshake failed");
             }
         });
+    }
+
+    /** Commands refused by configuration (policy.deny-commands, policy.deny-anonymous). */
+    private boolean refusedByPolicy(ReplySlot slot, FtpCommand c) {
+        Verdict v = ctx.commandPolicy().check(c);
+        if (v.allowed()) {
+            return false;
+        }
+        ctx.metrics().blocked(ProxyMetrics.Blocked.POLICY);
+        log.info("{} refused by policy: {}", id, c.loggable());
+        audit("blocked", java.util.Map.of("reason", "policy", "detail", c.verb()));
+        reply(slot, v.replyCode(), v.replyText());
+        return true;
     }
 
     /** Whether the client must secure the control connection before this command. */

@@ -7,6 +7,7 @@ import dev.portcullis.data.DataConnector;
 import dev.portcullis.audit.AuditLog;
 import dev.portcullis.metrics.ProxyMetrics;
 import dev.portcullis.policy.BounceGuard;
+import dev.portcullis.policy.CommandPolicy;
 import dev.portcullis.rewrite.FeatFilter;
 import dev.portcullis.tls.BackendTls;
 import dev.portcullis.tls.ServerTls;
@@ -25,6 +26,7 @@ public record SessionContext(
         BackendCapabilities backendCapabilities,
         DataConnector dataConnector,
         BounceGuard bounceGuard,
+        CommandPolicy commandPolicy,
         FeatFilter featFilter,
         FeatFilter featFilterWithoutTls,
         SessionRegistry registry,
