@@ -25,6 +25,8 @@ import dev.portcullis.ftp.Verbs;
 import dev.portcullis.metrics.MicrometerProxyMetrics;
 import dev.portcullis.policy.BounceGuard;
 import dev.portcullis.policy.CommandPolicy;
+import dev.portcullis.policy.LoginBans;
+import dev.portcullis.config.CommandRules;
 import dev.portcullis.rewrite.FeatFilter;
 import dev.portcullis.tls.BackendTls;
 import dev.portcullis.tls.ServerTls;
@@ -80,6 +82,7 @@ public final class PortcullisServer implements AutoCloseable {
     private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final MicrometerProxyMetrics metrics = new MicrometerProxyMetrics(meters);
     private final BackendCapabilities capabilities = new BackendCapabilities();
+    private final LoginBans bans;
     private final String instance = "p" + INSTANCES.incrementAndGet();
     private final List<Channel> listeners = new ArrayList<>();
     private volatile SessionContext context;
@@ -98,6 +101,8 @@ public final class PortcullisServer implements AutoCloseable {
         this.config = config;
         this.transport = transport;
         this.pool = new PassivePortPool(config.passivePorts().low(), config.passivePorts().high());
+        CommandRules r = config.commands();
+        this.bans = new LoginBans(r.banAfterFailures(), r.banWindow(), r.banTime(), r.banFile(), System::currentTimeMillis);
     }
 
     public synchronized PortcullisServer start() throws IOException, ConfigException {
@@ -123,7 +128,7 @@ public final class PortcullisServer implements AutoCloseable {
                 bindListener(address, true);
             }
             if (config.admin().listen().isPresent()) {
-                admin = new AdminServer(config.admin().listen().get(), meters::scrape, this::ready, this::readinessDetail);
+                admin = new AdminServer(config.admin().listen().get(), meters::scrape, this::ready, this::readinessDetail, bans);
                 log.info("admin listening on {} (/metrics, /healthz, /readyz)", admin.address());
             }
         } catch (RuntimeException | IOException e) {
@@ -179,7 +184,7 @@ public final class PortcullisServer implements AutoCloseable {
                 new BounceGuard(c.data().allowForeignAddress(), c.data().allowPrivilegedPorts()),
                 new CommandPolicy(c.commands().denyCommands(), c.commands().denyAnonymous()),
                 new FeatFilter(hiddenFeatures(), provided), new FeatFilter(hiddenFeatures(), List.of("EPRT", "EPSV")),
-                registry, metrics, audit, serverTls, backendTls);
+                registry, metrics, audit, serverTls, backendTls, bans);
     }
 
     /**
@@ -208,6 +213,7 @@ public final class PortcullisServer implements AutoCloseable {
             throw new ConfigException("tls: implicit FTPS listeners are running; a reload cannot turn TLS off (restart instead)");
         }
         SessionContext nextContext = buildContext(effective, demo == null ? null : new InetSocketAddress("127.0.0.1", demo.port()));
+        bans.configure(effective.commands().banAfterFailures(), effective.commands().banWindow(), effective.commands().banTime());
         context = nextContext;
         config = effective;
         logLoosenedSecurity(effective);
@@ -255,6 +261,7 @@ public final class PortcullisServer implements AutoCloseable {
         Gauge.builder(DATA_PORTS_IN_USE, pool, p -> p.capacity() - p.available()).description("passive ports held").register(meters);
         Gauge.builder(DATA_PORTS_CAPACITY, pool, PassivePortPool::capacity).description("passive ports configured").register(meters);
         Gauge.builder(DATA_EXPECTATIONS, expectations, ExpectationTable::size).description("live data expectations").register(meters);
+        Gauge.builder(BANS_ACTIVE, bans, b -> b.active().size()).description("client addresses banned after failed logins").register(meters);
         Gauge.builder(BACKEND_UP, this, s -> s.probe != null && s.probe.up() ? 1 : 0).description("backend answered its last check").register(meters);
         if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider provider) {
             Gauge.builder(ALLOCATOR_DIRECT, provider, p -> p.metric().usedDirectMemory()).baseUnit("bytes").register(meters);
@@ -340,6 +347,10 @@ public final class PortcullisServer implements AutoCloseable {
         return registry;
     }
 
+    public LoginBans bans() {
+        return bans;
+    }
+
     public MicrometerProxyMetrics metrics() {
         return metrics;
     }
@@ -397,6 +408,7 @@ public final class PortcullisServer implements AutoCloseable {
             acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         }
         resolver.close();
+        bans.close();
         if (demo != null) {
             try {
                 demo.close();

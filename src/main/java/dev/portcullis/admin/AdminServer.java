@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import dev.portcullis.policy.LoginBans;
 
 /**
  * The admin HTTP listener: {@code /metrics} (Prometheus text), {@code /healthz} (the process
@@ -21,7 +22,7 @@ public final class AdminServer implements AutoCloseable {
     private final HttpServer server;
 
     public AdminServer(InetSocketAddress address, Supplier<String> metrics, BooleanSupplier ready,
-                       Supplier<String> readinessDetail) throws IOException {
+                       Supplier<String> readinessDetail, LoginBans bans) throws IOException {
         server = HttpServer.create(address, 16);
         server.setExecutor(Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "portcullis-admin");
@@ -34,6 +35,28 @@ public final class AdminServer implements AutoCloseable {
             boolean ok = ready.getAsBoolean();
             respond(ex, ok ? 200 : 503, "text/plain; charset=utf-8", (ok ? "ready\n" : "not ready\n") + readinessDetail.get());
         });
+        server.createContext("/bans/release", ex -> {
+            if (!ex.getRequestMethod().equals("POST")) {
+                respond(ex, 405, "text/plain; charset=utf-8", "use POST\n");
+                return;
+            }
+            String query = ex.getRequestURI().getQuery();
+            String ip = query != null && query.startsWith("address=") ? query.substring("address=".length()) : "";
+            java.util.Optional<java.net.InetAddress> a = ip.contains(":")
+                    ? dev.portcullis.ftp.ExtendedHostPort.parseIpv6Literal(ip)
+                    : dev.portcullis.ftp.ExtendedHostPort.parseIpv4Literal(ip);
+            if (a.isEmpty()) {
+                respond(ex, 400, "text/plain; charset=utf-8", "expected ?address=<IP literal>\n");
+                return;
+            }
+            boolean had = bans.release(a.get());
+            respond(ex, had ? 200 : 404, "text/plain; charset=utf-8", (had ? "released " : "no ban for ") + ip + "\n");
+        });
+        server.createContext("/bans", ex -> {
+            StringBuilder b = new StringBuilder();
+            bans.active().forEach((ip, until) -> b.append(ip).append(' ').append(java.time.Instant.ofEpochMilli(until)).append('\n'));
+            respond(ex, 200, "text/plain; charset=utf-8", b.toString());
+        });
         server.start();
     }
 
@@ -43,7 +66,7 @@ public final class AdminServer implements AutoCloseable {
 
     private static void respond(HttpExchange ex, int status, String type, String body) throws IOException {
         try (ex) {
-            if (!ex.getRequestMethod().equals("GET") && !ex.getRequestMethod().equals("HEAD")) {
+            if (!ex.getRequestMethod().equals("GET") && !ex.getRequestMethod().equals("HEAD") && !ex.getRequestMethod().equals("POST")) {
                 ex.sendResponseHeaders(405, -1);
                 return;
             }

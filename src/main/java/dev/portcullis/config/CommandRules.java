@@ -1,16 +1,29 @@
 package dev.portcullis.config;
 
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
- * @param denyCommands  verbs, or verb and first argument word, refused with 550 (default: SITE EXEC)
- * @param denyAnonymous refuse USER anonymous/ftp with 530
+ * @param denyCommands     verbs, or verb and first argument word, refused with 550 (default: SITE EXEC)
+ * @param denyAnonymous    refuse USER anonymous/ftp with 530
+ * @param banAfterFailures failed logins from one address within {@code banWindow} that ban it (0: off)
+ * @param banWindow        the window those failures are counted in
+ * @param banTime          how long a ban lasts
+ * @param banFile          where bans are kept across restarts (empty: memory only)
  */
-public record CommandRules(List<String> denyCommands, boolean denyAnonymous) {
+public record CommandRules(List<String> denyCommands, boolean denyAnonymous, int banAfterFailures, Duration banWindow,
+                           Duration banTime, Optional<Path> banFile) {
 
     public static final List<String> DEFAULT_DENIED = List.of("SITE EXEC");
 
     public CommandRules {
         denyCommands = List.copyOf(denyCommands);
+    }
+
+    /** Command rules with the default ban settings (10 failures in 10 minutes: 15 minutes, in memory). */
+    public CommandRules(List<String> denyCommands, boolean denyAnonymous) {
+        this(denyCommands, denyAnonymous, 10, Duration.ofMinutes(10), Duration.ofMinutes(15), Optional.empty());
     }
 }

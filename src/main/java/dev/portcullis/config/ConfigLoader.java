@@ -32,7 +32,8 @@ public final class ConfigLoader {
 
     private static final Set<String> TOP_KEYS = Set.of(
             "listen", "backend", "passive-ports", "public-address", "timeouts", "limits", "data", "tls", "backend-tls", "audit", "admin", "policy");
-    private static final Set<String> POLICY_KEYS = Set.of("deny-commands", "deny-anonymous");
+    private static final Set<String> POLICY_KEYS = Set.of("deny-commands", "deny-anonymous",
+            "ban-after-failures", "ban-window", "ban-time", "ban-file");
     private static final Set<String> AUDIT_KEYS = Set.of("xferlog", "events", "max-file-size", "max-history", "total-size-cap");
     private static final Set<String> ADMIN_KEYS = Set.of("listen", "drain-timeout", "backend-check");
     private static final Set<String> TLS_KEYS = Set.of("cert", "key", "client-ca", "policy", "data-protection",
@@ -130,7 +131,11 @@ public final class ConfigLoader {
                 r.fail("policy.deny-commands", denied, "expected a verb or a verb and one word, such as DELE or \"SITE EXEC\"");
             }
         }
-        CommandRules rules = new CommandRules(denyCommands, r.bool("policy.deny-anonymous", false));
+        CommandRules rules = new CommandRules(denyCommands, r.bool("policy.deny-anonymous", false),
+                r.integer("policy.ban-after-failures", 10, 0, 1_000_000),
+                r.duration("policy.ban-window", Duration.ofMinutes(10)),
+                r.duration("policy.ban-time", Duration.ofMinutes(15)),
+                r.optionalString("policy.ban-file").map(v -> r.parse("policy.ban-file", v, ConfigLoader::writableFile)));
 
         r.checkKeys("data", DATA_KEYS);
         DataPolicy p = DataPolicy.DEFAULTS;

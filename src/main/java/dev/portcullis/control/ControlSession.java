@@ -157,6 +157,16 @@ public final class ControlSession {
     // ---------------------------------------------------------------- lifecycle
 
     void start() {
+        if (ctx.bans().isBanned(clientAddress)) {
+            closed = true;
+            ctx.metrics().blocked(ProxyMetrics.Blocked.LIMIT);
+            log.info("{} refused {}: banned after failed logins", id, format(client.remoteAddress()));
+            audit("blocked", java.util.Map.of("reason", "ban", "detail", "address banned after failed logins"));
+            client.writeAndFlush(Unpooled.wrappedBuffer(
+                    FtpReply.of(421, "Too many failed logins from your address; try again later.").raw()));
+            closeClientGracefully();
+            return;
+        }
         Limits limits = ctx.config().limits();
         SessionRegistry.Admission admission = ctx.registry().admit(this, clientAddress, limits.maxSessions(), limits.maxSessionsPerIp());
         if (admission != SessionRegistry.Admission.ADMITTED) {
@@ -632,6 +642,12 @@ public final class ControlSession {
         } else if (r.code() == 530) {
             log.info("{} login failed user={}", id, user);
             audit("login_failed", java.util.Map.of("user", String.valueOf(user), "tls", clientTls.active()));
+            if (ctx.bans().recordFailure(clientAddress)) {
+                audit("banned", java.util.Map.of("reason", "ban", "until", ctx.bans().active().getOrDefault(clientAddress.getHostAddress(), 0L)));
+                ctx.metrics().blocked(ProxyMetrics.Blocked.LIMIT);
+                // After the 530 has gone out (this runs before it is queued), the session ends.
+                client.eventLoop().execute(() -> closeWith(421, "Too many failed logins from your address; try again later.", "banned"));
+            }
         }
     }
 

@@ -8,6 +8,7 @@ import dev.portcullis.audit.AuditLog;
 import dev.portcullis.metrics.ProxyMetrics;
 import dev.portcullis.policy.BounceGuard;
 import dev.portcullis.policy.CommandPolicy;
+import dev.portcullis.policy.LoginBans;
 import dev.portcullis.rewrite.FeatFilter;
 import dev.portcullis.tls.BackendTls;
 import dev.portcullis.tls.ServerTls;
@@ -33,5 +34,6 @@ public record SessionContext(
         ProxyMetrics metrics,
         AuditLog audit,
         ServerTls serverTls,
-        BackendTls backendTls) {
+        BackendTls backendTls,
+        LoginBans bans) {
 }

@@ -20,6 +20,7 @@ public final class MeterNames {
     public static final String TLS_HANDSHAKES = "portcullis.tls.handshakes";
     public static final String BACKEND_CONNECT = "portcullis.backend.connect";
     public static final String BACKEND_UP = "portcullis.backend.up";
+    public static final String BANS_ACTIVE = "portcullis.bans.active";
     public static final String ADDED_LATENCY = "portcullis.command.added.latency";
     public static final String ALLOCATOR_DIRECT = "portcullis.netty.allocator.direct.used";
     public static final String ALLOCATOR_HEAP = "portcullis.netty.allocator.heap.used";
