@@ -68,6 +68,10 @@ public final class Portcullis implements Callable<Integer> {
             description = "Admin HTTP listener for /metrics, /healthz, /readyz. Default: " + dev.portcullis.config.AdminConfig.DEFAULT_LISTEN + ".")
     String adminListen;
 
+    @Option(names = "--proxy-protocol",
+            description = "The control listeners require a PROXY protocol v1/v2 header (behind an L4 balancer) and use its source address as the client's.")
+    boolean proxyProtocol;
+
     /**
      * SIGHUP re-reads the config file (and certificates): new sessions get the new configuration,
      * live ones keep theirs; an invalid file is refused with the reason logged, and the old
@@ -97,7 +101,7 @@ public final class Portcullis implements Callable<Integer> {
     public Integer call() throws Exception {
         ProxyConfig cfg;
         CliOverrides cli = new CliOverrides(listen, backend, passivePorts, publicAddress, tlsCert, tlsKey, implicitTlsListen,
-                tlsPolicy, dataProtection, backendTls, backendCa, adminListen);
+                tlsPolicy, dataProtection, backendTls, backendCa, adminListen, proxyProtocol);
         try {
             cfg = ConfigLoader.load(Optional.ofNullable(config), cli);
         } catch (ConfigException e) {

@@ -136,7 +136,7 @@ public final class PortcullisServer implements AutoCloseable {
             throw new IOException("cannot listen: " + e.getMessage(), e);
         }
         probe = new BackendProbe(() -> context.backendAddress(), () -> config.timeouts().backendConnect(),
-                config.admin().backendCheck());
+                config.admin().backendCheck(), this::probePreamble);
         // Certificate files replaced on disk (e.g. by an ACME client) are picked up for new handshakes.
         acceptors.scheduleWithFixedDelay(() -> {
             ServerTls tls = context.serverTls();
@@ -208,7 +208,7 @@ public final class PortcullisServer implements AutoCloseable {
                 next.timeouts(), next.limits(), next.data(), new TlsConfig(next.tls().cert(), next.tls().key(),
                 next.tls().clientCa(), next.tls().policy(), next.tls().dataProtection(), next.tls().requireSessionReuse(),
                 config.tls().implicitListen(), next.tls().ciphers(), next.tls().provider(), next.tls().handshakeTimeout(),
-                next.tls().perListener()), next.backendTls(), next.audit(), config.admin(), next.commands());
+                next.tls().perListener()), next.backendTls(), next.audit(), config.admin(), next.commands(), config.proxyProtocol());
         if (!config.tls().implicitListen().isEmpty() && !effective.tls().enabled()) {
             throw new ConfigException("tls: implicit FTPS listeners are running; a reload cannot turn TLS off (restart instead)");
         }
@@ -237,6 +237,12 @@ public final class PortcullisServer implements AutoCloseable {
                         TlsConfig.ListenerPolicy policy = implicitTls
                                 ? new TlsConfig.ListenerPolicy(address, TlsConfig.Policy.REQUIRED, c.tls().dataProtection())
                                 : c.tls().policyFor(address);
+                        if (c.proxyProtocol().accept()) {
+                            // The balancer's header comes first, before TLS or FTP.
+                            ch.pipeline().addLast(HandlerNames.PROXY_HEADER_DECODER, new io.netty.handler.codec.haproxy.HAProxyMessageDecoder());
+                            ch.pipeline().addLast(HandlerNames.PROXY_HEADER, new dev.portcullis.control.ProxyHeaderHandler(
+                                    c.timeouts().backendConnect().toMillis()));
+                        }
                         if (implicitTls) {
                             ch.pipeline().addLast(HandlerNames.TLS, ctx.serverTls().newHandler(ctx.serverTls().context(), ch.alloc()));
                         }
@@ -274,6 +280,15 @@ public final class PortcullisServer implements AutoCloseable {
         new ProcessorMetrics().bindTo(meters);
         new UptimeMetrics().bindTo(meters);
         new FileDescriptorMetrics().bindTo(meters);
+    }
+
+    /** A backend that requires PROXY headers gets one on checks too: "no client" (v1 UNKNOWN, v2 LOCAL). */
+    private byte[] probePreamble() {
+        return switch (config.proxyProtocol().sendToBackend()) {
+            case OFF -> new byte[0];
+            case V1 -> "PROXY UNKNOWN\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            case V2 -> new byte[] {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, 0x20, 0x00, 0x00, 0x00};
+        };
     }
 
     private Set<String> hiddenFeatures() {

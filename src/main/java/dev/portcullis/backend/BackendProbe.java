@@ -29,12 +29,19 @@ public final class BackendProbe implements AutoCloseable {
     });
     private final Supplier<InetSocketAddress> backend;
     private final Supplier<Duration> timeout;
+    private final Supplier<byte[]> preamble;
     private volatile boolean up;
     private volatile String lastResult = "not checked yet";
 
-    public BackendProbe(Supplier<InetSocketAddress> backend, Supplier<Duration> timeout, Duration interval) {
+    /**
+     * @param preamble bytes sent first on every check (a PROXY protocol header saying "no client"
+     *                 for backends that require one), or an empty array
+     */
+    public BackendProbe(Supplier<InetSocketAddress> backend, Supplier<Duration> timeout, Duration interval,
+                        Supplier<byte[]> preamble) {
         this.backend = backend;
         this.timeout = timeout;
+        this.preamble = preamble;
         timer.scheduleWithFixedDelay(this::check, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
@@ -55,6 +62,10 @@ public final class BackendProbe implements AutoCloseable {
             int ms = (int) timeout.get().toMillis();
             s.connect(target, ms);
             s.setSoTimeout(ms);
+            byte[] first = preamble.get();
+            if (first.length > 0) {
+                s.getOutputStream().write(first);
+            }
             String banner = readLine(s.getInputStream());
             ok = banner.startsWith("220");
             result = ok ? "banner 220" : "unexpected banner: " + banner;

@@ -15,7 +15,8 @@ public record CliOverrides(
         String dataProtection,
         String backendTls,
         String backendCa,
-        String adminListen) {
+        String adminListen,
+        boolean proxyProtocol) {
 
     public static final CliOverrides NONE = new CliOverrides(List.of(), null, null, null);
 
@@ -26,6 +27,6 @@ public record CliOverrides(
 
     /** The common-case flags only. */
     public CliOverrides(List<String> listen, String backend, String passivePorts, String publicAddress) {
-        this(listen, backend, passivePorts, publicAddress, null, null, List.of(), null, null, null, null, null);
+        this(listen, backend, passivePorts, publicAddress, null, null, List.of(), null, null, null, null, null, false);
     }
 }

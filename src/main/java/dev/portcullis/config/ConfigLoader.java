@@ -31,7 +31,8 @@ public final class ConfigLoader {
     public static final String DEFAULT_PASSIVE_PORTS = "50000-50999";
 
     private static final Set<String> TOP_KEYS = Set.of(
-            "listen", "backend", "passive-ports", "public-address", "timeouts", "limits", "data", "tls", "backend-tls", "audit", "admin", "policy");
+            "listen", "backend", "passive-ports", "public-address", "timeouts", "limits", "data", "tls", "backend-tls", "audit", "admin", "policy", "proxy-protocol");
+    private static final Set<String> PROXY_PROTOCOL_KEYS = Set.of("accept", "data-peer-check", "send-to-backend");
     private static final Set<String> POLICY_KEYS = Set.of("deny-commands", "deny-anonymous",
             "ban-after-failures", "ban-window", "ban-time", "ban-file");
     private static final Set<String> AUDIT_KEYS = Set.of("xferlog", "events", "max-file-size", "max-history", "total-size-cap");
@@ -63,6 +64,7 @@ public final class ConfigLoader {
                 case "audit" -> AUDIT_KEYS;
                 case "admin" -> ADMIN_KEYS;
                 case "policy" -> POLICY_KEYS;
+                case "proxy-protocol" -> PROXY_PROTOCOL_KEYS;
                 default -> Set.of();
             };
             if (sub.isEmpty()) {
@@ -165,8 +167,14 @@ public final class ConfigLoader {
         AdminConfig admin = new AdminConfig(adminListen,
                 r.duration("admin.drain-timeout", Duration.ofSeconds(30)),
                 r.duration("admin.backend-check", Duration.ofSeconds(10)));
+        r.checkKeys("proxy-protocol", PROXY_PROTOCOL_KEYS);
+        ProxyProtocolConfig proxyProtocol = new ProxyProtocolConfig(
+                cli.proxyProtocol() || r.bool("proxy-protocol.accept", false),
+                r.enumValue("proxy-protocol.data-peer-check", ProxyProtocolConfig.DataPeerCheck.class, ProxyProtocolConfig.DataPeerCheck.ADDRESS),
+                r.enumValue("proxy-protocol.send-to-backend", ProxyProtocolConfig.SendVersion.class, ProxyProtocolConfig.SendVersion.OFF));
         r.throwIfFailed();
-        return new ProxyConfig(listen, backend, passive, publicAddress, timeouts, limits, data, tls, backendTls, audit, admin, rules);
+        return new ProxyConfig(listen, backend, passive, publicAddress, timeouts, limits, data, tls, backendTls, audit, admin, rules,
+                proxyProtocol);
     }
 
     static InetSocketAddress listenAddressOrEphemeral(String text) {

@@ -25,20 +25,36 @@ public final class ClientControlHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        session = new ControlSession(context, ctx.channel(), implicitTls, policy);
-        session.start();
+        if (!context.config().proxyProtocol().accept()) {
+            startSession(ctx, (java.net.InetSocketAddress) ctx.channel().remoteAddress());
+        } // else: the session starts when the PROXY header names the real client
         ctx.fireChannelActive();
+    }
+
+    private void startSession(ChannelHandlerContext ctx, java.net.InetSocketAddress client) {
+        session = new ControlSession(context, ctx.channel(), implicitTls, policy, client);
+        session.start();
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (session == null) {
+            io.netty.util.ReferenceCountUtil.release(msg);
+            return;
+        }
         session.onClientMessage(msg);
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent) {
-            session.onClientIdle();
+        if (evt instanceof ProxyHeaderHandler.RealClient real) {
+            startSession(ctx, real.address());
+        } else if (evt instanceof IdleStateEvent) {
+            if (session != null) {
+                session.onClientIdle();
+            } else {
+                ctx.close();
+            }
         } else {
             ctx.fireUserEventTriggered(evt);
         }

@@ -3,6 +3,7 @@ package dev.portcullis.control;
 import dev.portcullis.config.BackendTlsConfig;
 import dev.portcullis.config.DataPolicy.BackendDataMode;
 import dev.portcullis.config.Limits;
+import dev.portcullis.config.ProxyProtocolConfig;
 import dev.portcullis.config.TlsConfig;
 import dev.portcullis.config.DataPolicy.BackendPasvAddress;
 import dev.portcullis.data.Addresses;
@@ -118,6 +119,7 @@ public final class ControlSession {
     private final Channel client;
     private final String id;
     private final InetAddress clientAddress;
+    private final InetSocketAddress realClient;
     private final long startedNanos = System.nanoTime();
     private Channel backend;
     private final boolean implicitTls;
@@ -140,11 +142,16 @@ public final class ControlSession {
     private String user;
     private long transfers;
 
-    ControlSession(SessionContext ctx, Channel client, boolean implicitTls, TlsConfig.ListenerPolicy policy) {
+    /**
+     * @param realClient the client's address: the TCP peer, or the source in a PROXY protocol header
+     */
+    ControlSession(SessionContext ctx, Channel client, boolean implicitTls, TlsConfig.ListenerPolicy policy,
+                   InetSocketAddress realClient) {
         this.ctx = ctx;
         this.client = client;
         this.id = ctx.registry().nextId();
-        this.clientAddress = ((InetSocketAddress) client.remoteAddress()).getAddress();
+        this.realClient = realClient;
+        this.clientAddress = realClient.getAddress();
         this.implicitTls = implicitTls;
         this.policy = policy;
         this.clientTls = new ClientTls(policy.policy() == TlsConfig.Policy.OFF ? null : ctx.serverTls());
@@ -160,7 +167,7 @@ public final class ControlSession {
         if (ctx.bans().isBanned(clientAddress)) {
             closed = true;
             ctx.metrics().blocked(ProxyMetrics.Blocked.LIMIT);
-            log.info("{} refused {}: banned after failed logins", id, format(client.remoteAddress()));
+            log.info("{} refused {}: banned after failed logins", id, format(realClient));
             audit("blocked", java.util.Map.of("reason", "ban", "detail", "address banned after failed logins"));
             client.writeAndFlush(Unpooled.wrappedBuffer(
                     FtpReply.of(421, "Too many failed logins from your address; try again later.").raw()));
@@ -176,15 +183,16 @@ public final class ControlSession {
             String text = admission == SessionRegistry.Admission.TOO_MANY
                     ? "Too many connections (" + limits.maxSessions() + "); try again later."
                     : "Too many connections from your address (" + limits.maxSessionsPerIp() + "); try again later.";
-            log.info("{} refused {}: {}", id, format(client.remoteAddress()), text);
+            log.info("{} refused {}: {}", id, format(realClient), text);
             audit("blocked", java.util.Map.of("reason", "limit", "detail", text));
             client.writeAndFlush(Unpooled.wrappedBuffer(FtpReply.of(421, text).raw()));
             closeClientGracefully();
             return;
         }
         ctx.metrics().sessionOpened();
-        log.info("{} connect from {} to {}{}", id, format(client.remoteAddress()), format(client.localAddress()),
-                implicitTls ? " (implicit TLS)" : "");
+        log.info("{} connect from {} to {}{}{}", id, format(realClient), format(client.localAddress()),
+                implicitTls ? " (implicit TLS)" : "",
+                realClient.equals(client.remoteAddress()) ? "" : " via " + format(client.remoteAddress()));
         audit("connect", java.util.Map.of("listener", format(client.localAddress()), "implicit_tls", implicitTls));
         if (implicitTls) {
             startClientTls(true);
@@ -235,6 +243,7 @@ public final class ControlSession {
                 return;
             }
             backend = f.channel();
+            sendProxyHeader();
             if (ctx.backendTls() != null && ctx.config().backendTls().mode() == BackendTlsConfig.Mode.IMPLICIT) {
                 SslHandler tls = newBackendTlsHandler(backend);
                 backend.pipeline().addFirst(HandlerNames.TLS, tls);
@@ -355,6 +364,43 @@ public final class ControlSession {
             ctx.metrics().protocolViolation();
             log.warn("{} backend control error: {}", id, cause.getMessage());
             closeWith(421, "Service not available: the FTP server sent an invalid reply.", "backend_error");
+        }
+    }
+
+    /** PROXY protocol towards the backend (proxy-protocol.send-to-backend), before anything else is sent. */
+    private void sendProxyHeader() {
+        ProxyProtocolConfig.SendVersion version = ctx.config().proxyProtocol().sendToBackend();
+        if (version == ProxyProtocolConfig.SendVersion.OFF) {
+            return;
+        }
+        InetSocketAddress dst = (InetSocketAddress) client.localAddress();
+        InetAddress src = Addresses.unmap(realClient.getAddress());
+        InetAddress dstAddress = Addresses.unmap(dst.getAddress());
+        boolean sameFamily = (src instanceof Inet4Address) == (dstAddress instanceof Inet4Address);
+        io.netty.handler.codec.haproxy.HAProxyProxiedProtocol protocol = !sameFamily
+                ? io.netty.handler.codec.haproxy.HAProxyProxiedProtocol.UNKNOWN
+                : src instanceof Inet4Address ? io.netty.handler.codec.haproxy.HAProxyProxiedProtocol.TCP4
+                : io.netty.handler.codec.haproxy.HAProxyProxiedProtocol.TCP6;
+        byte[] header;
+        if (version == ProxyProtocolConfig.SendVersion.V1) {
+            header = (protocol == io.netty.handler.codec.haproxy.HAProxyProxiedProtocol.UNKNOWN ? "PROXY UNKNOWN\r\n"
+                    : "PROXY " + (protocol == io.netty.handler.codec.haproxy.HAProxyProxiedProtocol.TCP4 ? "TCP4 " : "TCP6 ")
+                    + src.getHostAddress() + " " + dstAddress.getHostAddress() + " " + realClient.getPort() + " " + dst.getPort() + "\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            backend.writeAndFlush(Unpooled.wrappedBuffer(header));
+        } else {
+            io.netty.handler.codec.haproxy.HAProxyMessage m = protocol == io.netty.handler.codec.haproxy.HAProxyProxiedProtocol.UNKNOWN
+                    ? new io.netty.handler.codec.haproxy.HAProxyMessage(io.netty.handler.codec.haproxy.HAProxyProtocolVersion.V2,
+                            io.netty.handler.codec.haproxy.HAProxyCommand.LOCAL, protocol, null, null, 0, 0)
+                    : new io.netty.handler.codec.haproxy.HAProxyMessage(io.netty.handler.codec.haproxy.HAProxyProtocolVersion.V2,
+                            io.netty.handler.codec.haproxy.HAProxyCommand.PROXY, protocol, src.getHostAddress(),
+                            dstAddress.getHostAddress(), realClient.getPort(), dst.getPort());
+            io.netty.channel.embedded.EmbeddedChannel encoder = new io.netty.channel.embedded.EmbeddedChannel(
+                    io.netty.handler.codec.haproxy.HAProxyMessageEncoder.INSTANCE);
+            encoder.writeOutbound(m);
+            io.netty.buffer.ByteBuf encoded = encoder.readOutbound();
+            encoder.finishAndReleaseAll();
+            backend.writeAndFlush(encoded);
         }
     }
 
@@ -681,8 +727,10 @@ public final class ControlSession {
             return;
         }
         DataSetup s = replaceSetup(DataSetup.passive());
+        InetAddress expectedPeer = ctx.config().proxyProtocol().accept()
+                && ctx.config().proxyProtocol().dataPeerCheck() == ProxyProtocolConfig.DataPeerCheck.OFF ? null : clientAddress;
         Future<PassiveListener> bound = ctx.dataConnector().listenPooled(
-                client.eventLoop(), local, id, clientAddress, ch -> onClientDataAccepted(s, ch));
+                client.eventLoop(), local, id, expectedPeer, ch -> onClientDataAccepted(s, ch));
         bound.addListener(f -> {
             if (!f.isSuccess()) {
                 if (s == setup) {

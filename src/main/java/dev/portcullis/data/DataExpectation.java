@@ -13,7 +13,8 @@ public record DataExpectation(String sessionId, InetAddress expectedPeer, int lo
         return nowNanos - expiresAtNanos >= 0;
     }
 
+    /** A null {@code expectedPeer} admits any source (proxy-protocol.data-peer-check: off). */
     public boolean admits(InetAddress peer, long nowNanos) {
-        return !isExpired(nowNanos) && Addresses.sameHost(expectedPeer, peer);
+        return !isExpired(nowNanos) && (expectedPeer == null || Addresses.sameHost(expectedPeer, peer));
     }
 }

@@ -135,7 +135,7 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.load(Optional.of(badListener), CliOverrides.NONE))
                 .hasMessageContaining("tls.listeners.0.address: '127.0.0.1:9' (expected one of the listen addresses");
         assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), new CliOverrides(List.of(), null, null, null, null, null,
-                List.of(), null, null, "sideways", null, null)))
+                List.of(), null, null, "sideways", null, null, false)))
                 .hasMessage("--backend-tls: 'sideways' (expected one of [off, explicit, implicit])");
     }
 

@@ -3,7 +3,6 @@ package dev.portcullis.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portcullis.config.CommandRules;
-import dev.portcullis.config.ProxyConfig;
 import dev.portcullis.testing.FtpTestClient;
 import dev.portcullis.testing.FtpTestClient.Reply;
 import dev.portcullis.testing.ProxyHarness;
@@ -21,9 +20,7 @@ class CommandPolicyIT {
 
     @Test
     void deniedCommandsAndAnonymousLogins() throws Exception {
-        try (ProxyHarness h = ProxyHarness.start(root, c -> new ProxyConfig(c.listen(), c.backend(), c.passivePorts(),
-                c.publicAddress(), c.timeouts(), c.limits(), c.data(), c.tls(), c.backendTls(), c.audit(), c.admin(),
-                new CommandRules(List.of("SITE EXEC", "DELE"), true)))) {
+        try (ProxyHarness h = ProxyHarness.start(root, c -> c.withCommands(new CommandRules(List.of("SITE EXEC", "DELE"), true)))) {
             Files.writeString(root.resolve("keep.txt"), "keep");
             try (FtpTestClient c = FtpTestClient.login(h.proxyAddress(), ProxyHarness.USER, ProxyHarness.PASSWORD)) {
                 Reply dele = c.command("DELE keep.txt");

@@ -30,10 +30,9 @@ class LoginBansIT {
     Path state;
 
     private ProxyConfig withBans(ProxyConfig c) {
-        return new ProxyConfig(c.listen(), c.backend(), c.passivePorts(), c.publicAddress(), c.timeouts(), c.limits(), c.data(),
-                c.tls(), c.backendTls(), c.audit(),
-                new AdminConfig(Optional.of(new InetSocketAddress("127.0.0.1", 0)), Duration.ofSeconds(30), Duration.ofSeconds(10)),
-                new CommandRules(List.of(), false, 3, Duration.ofMinutes(5), Duration.ofHours(1), Optional.of(state.resolve("bans.json"))));
+        return c.withAdmin(new AdminConfig(Optional.of(new InetSocketAddress("127.0.0.1", 0)), Duration.ofSeconds(30), Duration.ofSeconds(10)))
+                .withCommands(new CommandRules(List.of(), false, 3, Duration.ofMinutes(5), Duration.ofHours(1),
+                        Optional.of(state.resolve("bans.json"))));
     }
 
     @Test

@@ -129,6 +129,7 @@ public final class FakeFtpBackend implements AutoCloseable {
                     continue;
                 }
                 switch (verb) {
+                    case "PROXY" -> { } // a PROXY protocol v1 header from the proxy: recorded, never answered
                     case "USER" -> write(out, "331 password please");
                     case "PASS" -> write(out, "230 logged in");
                     case "TYPE" -> write(out, "200 type set");

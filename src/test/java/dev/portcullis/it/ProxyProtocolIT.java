@@ -1,0 +1,124 @@
+package dev.portcullis.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.portcullis.PortcullisServer;
+import dev.portcullis.config.ProxyProtocolConfig;
+import dev.portcullis.config.ProxyProtocolConfig.DataPeerCheck;
+import dev.portcullis.config.ProxyProtocolConfig.SendVersion;
+import dev.portcullis.testing.DataMode;
+import dev.portcullis.testing.FakeFtpBackend;
+import dev.portcullis.testing.FtpTestClient;
+import dev.portcullis.testing.FtpTestClient.Reply;
+import dev.portcullis.testing.ProxyHarness;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.haproxy.HAProxyCommand;
+import io.netty.handler.codec.haproxy.HAProxyMessage;
+import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
+import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
+import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Behind an L4 balancer: the PROXY header's source is the client for limits, guards and logs. */
+class ProxyProtocolIT {
+
+    @TempDir
+    Path root;
+
+    private static byte[] v2Header(String src, int srcPort, String dst, int dstPort) {
+        EmbeddedChannel ch = new EmbeddedChannel(HAProxyMessageEncoder.INSTANCE);
+        ch.writeOutbound(new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.PROXY, HAProxyProxiedProtocol.TCP4,
+                src, dst, srcPort, dstPort));
+        ByteBuf b = ch.readOutbound();
+        byte[] bytes = new byte[b.readableBytes()];
+        b.readBytes(bytes);
+        b.release();
+        ch.finishAndReleaseAll();
+        return bytes;
+    }
+
+    @Test
+    void realAddressDrivesTheGuardsAndDataPeerCheck() throws Exception {
+        try (ProxyHarness h = ProxyHarness.start(root, c -> c.withProxyProtocol(
+                new ProxyProtocolConfig(true, DataPeerCheck.ADDRESS, SendVersion.OFF)))) {
+            h.write("f.txt", "through the balancer".getBytes(StandardCharsets.US_ASCII));
+            // v1 header, then FTP pipelined in the same packet.
+            try (FtpTestClient c = FtpTestClient.connect(h.proxyAddress())) {
+                c.sendRaw(("PROXY TCP4 198.51.100.77 127.0.0.1 40000 21\r\nUSER " + ProxyHarness.USER + "\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                assertThat(c.readReply().code()).isEqualTo(220);
+                assertThat(c.readReply().code()).isEqualTo(331);
+                assertThat(c.command("PASS " + ProxyHarness.PASSWORD).code()).isEqualTo(230);
+                assertThat(h.proxy().sessions().fromAddress(InetAddress.getByName("198.51.100.77"))).isEqualTo(1);
+                // The bounce guard compares with the real client, not the balancer (127.0.0.1).
+                Reply port = c.command("PORT 127,0,0,1,200,1");
+                assertThat(port.code()).isEqualTo(501);
+                assertThat(port.last()).contains("not your own");
+                // A passive connection from the balancer's address is not the client: closed unread.
+                java.net.InetSocketAddress data = c.epsv();
+                try (java.net.Socket s = new java.net.Socket()) {
+                    s.connect(data, 5000);
+                    s.setSoTimeout(5000);
+                    int got;
+                    try {
+                        got = s.getInputStream().read();
+                    } catch (java.net.SocketException reset) {
+                        got = -1;
+                    }
+                    assertThat(got).isEqualTo(-1);
+                }
+                assertThat(h.proxy().metrics().count("portcullis.blocked", "reason", "theft")).isEqualTo(1);
+            }
+            // v2 header; without one the connection is closed with nothing written.
+            try (FtpTestClient c = FtpTestClient.connect(h.proxyAddress())) {
+                c.sendRaw(v2Header("203.0.113.50", 41000, "127.0.0.1", 21));
+                assertThat(c.readReply().code()).isEqualTo(220);
+                assertThat(h.proxy().sessions().fromAddress(InetAddress.getByName("203.0.113.50"))).isEqualTo(1);
+            }
+            try (FtpTestClient c = FtpTestClient.connect(h.proxyAddress())) {
+                c.sendRaw("USER nobody-sent-a-header\r\n".getBytes(StandardCharsets.US_ASCII));
+                assertThat(c.readLine()).isNull();
+            }
+            h.assertQuiescent();
+        }
+    }
+
+    @Test
+    void dataPeerCheckOffAdmitsTheBalancersDataConnections() throws Exception {
+        try (ProxyHarness h = ProxyHarness.start(root, c -> c.withProxyProtocol(
+                new ProxyProtocolConfig(true, DataPeerCheck.OFF, SendVersion.OFF)))) {
+            h.write("f.txt", "data via the balancer".getBytes(StandardCharsets.US_ASCII));
+            try (FtpTestClient c = FtpTestClient.connect(h.proxyAddress())) {
+                c.sendRaw("PROXY TCP4 198.51.100.77 127.0.0.1 40000 21\r\n".getBytes(StandardCharsets.US_ASCII));
+                assertThat(c.readReply().code()).isEqualTo(220);
+                c.command("USER " + ProxyHarness.USER);
+                c.command("PASS " + ProxyHarness.PASSWORD);
+                c.command("TYPE I");
+                assertThat(new String(DataMode.EPSV.download(c, "RETR f.txt"), StandardCharsets.US_ASCII)).isEqualTo("data via the balancer");
+            }
+            h.assertQuiescent();
+        }
+    }
+
+    @Test
+    void sendsTheRealClientToTheBackend() throws Exception {
+        try (FakeFtpBackend fake = new FakeFtpBackend();
+             PortcullisServer p = new PortcullisServer(ProxyHarness.baseConfig(fake.port()).withProxyProtocol(
+                     new ProxyProtocolConfig(true, DataPeerCheck.ADDRESS, SendVersion.V1))).start();
+             FtpTestClient c = FtpTestClient.connect(p.boundAddresses().get(0))) {
+            c.sendRaw("PROXY TCP4 198.51.100.77 127.0.0.1 40000 21\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(c.readReply().code()).isEqualTo(220);
+            assertThat(c.command("NOOP").code()).isEqualTo(200);
+            String expected = "PROXY TCP4 198.51.100.77 127.0.0.1 40000 " + p.boundAddresses().get(0).getPort();
+            ProxyHarness.awaitTrue(Duration.ofSeconds(5), () -> fake.received().contains(expected));
+            assertThat(fake.received()).contains(expected).contains("PROXY UNKNOWN"); // the session's, and the readiness check's
+            assertThat(fake.received().indexOf(expected)).isLessThan(fake.received().indexOf("NOOP"));
+        }
+    }
+}
