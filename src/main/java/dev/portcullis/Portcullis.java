@@ -72,6 +72,15 @@ public final class Portcullis implements Callable<Integer> {
             description = "The control listeners require a PROXY protocol v1/v2 header (behind an L4 balancer) and use its source address as the client's.")
     boolean proxyProtocol;
 
+    @Option(names = "--max-sessions-per-ip", paramLabel = "N", description = "Control sessions at once from one client address. Default: 64.")
+    String maxSessionsPerIp;
+
+    @Option(names = "--ban-after", paramLabel = "N", description = "Failed logins (within 10 minutes) that ban an address; 0 turns bans off. Default: 10.")
+    String banAfter;
+
+    @Option(names = "--ban-time", paramLabel = "DURATION", description = "How long a ban lasts, e.g. 60s, 1h. Default: 15m.")
+    String banTime;
+
     /**
      * SIGHUP re-reads the config file (and certificates): new sessions get the new configuration,
      * live ones keep theirs; an invalid file is refused with the reason logged, and the old
@@ -101,7 +110,7 @@ public final class Portcullis implements Callable<Integer> {
     public Integer call() throws Exception {
         ProxyConfig cfg;
         CliOverrides cli = new CliOverrides(listen, backend, passivePorts, publicAddress, tlsCert, tlsKey, implicitTlsListen,
-                tlsPolicy, dataProtection, backendTls, backendCa, adminListen, proxyProtocol);
+                tlsPolicy, dataProtection, backendTls, backendCa, adminListen, proxyProtocol, maxSessionsPerIp, banAfter, banTime);
         try {
             cfg = ConfigLoader.load(Optional.ofNullable(config), cli);
         } catch (ConfigException e) {

@@ -16,7 +16,10 @@ public record CliOverrides(
         String backendTls,
         String backendCa,
         String adminListen,
-        boolean proxyProtocol) {
+        boolean proxyProtocol,
+        String maxSessionsPerIp,
+        String banAfter,
+        String banTime) {
 
     public static final CliOverrides NONE = new CliOverrides(List.of(), null, null, null);
 
@@ -27,6 +30,6 @@ public record CliOverrides(
 
     /** The common-case flags only. */
     public CliOverrides(List<String> listen, String backend, String passivePorts, String publicAddress) {
-        this(listen, backend, passivePorts, publicAddress, null, null, List.of(), null, null, null, null, null, false);
+        this(listen, backend, passivePorts, publicAddress, null, null, List.of(), null, null, null, null, null, false, null, null, null);
     }
 }

@@ -124,7 +124,8 @@ public final class ConfigLoader {
                 r.integer("limits.max-bad-lines", l.maxBadLines(), 1, 1000),
                 r.integer("limits.max-reply-lines", l.maxReplyLines(), 2, 100000),
                 r.integer("limits.max-sessions", l.maxSessions(), 1, 1_000_000),
-                r.integer("limits.max-sessions-per-ip", l.maxSessionsPerIp(), 1, 1_000_000));
+                cli.maxSessionsPerIp() != null ? parse("--max-sessions-per-ip", cli.maxSessionsPerIp(), v -> wholeNumber(v, 1, 1_000_000))
+                        : r.integer("limits.max-sessions-per-ip", l.maxSessionsPerIp(), 1, 1_000_000));
 
         r.checkKeys("policy", POLICY_KEYS);
         List<String> denyCommands = r.stringList("policy.deny-commands", CommandRules.DEFAULT_DENIED);
@@ -134,9 +135,11 @@ public final class ConfigLoader {
             }
         }
         CommandRules rules = new CommandRules(denyCommands, r.bool("policy.deny-anonymous", false),
-                r.integer("policy.ban-after-failures", 10, 0, 1_000_000),
+                cli.banAfter() != null ? parse("--ban-after", cli.banAfter(), v -> wholeNumber(v, 0, 1_000_000))
+                        : r.integer("policy.ban-after-failures", 10, 0, 1_000_000),
                 r.duration("policy.ban-window", Duration.ofMinutes(10)),
-                r.duration("policy.ban-time", Duration.ofMinutes(15)),
+                cli.banTime() != null ? parse("--ban-time", cli.banTime(), ConfigLoader::duration)
+                        : r.duration("policy.ban-time", Duration.ofMinutes(15)),
                 r.optionalString("policy.ban-file").map(v -> r.parse("policy.ban-file", v, ConfigLoader::writableFile)));
 
         r.checkKeys("data", DATA_KEYS);
@@ -182,6 +185,18 @@ public final class ConfigLoader {
             return new InetSocketAddress(ipLiteral(text.strip().substring(0, text.strip().length() - 2).replace("[", "").replace("]", "")), 0);
         }
         return listenAddress(text);
+    }
+
+    static int wholeNumber(String text, int min, int max) {
+        try {
+            int n = Integer.parseInt(text.strip());
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("expected a whole number from " + min + " to " + max);
     }
 
     static Path writableFile(String text) {

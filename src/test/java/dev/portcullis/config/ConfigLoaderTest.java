@@ -135,8 +135,21 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.load(Optional.of(badListener), CliOverrides.NONE))
                 .hasMessageContaining("tls.listeners.0.address: '127.0.0.1:9' (expected one of the listen addresses");
         assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), new CliOverrides(List.of(), null, null, null, null, null,
-                List.of(), null, null, "sideways", null, null, false)))
+                List.of(), null, null, "sideways", null, null, false, null, null, null)))
                 .hasMessage("--backend-tls: 'sideways' (expected one of [off, explicit, implicit])");
+    }
+
+    @Test
+    void edgeFlags() throws Exception {
+        ProxyConfig c = ConfigLoader.load(Optional.empty(), new CliOverrides(List.of(), null, null, null, null, null,
+                List.of(), null, null, null, null, null, true, "5", "3", "1h"));
+        assertThat(c.limits().maxSessionsPerIp()).isEqualTo(5);
+        assertThat(c.commands().banAfterFailures()).isEqualTo(3);
+        assertThat(c.commands().banTime()).isEqualTo(java.time.Duration.ofHours(1));
+        assertThat(c.proxyProtocol().accept()).isTrue();
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), new CliOverrides(List.of(), null, null, null, null, null,
+                List.of(), null, null, null, null, null, false, "0", null, null)))
+                .hasMessage("--max-sessions-per-ip: '0' (expected a whole number from 1 to 1000000)");
     }
 
     @Test

@@ -40,7 +40,9 @@ class CommandLineIT {
     void helpDocumentsEveryFlag() throws Exception {
         Result r = Processes.run(java("--help"), 60);
         assertThat(r.exitCode()).isZero();
-        for (String flag : List.of("--config", "--listen", "--backend", "--passive-ports", "--public-address", "--help", "--version")) {
+        for (String flag : List.of("--config", "--listen", "--backend", "--passive-ports", "--public-address", "--tls-cert", "--tls-key",
+                "--implicit-tls-listen", "--tls-policy", "--data-protection", "--backend-tls", "--backend-ca", "--admin-listen",
+                "--proxy-protocol", "--max-sessions-per-ip", "--ban-after", "--ban-time", "--help", "--version")) {
             assertThat(r.out()).contains(flag);
         }
     }
