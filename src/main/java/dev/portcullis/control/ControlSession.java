@@ -291,11 +291,12 @@ public final class ControlSession {
             backend.close();
         }
         closeClientGracefully();
-        ctx.registry().remove(this, clientAddress);
         long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedNanos);
         log.info("{} close ({}) after {} s, {} transfer(s)", id, reason, seconds, transfers);
         ctx.metrics().sessionClosed(outcome);
         audit("close", java.util.Map.of("outcome", outcome, "seconds", seconds, "transfers", transfers));
+        // Last: whoever sees the registry empty also sees the session's metrics and audit lines.
+        ctx.registry().remove(this, clientAddress);
     }
 
     /**

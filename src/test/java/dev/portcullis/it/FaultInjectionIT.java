@@ -101,6 +101,7 @@ class FaultInjectionIT {
                 assertThat(r.last()).contains("did not answer");
                 assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(800), Duration.ofSeconds(5));
             }
+            ProxyHarness.awaitTrue(Duration.ofSeconds(5), () -> p.metrics().count("portcullis.sessions", "outcome", "backend_timeout") == 1);
             assertThat(p.metrics().count("portcullis.sessions", "outcome", "backend_timeout")).isEqualTo(1);
             fake.reply("SYST", "215 UNIX Type: L8");
             assertRecovered(p, fds, fake);
