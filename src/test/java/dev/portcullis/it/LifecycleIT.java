@@ -43,6 +43,9 @@ class LifecycleIT {
 
     @AfterEach
     void stopAll() throws Exception {
+        if (Files.exists(dir.resolve("proxy.log"))) {
+            System.out.println("---- proxy.log ----\n" + log()); // for the report when a test fails
+        }
         if (proxy != null && proxy.isAlive()) {
             proxy.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
@@ -60,14 +63,16 @@ class LifecycleIT {
         proxy = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
                 Path.of("target", "portcullis.jar").toString(), "--config", cfg.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("proxy.log").toFile()).start();
+        // Wait for the proxy's own word: a bare connect loop to a port in the ephemeral range can
+        // succeed by connecting the socket to itself before anything listens there.
         ProxyHarness.awaitTrue(java.time.Duration.ofSeconds(30), () -> {
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-                return true;
+            try {
+                return log().contains("listening on");
             } catch (IOException e) {
                 return false;
             }
         });
+        assertThat(log()).contains("listening on");
     }
 
     private String log() throws IOException {

@@ -116,6 +116,9 @@ public final class FtpServers {
         while (System.nanoTime() < deadline) {
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress("127.0.0.1", port), 300);
+                if (s.getLocalPort() == port) {
+                    throw new IOException("connected to itself: nothing listens yet"); // ephemeral-range self-connect
+                }
                 return new Running(name, port, prefix, disk, p, dir);
             } catch (IOException notYet) {
                 if (!p.isAlive()) {

@@ -77,6 +77,9 @@ public final class VsftpdProcess implements AutoCloseable {
         while (System.nanoTime() < deadline) {
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress("127.0.0.1", port), 500);
+                if (s.getLocalPort() == port) {
+                    throw new IOException("connected to itself: nothing listens yet"); // ephemeral-range self-connect
+                }
                 return new VsftpdProcess(p, dir, root, port);
             } catch (IOException notYet) {
                 if (!p.isAlive()) {
