@@ -37,6 +37,20 @@ public final class DataConnector {
     /** Large reads on data connections: fewer system calls per byte moved (adapts down for small files). */
     private static final AdaptiveRecvByteBufAllocator DATA_READS = new AdaptiveRecvByteBufAllocator(16 * 1024, 128 * 1024, 1024 * 1024);
 
+    /**
+     * A passive listener closed while an accept is pending (claimed, expired, session ended) sees
+     * accept fail with EINVAL: expected, so it is logged at debug instead of reaching the pipeline tail.
+     */
+    private static final io.netty.channel.ChannelHandler LISTENER_ERRORS = new ListenerErrors();
+
+    @io.netty.channel.ChannelHandler.Sharable
+    private static final class ListenerErrors extends io.netty.channel.ChannelInboundHandlerAdapter {
+        @Override
+        public void exceptionCaught(io.netty.channel.ChannelHandlerContext ctx, Throwable cause) {
+            log.debug("passive listener {}: {}", ctx.channel().localAddress(), cause.toString());
+        }
+    }
+
     private final Transport transport;
     private final PassivePortPool pool;
     private final ExpectationTable table;
@@ -99,6 +113,7 @@ public final class DataConnector {
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.SO_BACKLOG, 8)
+                .handler(LISTENER_ERRORS)
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR, DATA_READS)
