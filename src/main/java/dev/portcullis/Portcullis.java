@@ -29,8 +29,13 @@ public final class Portcullis implements Callable<Integer> {
             description = "Control listener, repeatable; IPv6 as [ADDR]:PORT. Default: " + ConfigLoader.DEFAULT_LISTEN + ".")
     List<String> listen;
 
-    @Option(names = "--backend", paramLabel = "HOST:PORT", description = "The FTP server to relay to. Default: an embedded demo server.")
-    String backend;
+    @Option(names = "--backend", paramLabel = "HOST:PORT",
+            description = "An FTP server to relay to; repeat for a pool (health-checked). Default: an embedded demo server.")
+    List<String> backends;
+
+    @Option(names = "--balance", paramLabel = "round-robin|least-connections|per-user",
+            description = "How a pool's backend is chosen for a new session. Default: round-robin.")
+    String balance;
 
     @Option(names = "--passive-ports", paramLabel = "LO-HI",
             description = "The proxy's passive data port range. Default: " + ConfigLoader.DEFAULT_PASSIVE_PORTS + ".")
@@ -109,7 +114,7 @@ public final class Portcullis implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ProxyConfig cfg;
-        CliOverrides cli = new CliOverrides(listen, backend, passivePorts, publicAddress, tlsCert, tlsKey, implicitTlsListen,
+        CliOverrides cli = new CliOverrides(listen, backends, balance, passivePorts, publicAddress, tlsCert, tlsKey, implicitTlsListen,
                 tlsPolicy, dataProtection, backendTls, backendCa, adminListen, proxyProtocol, maxSessionsPerIp, banAfter, banTime);
         try {
             cfg = ConfigLoader.load(Optional.ofNullable(config), cli);

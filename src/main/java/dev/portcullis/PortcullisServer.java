@@ -5,14 +5,16 @@ import static dev.portcullis.metrics.MeterNames.*;
 import dev.portcullis.admin.AdminServer;
 import dev.portcullis.audit.AuditLog;
 import dev.portcullis.audit.LogbackAuditLog;
-import dev.portcullis.backend.BackendProbe;
+import dev.portcullis.backend.BackendMember;
+import dev.portcullis.backend.BackendPool;
+import dev.portcullis.backend.HealthChecker;
+import dev.portcullis.config.HostAndPort;
 import dev.portcullis.backend.BackendResolver;
 import dev.portcullis.backend.DemoBackend;
 import dev.portcullis.config.ConfigException;
 import dev.portcullis.config.DataPolicy;
 import dev.portcullis.config.ProxyConfig;
 import dev.portcullis.config.TlsConfig;
-import dev.portcullis.control.BackendCapabilities;
 import dev.portcullis.control.ClientControlHandler;
 import dev.portcullis.control.FtpCommandDecoder;
 import dev.portcullis.control.HandlerNames;
@@ -56,6 +58,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -81,7 +84,7 @@ public final class PortcullisServer implements AutoCloseable {
     private final BackendResolver resolver = new BackendResolver();
     private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final MicrometerProxyMetrics metrics = new MicrometerProxyMetrics(meters);
-    private final BackendCapabilities capabilities = new BackendCapabilities();
+    private final BackendPool backends = new BackendPool();
     private final LoginBans bans;
     private final String instance = "p" + INSTANCES.incrementAndGet();
     private final List<Channel> listeners = new ArrayList<>();
@@ -90,7 +93,7 @@ public final class PortcullisServer implements AutoCloseable {
     private EventLoopGroup workers;
     private DemoBackend demo;
     private AdminServer admin;
-    private BackendProbe probe;
+    private HealthChecker health;
     private boolean stopped;
 
     public PortcullisServer(ProxyConfig config) {
@@ -107,16 +110,16 @@ public final class PortcullisServer implements AutoCloseable {
 
     public synchronized PortcullisServer start() throws IOException, ConfigException {
         log.info("transport: {} ({})", transport.name(), transport.reason());
-        InetSocketAddress backend = null;
-        if (config.backend().isEmpty()) {
+        if (config.backends().isDemo() && !config.transparent().enabled()) {
             demo = DemoBackend.start();
-            backend = new InetSocketAddress("127.0.0.1", demo.port());
-            log.warn("DEMO MODE: no backend configured; relaying to an embedded read-only demo FTP server on {} serving {}",
-                    backend, demo.root());
+            log.warn("DEMO MODE: no backend configured; relaying to an embedded read-only demo FTP server on 127.0.0.1:{} serving {}",
+                    demo.port(), demo.root());
         }
-        context = buildContext(config, backend);
+        context = buildContext(config);
         logLoosenedSecurity(config);
         registerMeters();
+        syncBackendMeters(backends.configure(config.backends(), demoBackend()));
+        logPool(config);
 
         acceptors = transport.newGroup(1);
         workers = transport.newGroup(Math.max(1, Runtime.getRuntime().availableProcessors()));
@@ -135,8 +138,7 @@ public final class PortcullisServer implements AutoCloseable {
             stop();
             throw new IOException("cannot listen: " + e.getMessage(), e);
         }
-        probe = new BackendProbe(() -> context.backendAddress(), () -> config.timeouts().backendConnect(),
-                config.admin().backendCheck(), this::probePreamble);
+        health = new HealthChecker(backends, () -> config.backends().healthCheck(), this::probePreamble);
         // Certificate files replaced on disk (e.g. by an ACME client) are picked up for new handshakes.
         acceptors.scheduleWithFixedDelay(() -> {
             ServerTls tls = context.serverTls();
@@ -148,7 +150,34 @@ public final class PortcullisServer implements AutoCloseable {
     }
 
     /** Everything sessions share that a reload may change; TLS contexts are built (and checked) here. */
-    private SessionContext buildContext(ProxyConfig c, InetSocketAddress demoBackend) throws ConfigException {
+    private Optional<HostAndPort> demoBackend() {
+        return demo == null ? Optional.empty() : Optional.of(new HostAndPort("127.0.0.1", demo.port()));
+    }
+
+    private static void logPool(ProxyConfig c) {
+        if (c.backends().allBackends().size() > 1 || c.backends().balance() != dev.portcullis.config.BackendPoolConfig.Balance.ROUND_ROBIN) {
+            log.info("backend pool: {} ({}), health checks {}", c.backends().allBackends(),
+                    c.backends().balance().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'),
+                    c.backends().healthCheck().enabled() ? "every " + c.backends().healthCheck().interval().toMillis() + " ms, rise "
+                            + c.backends().healthCheck().rise() + ", fall " + c.backends().healthCheck().fall() : "off");
+        }
+    }
+
+    /** Gauges per backend: added for new members, removed for dropped ones. */
+    private void syncBackendMeters(List<BackendMember> dropped) {
+        for (BackendMember m : dropped) {
+            meters.find(BACKEND_UP).tag(TAG_BACKEND, m.address().toString()).meters().forEach(meters::remove);
+            meters.find(BACKEND_SESSIONS).tag(TAG_BACKEND, m.address().toString()).meters().forEach(meters::remove);
+        }
+        for (BackendMember m : backends.members()) {
+            Gauge.builder(BACKEND_UP, m, b -> b.up() ? 1 : 0).tag(TAG_BACKEND, m.address().toString())
+                    .description("backend is up by its health checks (1) or taken out (0)").register(meters);
+            Gauge.builder(BACKEND_SESSIONS, m, BackendMember::sessions).tag(TAG_BACKEND, m.address().toString())
+                    .description("sessions relayed to this backend now").register(meters);
+        }
+    }
+
+    private SessionContext buildContext(ProxyConfig c) throws ConfigException {
         ServerTls serverTls = null;
         if (c.tls().enabled()) {
             try {
@@ -171,15 +200,13 @@ public final class PortcullisServer implements AutoCloseable {
             log.info("TLS towards the backend: {}, {}", c.backendTls().mode().name().toLowerCase(),
                     TlsProvider.describe(backendTls.provider()));
         }
-        InetSocketAddress backend = c.backend().map(b -> b.socketAddress())
-                .orElse(demoBackend != null ? demoBackend : context == null ? null : context.backendAddress());
         List<String> provided = new ArrayList<>(List.of("EPRT", "EPSV"));
         if (serverTls != null) {
             provided.addAll(List.of("AUTH TLS", "PBSZ", "PROT"));
         }
         AuditLog audit = c.audit().xferlog().isPresent() || c.audit().events().isPresent()
                 ? new LogbackAuditLog(c.audit(), instance) : AuditLog.NONE;
-        return new SessionContext(c, transport, backend, resolver, capabilities,
+        return new SessionContext(c, transport, backends, resolver,
                 new DataConnector(transport, pool, expectations, c.timeouts(), metrics),
                 new BounceGuard(c.data().allowForeignAddress(), c.data().allowPrivilegedPorts()),
                 new CommandPolicy(c.commands().denyCommands(), c.commands().denyAnonymous()),
@@ -204,18 +231,23 @@ public final class PortcullisServer implements AutoCloseable {
         if (!next.admin().listen().equals(config.admin().listen())) {
             kept.add("admin.listen");
         }
-        ProxyConfig effective = new ProxyConfig(config.listen(), next.backend(), config.passivePorts(), next.publicAddress(),
+        ProxyConfig effective = new ProxyConfig(config.listen(), next.backends(), config.passivePorts(), next.publicAddress(),
                 next.timeouts(), next.limits(), next.data(), new TlsConfig(next.tls().cert(), next.tls().key(),
                 next.tls().clientCa(), next.tls().policy(), next.tls().dataProtection(), next.tls().requireSessionReuse(),
                 config.tls().implicitListen(), next.tls().ciphers(), next.tls().provider(), next.tls().handshakeTimeout(),
-                next.tls().perListener()), next.backendTls(), next.audit(), config.admin(), next.commands(), config.proxyProtocol());
+                next.tls().perListener()), next.backendTls(), next.audit(), config.admin(), next.commands(), config.proxyProtocol(), config.transparent());
         if (!config.tls().implicitListen().isEmpty() && !effective.tls().enabled()) {
             throw new ConfigException("tls: implicit FTPS listeners are running; a reload cannot turn TLS off (restart instead)");
         }
-        SessionContext nextContext = buildContext(effective, demo == null ? null : new InetSocketAddress("127.0.0.1", demo.port()));
+        if (!next.transparent().equals(config.transparent())) {
+            kept.add("transparent");
+        }
+        SessionContext nextContext = buildContext(effective);
         bans.configure(effective.commands().banAfterFailures(), effective.commands().banWindow(), effective.commands().banTime());
         context = nextContext;
         config = effective;
+        syncBackendMeters(backends.configure(effective.backends(), demoBackend()));
+        logPool(effective);
         logLoosenedSecurity(effective);
         log.info("configuration reloaded for new sessions{}", kept.isEmpty() ? ""
                 : "; unchanged until restart: " + String.join(", ", kept));
@@ -255,10 +287,11 @@ public final class PortcullisServer implements AutoCloseable {
         Channel ch = b.bind(address).syncUninterruptibly().channel();
         listeners.add(ch);
         TlsConfig.ListenerPolicy policy = config.tls().policyFor(address);
-        log.info("listening on {}{} -> backend {}{}, passive ports {}{}", ch.localAddress(),
+        log.info("listening on {}{} -> {}{}, passive ports {}{}", ch.localAddress(),
                 implicitTls ? " (implicit FTPS)" : context.serverTls() != null ? " (FTPS " + policy.policy().name().toLowerCase()
                         + ", data " + policy.dataProtection().name().toLowerCase().replace('_', '-') + ")" : "",
-                context.backendAddress(), context.backendTls() != null ? " (" + config.backendTls().mode().name().toLowerCase() + " TLS)" : "",
+                config.transparent().enabled() ? "original destinations in " + config.transparent().allowDestinations()
+                        : "backend " + backends.members(), context.backendTls() != null ? " (" + config.backendTls().mode().name().toLowerCase() + " TLS)" : "",
                 config.passivePorts(), config.publicAddress().map(a -> ", public address " + a.getHostAddress()).orElse(""));
     }
 
@@ -268,7 +301,6 @@ public final class PortcullisServer implements AutoCloseable {
         Gauge.builder(DATA_PORTS_CAPACITY, pool, PassivePortPool::capacity).description("passive ports configured").register(meters);
         Gauge.builder(DATA_EXPECTATIONS, expectations, ExpectationTable::size).description("live data expectations").register(meters);
         Gauge.builder(BANS_ACTIVE, bans, b -> b.active().size()).description("client addresses banned after failed logins").register(meters);
-        Gauge.builder(BACKEND_UP, this, s -> s.probe != null && s.probe.up() ? 1 : 0).description("backend answered its last check").register(meters);
         if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider provider) {
             Gauge.builder(ALLOCATOR_DIRECT, provider, p -> p.metric().usedDirectMemory()).baseUnit("bytes").register(meters);
             Gauge.builder(ALLOCATOR_HEAP, provider, p -> p.metric().usedHeapMemory()).baseUnit("bytes").register(meters);
@@ -319,12 +351,17 @@ public final class PortcullisServer implements AutoCloseable {
     }
 
     private boolean ready() {
-        return !stopped && !listeners.isEmpty() && listeners.stream().allMatch(Channel::isActive) && probe != null && probe.up();
+        return !stopped && !listeners.isEmpty() && listeners.stream().allMatch(Channel::isActive)
+                && (config.transparent().enabled() || backends.anyUp());
     }
 
     private String readinessDetail() {
-        return "listeners: " + listeners.size() + (stopped ? " (stopping)" : "") + "\nbackend check: "
-                + (probe == null ? "none" : probe.lastResult()) + "\n";
+        StringBuilder b = new StringBuilder("listeners: " + listeners.size() + (stopped ? " (stopping)" : "") + "\n");
+        for (BackendMember m : backends.members()) {
+            b.append("backend ").append(m).append(": ").append(m.up() ? "up" : "DOWN").append(", ").append(m.sessions())
+                    .append(" session(s); last check: ").append(m.lastResult()).append('\n');
+        }
+        return b.toString();
     }
 
     /** The addresses actually bound (port 0 in the config becomes the real port). */
@@ -360,6 +397,10 @@ public final class PortcullisServer implements AutoCloseable {
 
     public SessionRegistry sessions() {
         return registry;
+    }
+
+    public BackendPool backendPool() {
+        return backends;
     }
 
     public LoginBans bans() {
@@ -413,8 +454,8 @@ public final class PortcullisServer implements AutoCloseable {
         if (admin != null) {
             admin.close();
         }
-        if (probe != null) {
-            probe.close();
+        if (health != null) {
+            health.close();
         }
         if (workers != null) {
             workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

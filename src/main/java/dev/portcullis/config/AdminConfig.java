@@ -9,9 +9,8 @@ import java.util.Optional;
  *
  * @param listen         the admin HTTP listener (/metrics, /healthz, /readyz); empty: off
  * @param drainTimeout   on SIGTERM, how long running transfers may take before sessions get 421
- * @param backendCheck   how often the backend's readiness (TCP connect and 220 banner) is checked
  */
-public record AdminConfig(Optional<InetSocketAddress> listen, Duration drainTimeout, Duration backendCheck) {
+public record AdminConfig(Optional<InetSocketAddress> listen, Duration drainTimeout) {
 
     public static final String DEFAULT_LISTEN = "127.0.0.1:9121";
 }

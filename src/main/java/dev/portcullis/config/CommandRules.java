@@ -12,9 +12,12 @@ import java.util.Optional;
  * @param banWindow        the window those failures are counted in
  * @param banTime          how long a ban lasts
  * @param banFile          where bans are kept across restarts (empty: memory only)
+ * @param strictProtocol   in the spirit of Cisco ASA {@code inspect ftp strict}: commands must end in CRLF,
+ *                         nothing may be pipelined behind PORT/EPRT/PASV/EPSV, and a client line that looks
+ *                         like a reply ({@code 227 ...}) is refused; a violation closes the session with 421
  */
 public record CommandRules(List<String> denyCommands, boolean denyAnonymous, int banAfterFailures, Duration banWindow,
-                           Duration banTime, Optional<Path> banFile) {
+                           Duration banTime, Optional<Path> banFile, boolean strictProtocol) {
 
     public static final List<String> DEFAULT_DENIED = List.of("SITE EXEC");
 
@@ -25,5 +28,14 @@ public record CommandRules(List<String> denyCommands, boolean denyAnonymous, int
     /** Command rules with the default ban settings (10 failures in 10 minutes: 15 minutes, in memory). */
     public CommandRules(List<String> denyCommands, boolean denyAnonymous) {
         this(denyCommands, denyAnonymous, 10, Duration.ofMinutes(10), Duration.ofMinutes(15), Optional.empty());
+    }
+
+    public CommandRules(List<String> denyCommands, boolean denyAnonymous, int banAfterFailures, Duration banWindow,
+                        Duration banTime, Optional<Path> banFile) {
+        this(denyCommands, denyAnonymous, banAfterFailures, banWindow, banTime, banFile, false);
+    }
+
+    public CommandRules withStrictProtocol(boolean strict) {
+        return new CommandRules(denyCommands, denyAnonymous, banAfterFailures, banWindow, banTime, banFile, strict);
     }
 }

@@ -31,19 +31,24 @@ public final class ConfigLoader {
     public static final String DEFAULT_PASSIVE_PORTS = "50000-50999";
 
     private static final Set<String> TOP_KEYS = Set.of(
-            "listen", "backend", "passive-ports", "public-address", "timeouts", "limits", "data", "tls", "backend-tls", "audit", "admin", "policy", "proxy-protocol");
+            "listen", "backend", "balance", "user-routes", "health-check", "passive-ports", "public-address", "timeouts", "limits", "data",
+            "tls", "backend-tls", "audit", "admin", "policy", "proxy-protocol", "transparent");
+    private static final Set<String> HEALTH_CHECK_KEYS = Set.of("enabled", "interval", "timeout", "rise", "fall", "auth-tls", "user", "password");
+    private static final Set<String> USER_ROUTE_KEYS = Set.of("user", "backend");
+    private static final Set<String> TRANSPARENT_KEYS = Set.of("mode", "allow-destinations", "spoof-client-address");
     private static final Set<String> PROXY_PROTOCOL_KEYS = Set.of("accept", "data-peer-check", "send-to-backend");
     private static final Set<String> POLICY_KEYS = Set.of("deny-commands", "deny-anonymous",
-            "ban-after-failures", "ban-window", "ban-time", "ban-file");
+            "ban-after-failures", "ban-window", "ban-time", "ban-file", "strict-protocol");
     private static final Set<String> AUDIT_KEYS = Set.of("xferlog", "events", "max-file-size", "max-history", "total-size-cap");
-    private static final Set<String> ADMIN_KEYS = Set.of("listen", "drain-timeout", "backend-check");
+    private static final Set<String> ADMIN_KEYS = Set.of("listen", "drain-timeout");
     private static final Set<String> TLS_KEYS = Set.of("cert", "key", "client-ca", "policy", "data-protection",
             "require-session-reuse", "implicit-listen", "ciphers", "provider", "handshake-timeout", "listeners");
     private static final Set<String> LISTENER_KEYS = Set.of("address", "policy", "data-protection");
     private static final Set<String> BACKEND_TLS_KEYS = Set.of("mode", "ca", "fingerprint", "insecure");
     private static final Set<String> TIMEOUT_KEYS = Set.of("idle", "data-connect", "backend-connect", "expectation", "backend-reply");
     private static final Set<String> LIMIT_KEYS = Set.of("max-line-length", "max-bad-lines", "max-reply-lines",
-            "max-sessions", "max-sessions-per-ip");
+            "max-sessions", "max-sessions-per-ip", "max-data-ports-per-session", "max-data-ports-per-ip", "max-transfers-per-session",
+            "bandwidth-per-session", "bandwidth-total");
     private static final Set<String> DATA_KEYS = Set.of(
             "allow-foreign-address", "allow-privileged-ports", "active-source-port",
             "backend-mode", "backend-active-source", "backend-pasv-address");
@@ -65,13 +70,18 @@ public final class ConfigLoader {
                 case "admin" -> ADMIN_KEYS;
                 case "policy" -> POLICY_KEYS;
                 case "proxy-protocol" -> PROXY_PROTOCOL_KEYS;
+                case "health-check" -> HEALTH_CHECK_KEYS;
+                case "transparent" -> TRANSPARENT_KEYS;
+                case "user-routes" -> USER_ROUTE_KEYS;
                 default -> Set.of();
             };
             if (sub.isEmpty()) {
                 keys.add(k);
             }
             for (String s : sub) {
-                if (k.equals("tls") && s.equals("listeners")) {
+                if (k.equals("user-routes")) {
+                    keys.add("user-routes[]." + s);
+                } else if (k.equals("tls") && s.equals("listeners")) {
                     for (String item : LISTENER_KEYS) {
                         keys.add("tls.listeners[]." + item);
                     }
@@ -96,9 +106,7 @@ public final class ConfigLoader {
             listen.add(parse(listenSource, l, ConfigLoader::listenAddress));
         }
 
-        Optional<HostAndPort> backend = cli.backend() != null
-                ? Optional.of(parse("--backend", cli.backend(), HostAndPort::parse))
-                : r.optionalString("backend").map(v -> r.parse("backend", v, HostAndPort::parse));
+        BackendPoolConfig backends = backends(r, cli);
 
         PortRange passive = cli.passivePorts() != null
                 ? parse("--passive-ports", cli.passivePorts(), PortRange::parse)
@@ -125,7 +133,12 @@ public final class ConfigLoader {
                 r.integer("limits.max-reply-lines", l.maxReplyLines(), 2, 100000),
                 r.integer("limits.max-sessions", l.maxSessions(), 1, 1_000_000),
                 cli.maxSessionsPerIp() != null ? parse("--max-sessions-per-ip", cli.maxSessionsPerIp(), v -> wholeNumber(v, 1, 1_000_000))
-                        : r.integer("limits.max-sessions-per-ip", l.maxSessionsPerIp(), 1, 1_000_000));
+                        : r.integer("limits.max-sessions-per-ip", l.maxSessionsPerIp(), 1, 1_000_000),
+                r.integer("limits.max-data-ports-per-session", l.maxDataPortsPerSession(), 1, 1000),
+                r.integer("limits.max-data-ports-per-ip", l.maxDataPortsPerIp(), 1, 1_000_000),
+                r.integer("limits.max-transfers-per-session", l.maxTransfersPerSession(), 0, Integer.MAX_VALUE),
+                r.optionalString("limits.bandwidth-per-session").map(v -> r.parse("limits.bandwidth-per-session", v, ConfigLoader::rate)).orElse(0L),
+                r.optionalString("limits.bandwidth-total").map(v -> r.parse("limits.bandwidth-total", v, ConfigLoader::rate)).orElse(0L));
 
         r.checkKeys("policy", POLICY_KEYS);
         List<String> denyCommands = r.stringList("policy.deny-commands", CommandRules.DEFAULT_DENIED);
@@ -140,7 +153,8 @@ public final class ConfigLoader {
                 r.duration("policy.ban-window", Duration.ofMinutes(10)),
                 cli.banTime() != null ? parse("--ban-time", cli.banTime(), ConfigLoader::duration)
                         : r.duration("policy.ban-time", Duration.ofMinutes(15)),
-                r.optionalString("policy.ban-file").map(v -> r.parse("policy.ban-file", v, ConfigLoader::writableFile)));
+                r.optionalString("policy.ban-file").map(v -> r.parse("policy.ban-file", v, ConfigLoader::writableFile)),
+                r.bool("policy.strict-protocol", false));
 
         r.checkKeys("data", DATA_KEYS);
         DataPolicy p = DataPolicy.DEFAULTS;
@@ -168,16 +182,133 @@ public final class ConfigLoader {
                 : Optional.ofNullable(cli.adminListen() != null ? parse("--admin-listen", adminText, ConfigLoader::listenAddressOrEphemeral)
                         : r.parse("admin.listen", adminText, ConfigLoader::listenAddressOrEphemeral));
         AdminConfig admin = new AdminConfig(adminListen,
-                r.duration("admin.drain-timeout", Duration.ofSeconds(30)),
-                r.duration("admin.backend-check", Duration.ofSeconds(10)));
+                r.duration("admin.drain-timeout", Duration.ofSeconds(30)));
         r.checkKeys("proxy-protocol", PROXY_PROTOCOL_KEYS);
         ProxyProtocolConfig proxyProtocol = new ProxyProtocolConfig(
                 cli.proxyProtocol() || r.bool("proxy-protocol.accept", false),
                 r.enumValue("proxy-protocol.data-peer-check", ProxyProtocolConfig.DataPeerCheck.class, ProxyProtocolConfig.DataPeerCheck.ADDRESS),
                 r.enumValue("proxy-protocol.send-to-backend", ProxyProtocolConfig.SendVersion.class, ProxyProtocolConfig.SendVersion.OFF));
+        r.checkKeys("transparent", TRANSPARENT_KEYS);
+        TransparentConfig transparent = new TransparentConfig(
+                r.enumValue("transparent.mode", TransparentConfig.Mode.class, TransparentConfig.Mode.OFF),
+                r.stringList("transparent.allow-destinations", List.of()).stream()
+                        .map(v -> r.parse("transparent.allow-destinations", v, Cidr::parse)).filter(java.util.Objects::nonNull).toList(),
+                r.bool("transparent.spoof-client-address", false));
+        if (transparent.enabled() && transparent.allowDestinations().isEmpty()) {
+            r.fail("transparent.allow-destinations", "[]", "transparent mode needs the networks its FTP servers may be in, e.g. [203.0.113.0/24]");
+        }
+        if (transparent.enabled() && !backends.isDemo()) {
+            r.fail("backend", backends.allBackends().toString(), "transparent mode relays to each connection's original destination; remove backend");
+        }
         r.throwIfFailed();
-        return new ProxyConfig(listen, backend, passive, publicAddress, timeouts, limits, data, tls, backendTls, audit, admin, rules,
-                proxyProtocol);
+        return new ProxyConfig(listen, backends, passive, publicAddress, timeouts, limits, data, tls, backendTls, audit, admin, rules,
+                proxyProtocol, transparent);
+    }
+
+    private static BackendPoolConfig backends(Reader r, CliOverrides cli) throws ConfigException {
+        List<HostAndPort> pool = new ArrayList<>();
+        if (!cli.backends().isEmpty()) {
+            for (String b : cli.backends()) {
+                pool.add(parse("--backend", b, HostAndPort::parse));
+            }
+        } else {
+            for (String b : r.stringList("backend", List.of())) {
+                HostAndPort h = r.parse("backend", b, HostAndPort::parse);
+                if (h != null) {
+                    pool.add(h);
+                }
+            }
+        }
+        BackendPoolConfig.Balance balance = cli.balance() != null
+                ? parse("--balance", cli.balance(), v -> enumOf(BackendPoolConfig.Balance.class, v))
+                : r.enumValue("balance", BackendPoolConfig.Balance.class, BackendPoolConfig.Balance.ROUND_ROBIN);
+        List<BackendPoolConfig.UserRoute> routes = new ArrayList<>();
+        JsonNode routeNodes = r.node("user-routes");
+        if (!routeNodes.isMissingNode() && !routeNodes.isNull() && !routeNodes.isArray()) {
+            r.fail("user-routes", routeNodes.toString(), "expected a list of {user: REGEX, backend: HOST:PORT or a list}");
+        } else if (routeNodes.isArray()) {
+            for (int i = 0; i < routeNodes.size(); i++) {
+                String at = "user-routes." + i;
+                r.checkKeys(at, USER_ROUTE_KEYS);
+                java.util.regex.Pattern user = r.parse(at + ".user", r.string(at + ".user", ""), ConfigLoader::userPattern);
+                List<HostAndPort> to = new ArrayList<>();
+                for (String b : r.stringList(at + ".backend", List.of())) {
+                    HostAndPort h = r.parse(at + ".backend", b, HostAndPort::parse);
+                    if (h != null) {
+                        to.add(h);
+                    }
+                }
+                if (to.isEmpty()) {
+                    r.fail(at + ".backend", "", "expected HOST:PORT or a list of them");
+                }
+                if (user != null) {
+                    routes.add(new BackendPoolConfig.UserRoute(user, to));
+                }
+            }
+        }
+        if (balance == BackendPoolConfig.Balance.PER_USER && routes.isEmpty()) {
+            r.fail("user-routes", "[]", "balance per-user needs user-routes (a route with user: \".*\" is the default)");
+        }
+        if (balance != BackendPoolConfig.Balance.PER_USER && !routes.isEmpty()) {
+            r.fail("balance", balance.name().toLowerCase(Locale.ROOT).replace('_', '-'), "user-routes are only used with balance: per-user");
+        }
+        if (balance != BackendPoolConfig.Balance.PER_USER && pool.isEmpty() && cli.balance() != null) {
+            throw new ConfigException("--balance: '" + cli.balance() + "' (needs at least one --backend)");
+        }
+        r.checkKeys("health-check", HEALTH_CHECK_KEYS);
+        HealthCheckConfig d = HealthCheckConfig.DEFAULTS;
+        HealthCheckConfig health = new HealthCheckConfig(
+                r.bool("health-check.enabled", d.enabled()),
+                r.duration("health-check.interval", d.interval()),
+                r.duration("health-check.timeout", d.timeout()),
+                r.integer("health-check.rise", d.rise(), 1, 100),
+                r.integer("health-check.fall", d.fall(), 1, 100),
+                r.bool("health-check.auth-tls", d.authTls()),
+                r.optionalString("health-check.user"),
+                r.optionalString("health-check.password"));
+        if (health.user().isPresent() != health.password().isPresent()) {
+            r.fail(health.user().isPresent() ? "health-check.password" : "health-check.user", "",
+                    "a login probe needs both health-check.user and health-check.password");
+        }
+        return new BackendPoolConfig(pool, balance, routes, health);
+    }
+
+    static java.util.regex.Pattern userPattern(String text) {
+        if (text.isEmpty()) {
+            throw new IllegalArgumentException("expected a regular expression for USER names, e.g. \"^(alice|bob)$\" or \".*\"");
+        }
+        try {
+            return java.util.regex.Pattern.compile(text);
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw new IllegalArgumentException("expected a regular expression: " + e.getDescription());
+        }
+    }
+
+    /** A data rate: bytes per second, with an optional unit (KB, KiB, MB, MiB, GB, GiB, kbit, Mbit, Gbit) and "/s". */
+    static long rate(String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)\\s*(\\d+(?:\\.\\d+)?)\\s*([kmg]i?b|[kmg]bit|b)?(?:/s)?\\s*").matcher(text);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("expected a rate such as 10MiB/s, 500KB/s, 100Mbit/s or a number of bytes per second (0: no limit)");
+        }
+        double n = Double.parseDouble(m.group(1));
+        String unit = m.group(2) == null ? "b" : m.group(2).toLowerCase(Locale.ROOT);
+        double factor = switch (unit) {
+            case "kb" -> 1e3;
+            case "kib" -> 1024;
+            case "mb" -> 1e6;
+            case "mib" -> 1024 * 1024;
+            case "gb" -> 1e9;
+            case "gib" -> 1024.0 * 1024 * 1024;
+            case "kbit" -> 1e3 / 8;
+            case "mbit" -> 1e6 / 8;
+            case "gbit" -> 1e9 / 8;
+            default -> 1;
+        };
+        long bytes = (long) (n * factor);
+        if (bytes != 0 && bytes < 1024) {
+            throw new IllegalArgumentException("expected at least 1KiB/s (or 0: no limit)");
+        }
+        return bytes;
     }
 
     static InetSocketAddress listenAddressOrEphemeral(String text) {

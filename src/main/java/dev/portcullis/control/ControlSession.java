@@ -1,6 +1,8 @@
 package dev.portcullis.control;
 
+import dev.portcullis.backend.BackendMember;
 import dev.portcullis.config.BackendTlsConfig;
+import dev.portcullis.config.HostAndPort;
 import dev.portcullis.config.DataPolicy.BackendDataMode;
 import dev.portcullis.config.Limits;
 import dev.portcullis.config.ProxyProtocolConfig;
@@ -22,6 +24,7 @@ import dev.portcullis.rewrite.FeatFilter;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -141,6 +144,13 @@ public final class ControlSession {
     private int badLines;
     private String user;
     private long transfers;
+    /** The backend of this session (chosen once; null until chosen). */
+    private BackendMember member;
+    private boolean countedOnMember;
+    /** Backends this session could not reach, so that the pool offers another. */
+    private final java.util.Set<BackendMember> tried = new java.util.HashSet<>();
+    /** Per-user routing before the backend is known; null otherwise or once logged in through. */
+    private DeferredLogin deferredLogin;
 
     /**
      * @param realClient the client's address: the TCP peer, or the source in a PROXY protocol header
@@ -197,8 +207,56 @@ public final class ControlSession {
         if (implicitTls) {
             startClientTls(true);
         }
-        client.config().setAutoRead(false);
         ReplySlot greeting = newSlot();
+        if (ctx.config().transparent().enabled()) {
+            Optional<InetSocketAddress> target = originalDestination(greeting);
+            if (target.isEmpty()) {
+                return;
+            }
+            member = new BackendMember(new HostAndPort(target.get().getAddress().getHostAddress(), target.get().getPort()));
+            client.config().setAutoRead(false);
+            openBackend(greeting, banner -> complete(greeting, banner));
+            return;
+        }
+        if (ctx.backends().routesByUser()) {
+            // The backend follows from the USER name: the proxy greets and takes the login itself.
+            deferredLogin = new DeferredLogin();
+            reply(greeting, 220, "Portcullis FTP proxy ready.");
+            return;
+        }
+        client.config().setAutoRead(false);
+        if (chooseBackend(greeting)) {
+            openBackend(greeting, banner -> complete(greeting, banner));
+        }
+    }
+
+    /**
+     * Picks the next backend for this session (skipping those it could not reach); without one,
+     * answers {@code slot} with 421 (530 for a USER name no route matches) and returns false.
+     */
+    private boolean chooseBackend(ReplySlot slot) {
+        String routeUser = deferredLogin == null ? null : user;
+        Optional<BackendMember> next = ctx.backends().select(routeUser, tried);
+        if (next.isPresent()) {
+            member = next.get();
+            return true;
+        }
+        if (deferredLogin != null && ctx.backends().routeFor(String.valueOf(user)).isEmpty()) {
+            log.info("{} no user route matches user={}", id, user);
+            slot.closeOutcome = null;
+            logLogin(FtpReply.of(530, "no route"));
+            reply(slot, 530, "Login incorrect.");
+            return false;
+        }
+        log.warn("{} no backend available ({} tried, pool: {})", id, tried.size(), ctx.backends().members());
+        ctx.metrics().blocked(ProxyMetrics.Blocked.LIMIT);
+        slot.closeOutcome = "backend_unavailable";
+        reply(slot, 421, "Service not available: no FTP server is available right now; try again later.");
+        return false;
+    }
+
+    /** Resolves and connects the chosen backend; on failure tries the next one of the pool. */
+    private void openBackend(ReplySlot slot, Consumer<FtpReply> onReady) {
         Bootstrap b = new Bootstrap()
                 .group(client.eventLoop())
                 .channel(ctx.transport().socketChannel())
@@ -212,37 +270,61 @@ public final class ControlSession {
                         ch.pipeline().addLast(HandlerNames.BACKEND_CONTROL, new BackendControlHandler(ControlSession.this));
                     }
                 });
+        if (ctx.config().transparent().spoofClient()) {
+            dev.portcullis.transparent.TransparentSockets.transparent(b);
+        }
         long connectStart = System.nanoTime();
-        ctx.backendResolver().resolve(client.eventLoop(), ctx.backendAddress(), ctx.config().timeouts().backendConnect())
+        InetSocketAddress address = member.socketAddress();
+        ctx.backendResolver().resolve(client.eventLoop(), address, ctx.config().timeouts().backendConnect())
                 .addListener(resolved -> {
                     if (closed) {
                         return;
                     }
                     if (!resolved.isSuccess()) {
                         ctx.metrics().backendConnect(System.nanoTime() - connectStart, false);
-                        log.warn("{} backend {} cannot be resolved: {}", id, ctx.backendAddress().getHostString(), resolved.cause().toString());
-                        greeting.closeOutcome = "backend_unavailable";
-                        reply(greeting, 421, "Service not available: the FTP server's name cannot be resolved.");
+                        log.warn("{} backend {} cannot be resolved: {}", id, address.getHostString(), resolved.cause().toString());
+                        backendUnreachable(slot, onReady, "Service not available: the FTP server's name cannot be resolved.");
                         return;
                     }
-                    connectBackend(b, (InetSocketAddress) resolved.getNow(), greeting, connectStart);
+                    connectBackend(b, (InetSocketAddress) resolved.getNow(), slot, onReady, connectStart);
                 });
     }
 
-    private void connectBackend(Bootstrap b, InetSocketAddress target, ReplySlot greeting, long connectStart) {
-        b.connect(target).addListener((ChannelFutureListener) f -> {
+    /** This backend failed to connect: the next one of the pool, if any, else 421. */
+    private void backendUnreachable(ReplySlot slot, Consumer<FtpReply> onReady, String text) {
+        if (!ctx.config().transparent().enabled()) {
+            tried.add(member);
+            member = null;
+            Optional<BackendMember> next = ctx.backends().select(deferredLogin == null ? null : user, tried);
+            if (next.isPresent()) {
+                member = next.get();
+                log.info("{} trying backend {} instead", id, member);
+                openBackend(slot, onReady);
+                return;
+            }
+        }
+        slot.closeOutcome = "backend_unavailable";
+        reply(slot, 421, text);
+    }
+
+    private void connectBackend(Bootstrap b, InetSocketAddress target, ReplySlot greeting, Consumer<FtpReply> onReady, long connectStart) {
+        ChannelFuture connecting = ctx.config().transparent().spoofClient()
+                ? b.connect(target, new InetSocketAddress(clientAddress, 0)) : b.connect(target);
+        connecting.addListener((ChannelFutureListener) f -> {
             if (closed) {
                 f.channel().close();
                 return;
             }
             ctx.metrics().backendConnect(System.nanoTime() - connectStart, f.isSuccess());
             if (!f.isSuccess()) {
-                log.warn("{} backend {} unreachable: {}", id, ctx.backendAddress(), f.cause().getMessage());
-                greeting.closeOutcome = "backend_unavailable";
-                reply(greeting, 421, "Service not available: the FTP server cannot be reached.");
+                log.warn("{} backend {} unreachable: {}", id, member, f.cause().getMessage());
+                backendUnreachable(greeting, onReady, "Service not available: the FTP server cannot be reached.");
                 return;
             }
             backend = f.channel();
+            member.sessionStarted();
+            countedOnMember = true;
+            log.info("{} backend {} via {}", id, format(backend.remoteAddress()), format(backend.localAddress()));
             sendProxyHeader();
             if (ctx.backendTls() != null && ctx.config().backendTls().mode() == BackendTlsConfig.Mode.IMPLICIT) {
                 SslHandler tls = newBackendTlsHandler(backend);
@@ -255,16 +337,61 @@ public final class ControlSession {
                     return;
                 }
                 if (r.code() == 220 && ctx.backendTls() != null) {
-                    secureBackend(greeting, r); // the client's commands wait until the backend is secured
+                    secureBackend(greeting, r, onReady); // the client's commands wait until the backend is secured
                     return;
                 }
-                greeting.closeOutcome = r.code() != 220 ? "backend_unavailable" : null;
-                complete(greeting, r);
+                if (r.code() != 220) {
+                    greeting.closeOutcome = "backend_unavailable";
+                    complete(greeting, r);
+                    return;
+                }
+                onReady.accept(r);
             }, -1);
             outstanding.add(greetingPending);
             watchReply(greetingPending); // a backend that accepts but never greets
             client.config().setAutoRead(true);
         });
+    }
+
+    /** An address of this host on the listener's own port: relaying there would loop. */
+    private boolean isProxyItself(InetSocketAddress dst) {
+        int listenerPort = client.parent() == null ? -1 : ((InetSocketAddress) client.parent().localAddress()).getPort();
+        try {
+            return dst.getPort() == listenerPort && (dst.getAddress().isLoopbackAddress()
+                    || java.net.NetworkInterface.getByInetAddress(dst.getAddress()) != null);
+        } catch (java.net.SocketException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Transparent mode: where the client was really connecting to (the accepted socket's local
+     * address under TPROXY, SO_ORIGINAL_DST under REDIRECT), if it is allowed; else 421 on
+     * {@code greeting} and empty.
+     */
+    private Optional<InetSocketAddress> originalDestination(ReplySlot greeting) {
+        dev.portcullis.config.TransparentConfig t = ctx.config().transparent();
+        Optional<InetSocketAddress> dst = t.mode() == dev.portcullis.config.TransparentConfig.Mode.TPROXY
+                ? Optional.of((InetSocketAddress) client.localAddress())
+                : dev.portcullis.transparent.TransparentSockets.originalDestination(client);
+        String refusal = null;
+        if (dst.isEmpty()) {
+            refusal = "the original destination of this connection is unknown (was it redirected here?)";
+        } else if (t.allowDestinations().stream().noneMatch(n -> n.contains(dst.get().getAddress()))) {
+            refusal = format(dst.get()) + " is not an allowed FTP server";
+        } else if (isProxyItself(dst.get())) {
+            refusal = "the connection was made to the proxy itself, not redirected";
+        }
+        if (refusal != null) {
+            log.warn("{} transparent: {}", id, refusal);
+            ctx.metrics().blocked(ProxyMetrics.Blocked.POLICY);
+            audit("blocked", java.util.Map.of("reason", "transparent", "detail", refusal));
+            greeting.closeOutcome = "backend_unavailable";
+            reply(greeting, 421, "Service not available: " + refusal + ".");
+            return Optional.empty();
+        }
+        log.info("{} transparent: original destination {}", id, format(dst.get()));
+        return dst;
     }
 
     /**
@@ -289,6 +416,9 @@ public final class ControlSession {
         }
         if (backend != null) {
             backend.close();
+        }
+        if (countedOnMember) {
+            member.sessionEnded();
         }
         closeClientGracefully();
         long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedNanos);
@@ -418,7 +548,7 @@ public final class ControlSession {
      * Explicit: AUTH TLS, the handshake, then PBSZ 0 and PROT P. Implicit: the handshake happened
      * before the greeting; PBSZ 0 and PROT P follow. Only then does the client get the greeting.
      */
-    private void secureBackend(ReplySlot greeting, FtpReply banner) {
+    private void secureBackend(ReplySlot greeting, FtpReply banner, Consumer<FtpReply> onReady) {
         Runnable protect = () -> sendToBackend("PBSZ 0", pbsz -> {
             if (pbsz.isPreliminary()) {
                 return;
@@ -431,7 +561,7 @@ public final class ControlSession {
                     backendTlsFailed(greeting, "PBSZ/PROT refused: " + pbsz.lines().get(0) + " / " + prot.lines().get(0));
                     return;
                 }
-                complete(greeting, banner);
+                onReady.accept(banner);
             });
         });
         if (ctx.config().backendTls().mode() == BackendTlsConfig.Mode.IMPLICIT) {
@@ -494,7 +624,7 @@ public final class ControlSession {
         } finally {
             draining = false;
         }
-        if (!closed && backend != null && queued.size() < MAX_QUEUED_COMMANDS / 2) {
+        if (!closed && (backend != null || deferredLogin != null) && queued.size() < MAX_QUEUED_COMMANDS / 2) {
             client.config().setAutoRead(true);
         }
     }
@@ -527,6 +657,8 @@ public final class ControlSession {
             return;
         } else if (Verbs.SECURITY.contains(verb)) {
             onSecurityCommand(slot, c);
+        } else if (deferredLogin != null) {
+            onBeforeLogin(slot, c);
         } else if (Verbs.LONG_ADDRESS.contains(verb)) {
             reply(slot, 502, verb + " is not supported; use EPSV or EPRT.");
         } else if (Verbs.TRANSFER.contains(verb)) {
@@ -567,6 +699,52 @@ public final class ControlSession {
                 default -> forward(slot, c, r -> passThrough(slot, r));
             }
         }
+    }
+
+    /** Per-user routing: the proxy answers until PASS, then logs in through the chosen backend. */
+    private void onBeforeLogin(ReplySlot slot, FtpCommand c) {
+        if (c.verb().equals("QUIT")) {
+            slot.closeOutcome = "quit";
+            reply(slot, 221, "Goodbye.");
+            return;
+        }
+        if (c.verb().equals("USER")) {
+            user = c.argumentUtf8().length() > 64 ? c.argumentUtf8().substring(0, 64) : c.argumentUtf8();
+        }
+        Optional<FtpReply> own = deferredLogin.answer(c, clientTls.available());
+        if (own.isPresent()) {
+            complete(slot, own.get());
+            return;
+        }
+        // PASS: now the backend can be chosen.
+        deferredLogin.startConnecting();
+        if (chooseBackend(slot)) {
+            log.info("{} user={} routed to backend {}", id, user, member);
+            openBackend(slot, banner -> loginThrough(slot, c));
+        }
+    }
+
+    /** Replays the client's pre-login commands, USER and PASS on the new backend; PASS's slot gets the outcome. */
+    private void loginThrough(ReplySlot slot, FtpCommand pass) {
+        DeferredLogin d = deferredLogin;
+        deferredLogin = null;
+        for (FtpCommand early : d.replay()) {
+            sendRawToBackend(early, r -> { }); // answered by the proxy already; the backend's answer only informs it
+        }
+        sendRawToBackend(d.userCommand().orElseThrow(), r -> {
+            if (r.isPreliminary()) {
+                return;
+            }
+            if (r.code() == 331 || r.code() == 332) {
+                forward(slot, pass, p -> {
+                    logLogin(p);
+                    passThrough(slot, p);
+                });
+            } else {
+                logLogin(r); // 230 without a password, or 530 for the name
+                passThrough(slot, r);
+            }
+        });
     }
 
     private void onBadLine(ReplySlot slot, CommandFrameError error) {
@@ -848,7 +1026,7 @@ public final class ControlSession {
     private void prepareBackendSide(ReplySlot slot, DataSetup s, Runnable onReady) {
         if (ctx.config().data().backendMode() == BackendDataMode.ACTIVE) {
             prepareBackendActive(slot, s, onReady);
-        } else if (ctx.backendCapabilities().epsvRefused()) {
+        } else if (member.capabilities().epsvRefused()) {
             sendBackendPasv(slot, s, onReady);
         } else {
             sendToBackend("EPSV", r -> {
@@ -865,7 +1043,7 @@ public final class ControlSession {
                     afterBackendReady(s, onReady);
                 } else if (r.code() >= 500 && r.code() != 530) {
                     // The backend does not do EPSV (e.g. an old IPv4-only server): use PASV from now on.
-                    ctx.backendCapabilities().markEpsvRefused();
+                    member.capabilities().markEpsvRefused();
                     log.info("{} backend refused EPSV ({}); using PASV towards it from now on", id, r.code());
                     sendBackendPasv(slot, s, onReady);
                 } else {
@@ -1174,13 +1352,18 @@ public final class ControlSession {
     }
 
     private void sendToBackend(String line, Consumer<FtpReply> onReply) {
+        sendRawToBackend(FtpCommand.parse(line.getBytes(java.nio.charset.StandardCharsets.US_ASCII)), onReply);
+    }
+
+    /** A command of the proxy's own (not a client's: no slot, no latency measured). */
+    private void sendRawToBackend(FtpCommand c, Consumer<FtpReply> onReply) {
         if (closed) {
             return;
         }
-        Pending p = new Pending(line, onReply, -1);
+        Pending p = new Pending(c.verb().equals("PASS") ? "PASS" : c.loggable(), onReply, -1);
         outstanding.add(p);
         watchReply(p);
-        backend.writeAndFlush(Unpooled.copiedBuffer(line + "\r\n", java.nio.charset.StandardCharsets.US_ASCII));
+        backend.writeAndFlush(Unpooled.wrappedBuffer(c.wireBytes()));
     }
 
     // ---------------------------------------------------------------- replies to the client, in order

@@ -1,6 +1,7 @@
 package dev.portcullis.control;
 
 import dev.portcullis.Transport;
+import dev.portcullis.backend.BackendPool;
 import dev.portcullis.backend.BackendResolver;
 import dev.portcullis.config.ProxyConfig;
 import dev.portcullis.data.DataConnector;
@@ -12,7 +13,6 @@ import dev.portcullis.policy.LoginBans;
 import dev.portcullis.rewrite.FeatFilter;
 import dev.portcullis.tls.BackendTls;
 import dev.portcullis.tls.ServerTls;
-import java.net.InetSocketAddress;
 
 /**
  * What every session of one proxy shares, built once at start from the validated config.
@@ -22,9 +22,8 @@ import java.net.InetSocketAddress;
 public record SessionContext(
         ProxyConfig config,
         Transport transport,
-        InetSocketAddress backendAddress,
+        BackendPool backends,
         BackendResolver backendResolver,
-        BackendCapabilities backendCapabilities,
         DataConnector dataConnector,
         BounceGuard bounceGuard,
         CommandPolicy commandPolicy,

@@ -20,6 +20,7 @@ public final class MeterNames {
     public static final String TLS_HANDSHAKES = "portcullis.tls.handshakes";
     public static final String BACKEND_CONNECT = "portcullis.backend.connect";
     public static final String BACKEND_UP = "portcullis.backend.up";
+    public static final String BACKEND_SESSIONS = "portcullis.backend.sessions";
     public static final String BANS_ACTIVE = "portcullis.bans.active";
     public static final String ADDED_LATENCY = "portcullis.command.added.latency";
     public static final String ALLOCATOR_DIRECT = "portcullis.netty.allocator.direct.used";
@@ -31,6 +32,7 @@ public final class MeterNames {
     public static final String TAG_KIND = "kind";
     public static final String TAG_REASON = "reason";
     public static final String TAG_SIDE = "side";
+    public static final String TAG_BACKEND = "backend";
 
     private MeterNames() {
     }

@@ -27,7 +27,11 @@ class ConfigLoaderTest {
     void defaultsAreStrict() throws Exception {
         ProxyConfig c = ConfigLoader.load(Optional.empty(), CliOverrides.NONE);
         assertThat(c.listen()).containsExactly(new InetSocketAddress("127.0.0.1", 2121));
-        assertThat(c.backend()).isEmpty();
+        assertThat(c.backends().isDemo()).isTrue();
+        assertThat(c.backends().healthCheck()).isEqualTo(HealthCheckConfig.DEFAULTS);
+        assertThat(c.limits().maxDataPortsPerIp()).isEqualTo(64);
+        assertThat(c.commands().strictProtocol()).isFalse();
+        assertThat(c.transparent().enabled()).isFalse();
         assertThat(c.data().allowForeignAddress()).isFalse();
         assertThat(c.data().allowPrivilegedPorts()).isFalse();
         assertThat(c.limits().maxLineLength()).isEqualTo(4096);
@@ -55,7 +59,7 @@ class ConfigLoaderTest {
                   backend-pasv-address: announced
                 """)), CliOverrides.NONE);
         assertThat(c.listen()).hasSize(2);
-        assertThat(c.backend()).contains(new HostAndPort("ftp.internal", 2121));
+        assertThat(c.backends().allBackends()).containsExactly(new HostAndPort("ftp.internal", 2121));
         assertThat(c.passivePorts()).isEqualTo(new PortRange(40000, 40099));
         assertThat(c.publicAddress()).get().extracting(a -> a.getHostAddress()).isEqualTo("203.0.113.7");
         assertThat(c.timeouts()).isEqualTo(new Timeouts(Duration.ofMinutes(5), Duration.ofMillis(500), Duration.ofSeconds(3), Duration.ofSeconds(10)));
@@ -70,7 +74,7 @@ class ConfigLoaderTest {
     void flagsOverrideTheFile() throws Exception {
         ProxyConfig c = ConfigLoader.load(Optional.of(yaml("backend: a:21\npassive-ports: 40000-40099\n")),
                 new CliOverrides(List.of("127.0.0.1:2200"), "b:2121", "41000-41009", "198.51.100.1"));
-        assertThat(c.backend()).contains(new HostAndPort("b", 2121));
+        assertThat(c.backends().allBackends()).containsExactly(new HostAndPort("b", 2121));
         assertThat(c.passivePorts()).isEqualTo(new PortRange(41000, 41009));
         assertThat(c.listen()).containsExactly(new InetSocketAddress("127.0.0.1", 2200));
     }
@@ -134,20 +138,20 @@ class ConfigLoaderTest {
         Path badListener = yaml("tls:\n  cert: " + cert + "\n  key: " + key + "\n  listeners: [{address: \"127.0.0.1:9\"}]\n");
         assertThatThrownBy(() -> ConfigLoader.load(Optional.of(badListener), CliOverrides.NONE))
                 .hasMessageContaining("tls.listeners.0.address: '127.0.0.1:9' (expected one of the listen addresses");
-        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), new CliOverrides(List.of(), null, null, null, null, null,
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), new CliOverrides(List.of(), null, null, null, null, null, null,
                 List.of(), null, null, "sideways", null, null, false, null, null, null)))
                 .hasMessage("--backend-tls: 'sideways' (expected one of [off, explicit, implicit])");
     }
 
     @Test
     void edgeFlags() throws Exception {
-        ProxyConfig c = ConfigLoader.load(Optional.empty(), new CliOverrides(List.of(), null, null, null, null, null,
+        ProxyConfig c = ConfigLoader.load(Optional.empty(), new CliOverrides(List.of(), null, null, null, null, null, null,
                 List.of(), null, null, null, null, null, true, "5", "3", "1h"));
         assertThat(c.limits().maxSessionsPerIp()).isEqualTo(5);
         assertThat(c.commands().banAfterFailures()).isEqualTo(3);
         assertThat(c.commands().banTime()).isEqualTo(java.time.Duration.ofHours(1));
         assertThat(c.proxyProtocol().accept()).isTrue();
-        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), new CliOverrides(List.of(), null, null, null, null, null,
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), new CliOverrides(List.of(), null, null, null, null, null, null,
                 List.of(), null, null, null, null, null, false, "0", null, null)))
                 .hasMessage("--max-sessions-per-ip: '0' (expected a whole number from 1 to 1000000)");
     }

@@ -30,7 +30,7 @@ class LoginBansIT {
     Path state;
 
     private ProxyConfig withBans(ProxyConfig c) {
-        return c.withAdmin(new AdminConfig(Optional.of(new InetSocketAddress("127.0.0.1", 0)), Duration.ofSeconds(30), Duration.ofSeconds(10)))
+        return c.withAdmin(new AdminConfig(Optional.of(new InetSocketAddress("127.0.0.1", 0)), Duration.ofSeconds(30)))
                 .withCommands(new CommandRules(List.of(), false, 3, Duration.ofMinutes(5), Duration.ofHours(1),
                         Optional.of(state.resolve("bans.json"))));
     }

@@ -54,7 +54,13 @@ public final class ProxyHarness implements AutoCloseable {
     public static ProxyConfig baseConfig(int backendPort) throws Exception {
         return ConfigLoader.load(Optional.empty(), new CliOverrides(List.of(), "127.0.0.1:" + backendPort, "30000-30299", null))
                 .withListen(List.of(new InetSocketAddress("127.0.0.1", 0)))
-                .withAdmin(new dev.portcullis.config.AdminConfig(Optional.empty(), Duration.ofSeconds(30), Duration.ofSeconds(10)));
+                .withAdmin(new dev.portcullis.config.AdminConfig(Optional.empty(), Duration.ofSeconds(30)));
+    }
+
+    /** Health checks every 100 ms, one result enough to change state: for failover tests. */
+    public static ProxyConfig fastHealthChecks(ProxyConfig c) {
+        return c.withBackends(c.backends().withHealthCheck(new dev.portcullis.config.HealthCheckConfig(true, Duration.ofMillis(100),
+                Duration.ofSeconds(1), 1, 1, false, Optional.empty(), Optional.empty())));
     }
 
     public static ProxyConfig withPublicAddress(ProxyConfig c, String address) {

@@ -1,4 +1,4 @@
-package dev.portcullis.control;
+package dev.portcullis.backend;
 
 /**
  * What the proxy learned about a backend: whether it refused EPSV, so that later sessions go

@@ -1,0 +1,96 @@
+package dev.portcullis.backend;
+
+import dev.portcullis.config.HostAndPort;
+import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One backend of the pool: its address, its health as the checks see it (with rise/fall
+ * hysteresis), the sessions it serves now, and what the proxy learned about it. Shared by all
+ * event loops and the checker thread, so its state is volatile or atomic.
+ */
+public final class BackendMember {
+
+    private final HostAndPort address;
+    private final BackendCapabilities capabilities = new BackendCapabilities();
+    private final AtomicInteger sessions = new AtomicInteger();
+    private volatile boolean up = true;
+    private volatile int goodInRow;
+    private volatile int badInRow;
+    private volatile String lastResult = "not checked yet";
+
+    public BackendMember(HostAndPort address) {
+        this.address = address;
+    }
+
+    public HostAndPort address() {
+        return address;
+    }
+
+    /** The address to connect to: resolved for a literal, unresolved for a name (looked up per session). */
+    public InetSocketAddress socketAddress() {
+        return address.socketAddress();
+    }
+
+    public BackendCapabilities capabilities() {
+        return capabilities;
+    }
+
+    public boolean up() {
+        return up;
+    }
+
+    public int sessions() {
+        return sessions.get();
+    }
+
+    public void sessionStarted() {
+        sessions.incrementAndGet();
+    }
+
+    public void sessionEnded() {
+        sessions.decrementAndGet();
+    }
+
+    public String lastResult() {
+        return lastResult;
+    }
+
+    /**
+     * Records one check's result.
+     *
+     * @return true if this result changed the member's state (up to down or back)
+     */
+    synchronized boolean record(boolean ok, String result, int rise, int fall) {
+        lastResult = result;
+        if (ok) {
+            badInRow = 0;
+            goodInRow++;
+            if (!up && goodInRow >= rise) {
+                up = true;
+                return true;
+            }
+        } else {
+            goodInRow = 0;
+            badInRow++;
+            if (up && badInRow >= fall) {
+                up = false;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Checks turned off: the member counts as up. */
+    void forceUp() {
+        up = true;
+        goodInRow = 0;
+        badInRow = 0;
+        lastResult = "health checks off";
+    }
+
+    @Override
+    public String toString() {
+        return address.toString();
+    }
+}
