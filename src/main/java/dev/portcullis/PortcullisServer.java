@@ -85,6 +85,8 @@ public final class PortcullisServer implements AutoCloseable {
     private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final MicrometerProxyMetrics metrics = new MicrometerProxyMetrics(meters);
     private final BackendPool backends = new BackendPool();
+    private final dev.portcullis.data.PortBudget portBudget = new dev.portcullis.data.PortBudget();
+    private final dev.portcullis.data.TokenBucket bandwidthTotal = new dev.portcullis.data.TokenBucket(0, System::nanoTime);
     private final LoginBans bans;
     private final String instance = "p" + INSTANCES.incrementAndGet();
     private final List<Channel> listeners = new ArrayList<>();
@@ -116,6 +118,7 @@ public final class PortcullisServer implements AutoCloseable {
                     demo.port(), demo.root());
         }
         context = buildContext(config);
+        bandwidthTotal.rate(config.limits().bandwidthTotal());
         logLoosenedSecurity(config);
         registerMeters();
         syncBackendMeters(backends.configure(config.backends(), demoBackend()));
@@ -207,11 +210,13 @@ public final class PortcullisServer implements AutoCloseable {
         AuditLog audit = c.audit().xferlog().isPresent() || c.audit().events().isPresent()
                 ? new LogbackAuditLog(c.audit(), instance) : AuditLog.NONE;
         return new SessionContext(c, transport, backends, resolver,
-                new DataConnector(transport, pool, expectations, c.timeouts(), metrics),
+                new DataConnector(transport, pool, expectations, c.timeouts(), metrics,
+                        c.proxyProtocol().dataPeerCheck() == dev.portcullis.config.ProxyProtocolConfig.DataPeerCheck.PROXY_HEADER,
+                        c.transparent().mode() == dev.portcullis.config.TransparentConfig.Mode.TPROXY),
                 new BounceGuard(c.data().allowForeignAddress(), c.data().allowPrivilegedPorts()),
                 new CommandPolicy(c.commands().denyCommands(), c.commands().denyAnonymous()),
                 new FeatFilter(hiddenFeatures(), provided), new FeatFilter(hiddenFeatures(), List.of("EPRT", "EPSV")),
-                registry, metrics, audit, serverTls, backendTls, bans);
+                registry, metrics, audit, serverTls, backendTls, bans, portBudget, bandwidthTotal);
     }
 
     /**
@@ -246,6 +251,7 @@ public final class PortcullisServer implements AutoCloseable {
         bans.configure(effective.commands().banAfterFailures(), effective.commands().banWindow(), effective.commands().banTime());
         context = nextContext;
         config = effective;
+        bandwidthTotal.rate(effective.limits().bandwidthTotal());
         syncBackendMeters(backends.configure(effective.backends(), demoBackend()));
         logPool(effective);
         logLoosenedSecurity(effective);
@@ -280,7 +286,7 @@ public final class PortcullisServer implements AutoCloseable {
                         }
                         ch.pipeline().addLast(HandlerNames.IDLE,
                                 new IdleStateHandler(0, 0, c.timeouts().idle().toMillis(), TimeUnit.MILLISECONDS));
-                        ch.pipeline().addLast(HandlerNames.COMMAND_DECODER, new FtpCommandDecoder(c.limits().maxLineLength()));
+                        ch.pipeline().addLast(HandlerNames.COMMAND_DECODER, new FtpCommandDecoder(c.limits().maxLineLength(), c.commands().strictProtocol()));
                         ch.pipeline().addLast(HandlerNames.CLIENT_CONTROL, new ClientControlHandler(ctx, implicitTls, policy));
                     }
                 });

@@ -5,5 +5,7 @@ public enum CommandFrameError {
     /** The line exceeded the configured maximum length (reported once per max-length bytes discarded). */
     TOO_LONG,
     /** The line contained a NUL byte. */
-    NUL_BYTE
+    NUL_BYTE,
+    /** The line ended in a bare LF (reported only by a decoder in strict mode; otherwise accepted). */
+    BARE_LF
 }

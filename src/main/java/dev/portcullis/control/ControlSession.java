@@ -144,6 +144,10 @@ public final class ControlSession {
     private int badLines;
     private String user;
     private long transfers;
+    private long transfersStarted;
+    private int dataPortsHeld;
+    /** This session's own rate limit (limits.bandwidth-per-session); null when there is none. */
+    private dev.portcullis.data.TokenBucket bandwidth;
     /** The backend of this session (chosen once; null until chosen). */
     private BackendMember member;
     private boolean countedOnMember;
@@ -605,11 +609,43 @@ public final class ControlSession {
         if (closed) {
             return;
         }
+        if (ctx.config().commands().strictProtocol() && strictViolation(msg)) {
+            return;
+        }
         queued.add(msg);
         if (queued.size() >= MAX_QUEUED_COMMANDS) {
             client.config().setAutoRead(false); // a client pipelining too far ahead waits for replies
         }
         drain();
+    }
+
+    /**
+     * Strict protocol (policy.strict-protocol), in the spirit of Cisco ASA {@code inspect ftp strict}:
+     * a command pipelined behind an unanswered PORT/EPRT/PASV/EPSV, a line ending in a bare LF, or
+     * a client line that looks like a reply (a client faking {@code 227}) closes the session with 421.
+     */
+    private boolean strictViolation(Object msg) {
+        String what = null;
+        if (msg == CommandFrameError.BARE_LF) {
+            what = "commands must end in CR LF";
+        } else if (msg instanceof FtpCommand c && c.verb().length() == 3 && c.verb().chars().allMatch(Character::isDigit)) {
+            what = "a client may not send replies (" + c.verb() + ")";
+        } else if (slots.stream().anyMatch(s -> s.dataSetup) || queued.stream().anyMatch(ControlSession::isDataSetup)) {
+            what = "no command may follow PORT, EPRT, PASV or EPSV before its reply";
+        }
+        if (what == null) {
+            return false;
+        }
+        ctx.metrics().blocked(ProxyMetrics.Blocked.POLICY);
+        log.info("{} strict protocol violation: {}", id, what);
+        audit("blocked", java.util.Map.of("reason", "strict", "detail", what));
+        closeWith(421, "Protocol violation: " + what + ".", "bad_input");
+        return true;
+    }
+
+    private static boolean isDataSetup(Object msg) {
+        return msg instanceof FtpCommand c && (c.verb().equals("PORT") || c.verb().equals("EPRT")
+                || c.verb().equals("PASV") || c.verb().equals("EPSV"));
     }
 
     private void drain() {
@@ -642,6 +678,7 @@ public final class ControlSession {
         dispatchedNanos = System.nanoTime();
         ReplySlot slot = newSlot();
         slot.overtaking = !slots.isEmpty() && slots.peekFirst() != slot; // admitted by canDispatch during a transfer
+        slot.dataSetup = isDataSetup(msg);
         if (msg instanceof CommandFrameError error) {
             onBadLine(slot, error);
             return;
@@ -749,9 +786,11 @@ public final class ControlSession {
 
     private void onBadLine(ReplySlot slot, CommandFrameError error) {
         badLines++;
-        String text = error == CommandFrameError.TOO_LONG
-                ? "Command line too long (the limit is " + ctx.config().limits().maxLineLength() + " bytes)."
-                : "NUL bytes are not allowed in commands.";
+        String text = switch (error) {
+            case TOO_LONG -> "Command line too long (the limit is " + ctx.config().limits().maxLineLength() + " bytes).";
+            case NUL_BYTE -> "NUL bytes are not allowed in commands.";
+            case BARE_LF -> "Commands must end in CR LF.";
+        };
         if (badLines >= ctx.config().limits().maxBadLines()) {
             log.info("{} too many invalid command lines ({})", id, badLines);
             slot.closeOutcome = "bad_input";
@@ -894,6 +933,35 @@ public final class ControlSession {
         onPassive(slot, c, true);
     }
 
+    /**
+     * Takes one passive port from this session's and this address's budgets; 425 on {@code slot}
+     * and null when either is spent. The returned action gives it back, once, however often it runs.
+     */
+    private Runnable takeDataPort(ReplySlot slot) {
+        Limits limits = ctx.config().limits();
+        String refusal = null;
+        if (dataPortsHeld >= limits.maxDataPortsPerSession()) {
+            refusal = "this session already holds " + dataPortsHeld + " data port(s), the most allowed";
+        } else if (!ctx.portBudget().tryTake(clientAddress, limits.maxDataPortsPerIp())) {
+            refusal = "your address already holds " + limits.maxDataPortsPerIp() + " data ports, the most allowed";
+        }
+        if (refusal != null) {
+            ctx.metrics().blocked(ProxyMetrics.Blocked.LIMIT);
+            log.info("{} passive port refused: {}", id, refusal);
+            reply(slot, 425, "Can't open data connection: " + refusal + "; finish or abort a transfer first.");
+            return null;
+        }
+        dataPortsHeld++;
+        boolean[] given = {false};
+        return () -> {
+            if (!given[0]) {
+                given[0] = true;
+                dataPortsHeld--;
+                ctx.portBudget().give(clientAddress);
+            }
+        };
+    }
+
     private void onPassive(ReplySlot slot, FtpCommand c, boolean extended) {
         if (epsvAll && !extended) {
             reply(slot, 503, "EPSV ALL is in effect: only EPSV is accepted.");
@@ -908,10 +976,15 @@ public final class ControlSession {
         DataSetup s = replaceSetup(DataSetup.passive());
         InetAddress expectedPeer = ctx.config().proxyProtocol().accept()
                 && ctx.config().proxyProtocol().dataPeerCheck() == ProxyProtocolConfig.DataPeerCheck.OFF ? null : clientAddress;
+        Runnable release = takeDataPort(slot);
+        if (release == null) {
+            return;
+        }
         Future<PassiveListener> bound = ctx.dataConnector().listenPooled(
-                client.eventLoop(), local, id, expectedPeer, ch -> onClientDataAccepted(s, ch));
+                client.eventLoop(), local, id, expectedPeer, ch -> onClientDataAccepted(s, ch), release);
         bound.addListener(f -> {
             if (!f.isSuccess()) {
+                release.run();
                 if (s == setup) {
                     setup = null;
                 }
@@ -1177,6 +1250,15 @@ public final class ControlSession {
             reply(slot, 425, "Use PASV, EPSV, PORT or EPRT first.");
             return;
         }
+        int maxTransfers = ctx.config().limits().maxTransfersPerSession();
+        if (maxTransfers > 0 && transfersStarted >= maxTransfers) {
+            discardSetup();
+            ctx.metrics().blocked(ProxyMetrics.Blocked.LIMIT);
+            log.info("{} transfer refused: limit of {} per session reached", id, maxTransfers);
+            reply(slot, 450, "Transfer limit reached (" + maxTransfers + " per session); reconnect to continue.");
+            return;
+        }
+        transfersStarted++;
         Transfer t = new Transfer(c, slot, setup);
         setup = null; // one-shot: the next transfer needs a new PASV/PORT
         transfer = t;
@@ -1442,7 +1524,24 @@ public final class ControlSession {
     private DataSetup replaceSetup(DataSetup s) {
         discardSetup();
         setup = s;
+        s.relay().throttle(rateLimits());
         return s;
+    }
+
+    /** The rate limits a transfer of this session takes its bytes from: its own, and the global one. */
+    private java.util.List<dev.portcullis.data.TokenBucket> rateLimits() {
+        long perSession = ctx.config().limits().bandwidthPerSession();
+        if (perSession > 0 && bandwidth == null) {
+            bandwidth = new dev.portcullis.data.TokenBucket(perSession, System::nanoTime);
+        }
+        java.util.List<dev.portcullis.data.TokenBucket> limits = new java.util.ArrayList<>(2);
+        if (bandwidth != null) {
+            limits.add(bandwidth);
+        }
+        if (ctx.bandwidthTotal().rate() > 0) {
+            limits.add(ctx.bandwidthTotal());
+        }
+        return limits;
     }
 
     private void discardSetup() {

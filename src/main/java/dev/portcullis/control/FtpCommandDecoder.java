@@ -31,8 +31,16 @@ public final class FtpCommandDecoder extends ByteToMessageDecoder {
     private int discarded;
     private Telnet telnet = Telnet.DATA;
 
+    private final boolean requireCrLf;
+
     public FtpCommandDecoder(int maxLineLength) {
+        this(maxLineLength, false);
+    }
+
+    /** @param requireCrLf report a line ending in a bare LF as {@link CommandFrameError#BARE_LF} (strict protocol) */
+    public FtpCommandDecoder(int maxLineLength, boolean requireCrLf) {
         this.maxLineLength = maxLineLength;
+        this.requireCrLf = requireCrLf;
     }
 
     @Override
@@ -111,6 +119,8 @@ public final class FtpCommandDecoder extends ByteToMessageDecoder {
             int end = length > 0 && line[length - 1] == '\r' ? length - 1 : length;
             if (end > maxLineLength) {
                 out.add(CommandFrameError.TOO_LONG);
+            } else if (requireCrLf && end == length) {
+                out.add(CommandFrameError.BARE_LF);
             } else {
                 out.add(FtpCommand.parse(Arrays.copyOf(line, end)));
             }

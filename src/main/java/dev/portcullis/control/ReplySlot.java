@@ -17,4 +17,6 @@ final class ReplySlot {
     String closeOutcome;
     /** Sent while a transfer ran (STAT, NOOP, ABOR): may be answered before the transfer's final reply. */
     boolean overtaking;
+    /** The answer to PORT/EPRT/PASV/EPSV: in strict mode nothing may be pipelined behind it. */
+    boolean dataSetup;
 }

@@ -5,6 +5,8 @@ import dev.portcullis.backend.BackendPool;
 import dev.portcullis.backend.BackendResolver;
 import dev.portcullis.config.ProxyConfig;
 import dev.portcullis.data.DataConnector;
+import dev.portcullis.data.PortBudget;
+import dev.portcullis.data.TokenBucket;
 import dev.portcullis.audit.AuditLog;
 import dev.portcullis.metrics.ProxyMetrics;
 import dev.portcullis.policy.BounceGuard;
@@ -17,7 +19,7 @@ import dev.portcullis.tls.ServerTls;
 /**
  * What every session of one proxy shares, built once at start from the validated config.
  * {@code serverTls} is null when FTPS towards clients is off; {@code backendTls} when TLS towards
- * the backend is off.
+ * the backend is off. {@code bandwidthTotal} is shared by every session (rate 0: no limit).
  */
 public record SessionContext(
         ProxyConfig config,
@@ -34,5 +36,7 @@ public record SessionContext(
         AuditLog audit,
         ServerTls serverTls,
         BackendTls backendTls,
-        LoginBans bans) {
+        LoginBans bans,
+        PortBudget portBudget,
+        TokenBucket bandwidthTotal) {
 }

@@ -56,8 +56,17 @@ public final class DataConnector {
     private final ExpectationTable table;
     private final Timeouts timeouts;
     private final ProxyMetrics metrics;
+    private final boolean proxyHeaderOnData;
+    private final boolean transparentListeners;
 
-    public DataConnector(Transport transport, PassivePortPool pool, ExpectationTable table, Timeouts timeouts, ProxyMetrics metrics) {
+    /**
+     * @param proxyHeaderOnData    passive data connections start with a PROXY header whose source is the peer checked
+     * @param transparentListeners passive listeners get IP_TRANSPARENT (TPROXY: they bind the original server's address)
+     */
+    public DataConnector(Transport transport, PassivePortPool pool, ExpectationTable table, Timeouts timeouts, ProxyMetrics metrics,
+                         boolean proxyHeaderOnData, boolean transparentListeners) {
+        this.proxyHeaderOnData = proxyHeaderOnData;
+        this.transparentListeners = transparentListeners;
         this.transport = transport;
         this.pool = pool;
         this.table = table;
@@ -67,9 +76,9 @@ public final class DataConnector {
 
     /** Binds a listener on a pooled port; fails with {@link PoolExhaustedException} when none can be had. */
     public Future<PassiveListener> listenPooled(EventLoop loop, InetAddress bindAddress, String sessionId,
-                                                InetAddress expectedPeer, Consumer<Channel> onAccepted) {
+                                                InetAddress expectedPeer, Consumer<Channel> onAccepted, Runnable onRelease) {
         Promise<PassiveListener> promise = loop.newPromise();
-        tryBind(loop, bindAddress, sessionId, expectedPeer, onAccepted, promise, BIND_ATTEMPTS);
+        tryBind(loop, bindAddress, sessionId, expectedPeer, onAccepted, onRelease, promise, BIND_ATTEMPTS);
         return promise;
     }
 
@@ -77,19 +86,19 @@ public final class DataConnector {
     public Future<PassiveListener> listenEphemeral(EventLoop loop, InetAddress bindAddress, String sessionId,
                                                    InetAddress expectedPeer, Consumer<Channel> onAccepted) {
         Promise<PassiveListener> promise = loop.newPromise();
-        bind(loop, bindAddress, 0, sessionId, expectedPeer, onAccepted, null, promise);
+        bind(loop, bindAddress, 0, sessionId, expectedPeer, onAccepted, null, () -> { }, promise);
         return promise;
     }
 
     private void tryBind(EventLoop loop, InetAddress bindAddress, String sessionId, InetAddress expectedPeer,
-                         Consumer<Channel> onAccepted, Promise<PassiveListener> promise, int attemptsLeft) {
+                         Consumer<Channel> onAccepted, Runnable onRelease, Promise<PassiveListener> promise, int attemptsLeft) {
         OptionalInt port = pool.acquire();
         if (port.isEmpty()) {
             promise.setFailure(new PoolExhaustedException("no free passive port (" + pool.capacity() + " in the pool, all in use)"));
             return;
         }
         Promise<PassiveListener> attempt = loop.newPromise();
-        bind(loop, bindAddress, port.getAsInt(), sessionId, expectedPeer, onAccepted, pool, attempt);
+        bind(loop, bindAddress, port.getAsInt(), sessionId, expectedPeer, onAccepted, pool, onRelease, attempt);
         attempt.addListener(f -> {
             if (f.isSuccess()) {
                 promise.setSuccess(attempt.getNow());
@@ -98,7 +107,7 @@ public final class DataConnector {
             pool.release(port.getAsInt());
             log.debug("{} passive port {} could not be bound: {}", sessionId, port.getAsInt(), f.cause().toString());
             if (attemptsLeft > 1) {
-                tryBind(loop, bindAddress, sessionId, expectedPeer, onAccepted, promise, attemptsLeft - 1);
+                tryBind(loop, bindAddress, sessionId, expectedPeer, onAccepted, onRelease, promise, attemptsLeft - 1);
             } else {
                 promise.setFailure(new PoolExhaustedException("no passive port could be bound after " + BIND_ATTEMPTS + " attempts"));
             }
@@ -106,10 +115,13 @@ public final class DataConnector {
     }
 
     private void bind(EventLoop loop, InetAddress bindAddress, int port, String sessionId, InetAddress expectedPeer,
-                      Consumer<Channel> onAccepted, PassivePortPool fromPool, Promise<PassiveListener> promise) {
+                      Consumer<Channel> onAccepted, PassivePortPool fromPool, Runnable onRelease, Promise<PassiveListener> promise) {
         PassiveListener[] holder = new PassiveListener[1];
-        ServerBootstrap b = new ServerBootstrap()
-                .group(loop, loop)
+        ServerBootstrap b = new ServerBootstrap();
+        if (transparentListeners && fromPool != null) {
+            dev.portcullis.transparent.TransparentSockets.transparent(b);
+        }
+        b.group(loop, loop)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.SO_BACKLOG, 8)
@@ -121,6 +133,28 @@ public final class DataConnector {
                     @Override
                     protected void initChannel(Channel ch) {
                         PassiveListener listener = holder[0];
+                        if (proxyHeaderOnData && fromPool != null) {
+                            // The TCP peer is the balancer; the header says who the client is.
+                            ch.pipeline().addLast("idle", idleHandler());
+                            ch.pipeline().addLast("proxy-header-decoder", new io.netty.handler.codec.haproxy.HAProxyMessageDecoder());
+                            DataProxyHeaderGate gate = new DataProxyHeaderGate((ctx, source) -> {
+                                if (source == null) {
+                                    refuse(ch, listener, sessionId, ((InetSocketAddress) ch.remoteAddress()).getAddress().getHostAddress()
+                                            + " (PROXY header without a client address)");
+                                } else {
+                                    admit(ch, listener, source, sessionId, onAccepted);
+                                }
+                            });
+                            ch.pipeline().addLast("proxy-header-gate", gate);
+                            ch.eventLoop().schedule(() -> {
+                                if (!gate.decided()) {
+                                    refuse(ch, listener, sessionId, ((InetSocketAddress) ch.remoteAddress()).getAddress().getHostAddress()
+                                            + " (no PROXY header)");
+                                }
+                            }, timeouts.dataConnect().toMillis(), TimeUnit.MILLISECONDS);
+                            ch.read();
+                            return;
+                        }
                         InetAddress peer = ((InetSocketAddress) ch.remoteAddress()).getAddress();
                         if (listener == null || table.claim(listener.port(), peer).isEmpty()) {
                             // Theft guard: not a byte read or written, and the expectation stays for the real client.
@@ -144,11 +178,27 @@ public final class DataConnector {
             Channel server = bound.channel();
             int actual = ((InetSocketAddress) server.localAddress()).getPort();
             DataExpectation e = table.expect(sessionId, expectedPeer, actual, timeouts.expectation().toNanos());
-            holder[0] = new PassiveListener(server, actual, e, table, fromPool);
+            holder[0] = new PassiveListener(server, actual, e, table, fromPool, onRelease);
             if (!promise.trySuccess(holder[0])) {
                 holder[0].close();
             }
         });
+    }
+
+    private void admit(Channel ch, PassiveListener listener, InetAddress peer, String sessionId, Consumer<Channel> onAccepted) {
+        if (listener == null || table.claim(listener.port(), peer).isEmpty()) {
+            refuse(ch, listener, sessionId, peer.getHostAddress());
+            return;
+        }
+        listener.stopAccepting();
+        onAccepted.accept(ch);
+    }
+
+    private void refuse(Channel ch, PassiveListener listener, String sessionId, String peer) {
+        metrics.blocked(ProxyMetrics.Blocked.THEFT);
+        log.warn("{} blocked data connection to port {} from {} (no matching expectation)",
+                sessionId, listener == null ? -1 : listener.port(), peer);
+        ch.close();
     }
 
     /** Connects a data connection to {@code target}, from {@code local} (port 0: any). AUTO_READ starts off. */

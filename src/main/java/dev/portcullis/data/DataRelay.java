@@ -9,6 +9,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import java.util.function.Consumer;
 
 /**
@@ -38,6 +40,17 @@ public final class DataRelay {
     private final Deque<ByteBuf> heldFromClient = new ArrayDeque<>();
     private final Deque<ByteBuf> heldFromBackend = new ArrayDeque<>();
     private Consumer<DataRelay> onDone = r -> { };
+    private List<TokenBucket> buckets = List.of();
+    private boolean clientThrottled;
+    private boolean backendThrottled;
+
+    /** Small reads for rate-limited relays: the limit is then exact to within one read. */
+    private static final AdaptiveRecvByteBufAllocator THROTTLED_READS = new AdaptiveRecvByteBufAllocator(4096, 16 * 1024, 64 * 1024);
+
+    /** Rate limits (per session, global) every byte of this relay is taken from; set before attaching. */
+    public void throttle(List<TokenBucket> limits) {
+        this.buckets = List.copyOf(limits);
+    }
 
     public void onDone(Consumer<DataRelay> callback) {
         this.onDone = callback;
@@ -59,6 +72,9 @@ public final class DataRelay {
             client = ch;
         } else {
             backend = ch;
+        }
+        if (!buckets.isEmpty()) {
+            ch.config().setRecvByteBufAllocator(THROTTLED_READS);
         }
         ch.pipeline().addLast("relay", new RelayHandler(side));
         ch.closeFuture().addListener(f -> sideClosed(side));
@@ -180,6 +196,34 @@ public final class DataRelay {
         }
     }
 
+    private boolean throttled(Side side) {
+        return side == Side.CLIENT ? clientThrottled : backendThrottled;
+    }
+
+    /** Over the rate: this side stops reading for {@code nanos}, then reads again if its peer can take more. */
+    private void pause(Side side, Channel ch, long nanos) {
+        if (throttled(side)) {
+            return;
+        }
+        if (side == Side.CLIENT) {
+            clientThrottled = true;
+        } else {
+            backendThrottled = true;
+        }
+        ch.config().setAutoRead(false);
+        ch.eventLoop().schedule(() -> {
+            if (side == Side.CLIENT) {
+                clientThrottled = false;
+            } else {
+                backendThrottled = false;
+            }
+            Channel peer = peerOf(side);
+            if (!done && ch.isActive() && peer != null && peer.isWritable()) {
+                ch.config().setAutoRead(true);
+            }
+        }, nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
     private final class RelayHandler extends ChannelInboundHandlerAdapter {
         private final Side side;
 
@@ -211,7 +255,17 @@ public final class DataRelay {
                 buf.release();
                 return;
             }
+            int n = buf.readableBytes();
             peer.write(buf, peer.voidPromise());
+            if (!buckets.isEmpty()) {
+                long wait = 0;
+                for (TokenBucket b : buckets) {
+                    wait = Math.max(wait, b.take(n));
+                }
+                if (wait > 0) {
+                    pause(side, ctx.channel(), wait);
+                }
+            }
         }
 
         @Override
@@ -228,7 +282,8 @@ public final class DataRelay {
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
             Channel peer = peerOf(side);
-            if (ctx.channel().isWritable() && peer != null && peer.isActive() && client != null && backend != null) {
+            if (ctx.channel().isWritable() && peer != null && peer.isActive() && client != null && backend != null
+                    && !throttled(side == Side.CLIENT ? Side.BACKEND : Side.CLIENT)) {
                 peer.config().setAutoRead(true);
             }
             ctx.fireChannelWritabilityChanged();

@@ -13,9 +13,12 @@ public final class PassiveListener {
     private final DataExpectation expectation;
     private final ExpectationTable table;
     private final PassivePortPool pool; // null for an ephemeral port
+    private final Runnable onRelease;
     private boolean closed;
 
-    PassiveListener(Channel serverChannel, int port, DataExpectation expectation, ExpectationTable table, PassivePortPool pool) {
+    PassiveListener(Channel serverChannel, int port, DataExpectation expectation, ExpectationTable table, PassivePortPool pool,
+                    Runnable onRelease) {
+        this.onRelease = onRelease;
         this.serverChannel = serverChannel;
         this.port = port;
         this.expectation = expectation;
@@ -55,5 +58,6 @@ public final class PassiveListener {
         if (pool != null) {
             pool.release(port);
         }
+        onRelease.run();
     }
 }
