@@ -140,7 +140,7 @@ public final class DataConnector {
                             DataProxyHeaderGate gate = new DataProxyHeaderGate((ctx, source) -> {
                                 if (source == null) {
                                     refuse(ch, listener, sessionId, ((InetSocketAddress) ch.remoteAddress()).getAddress().getHostAddress()
-                                            + " (PROXY header without a client address)");
+                                            + " (no PROXY header naming a client address)");
                                 } else {
                                     admit(ch, listener, source, sessionId, onAccepted);
                                 }

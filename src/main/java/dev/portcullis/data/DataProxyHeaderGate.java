@@ -22,7 +22,7 @@ final class DataProxyHeaderGate extends ChannelDuplexHandler {
     private final Deque<ByteBuf> held = new ArrayDeque<>();
     private boolean decided;
 
-    /** @param onHeader called once with the header's source address (null for a LOCAL or UNKNOWN header) */
+    /** @param onHeader called once with the header's source address (null for a LOCAL or UNKNOWN header, or no header) */
     DataProxyHeaderGate(BiConsumer<ChannelHandlerContext, InetAddress> onHeader) {
         this.onHeader = onHeader;
     }
@@ -96,7 +96,8 @@ final class DataProxyHeaderGate extends ChannelDuplexHandler {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (!decided) {
-            ctx.close(); // not a PROXY header: refused like any unexpected peer
+            decided = true;
+            onHeader.accept(ctx, null); // not a PROXY header: refused like any unexpected peer
             return;
         }
         ctx.fireExceptionCaught(cause);

@@ -107,6 +107,80 @@ class ProxyProtocolIT {
     }
 
     @Test
+    void dataPeerCheckProxyHeaderUsesTheRealAddressOfEachDataConnection() throws Exception {
+        try (ProxyHarness h = ProxyHarness.start(root, c -> c.withProxyProtocol(
+                new ProxyProtocolConfig(true, DataPeerCheck.PROXY_HEADER, SendVersion.OFF)))) {
+            byte[] content = dev.portcullis.testing.Digests.randomBytes(300_000, 11);
+            h.write("f.bin", content);
+            try (FtpTestClient c = FtpTestClient.connect(h.proxyAddress())) {
+                c.sendRaw("PROXY TCP4 198.51.100.77 127.0.0.1 40000 21\r\n".getBytes(StandardCharsets.US_ASCII));
+                assertThat(c.readReply().code()).isEqualTo(220);
+                c.command("USER " + ProxyHarness.USER);
+                c.command("PASS " + ProxyHarness.PASSWORD);
+                c.command("TYPE I");
+
+                // A data connection whose header names another client: closed unread, the expectation stays.
+                java.net.InetSocketAddress data = c.epsv();
+                try (java.net.Socket thief = new java.net.Socket()) {
+                    thief.connect(data, 5000);
+                    thief.setSoTimeout(5000);
+                    thief.getOutputStream().write(v2Header("203.0.113.66", 5000, "127.0.0.1", data.getPort()));
+                    int got;
+                    try {
+                        got = thief.getInputStream().read();
+                    } catch (java.net.SocketException reset) {
+                        got = -1;
+                    }
+                    assertThat(got).isEqualTo(-1);
+                }
+                // The real client's header (v1), through the same port: RETR byte-exact.
+                try (java.net.Socket d = new java.net.Socket()) {
+                    d.connect(data, 5000);
+                    d.getOutputStream().write(("PROXY TCP4 198.51.100.77 127.0.0.1 40001 " + data.getPort() + "\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    c.send("RETR f.bin");
+                    assertThat(c.readReply().code()).isEqualTo(150);
+                    assertThat(d.getInputStream().readAllBytes()).isEqualTo(content);
+                    assertThat(c.readReply().code()).isEqualTo(226);
+                }
+                // STOR with the header and the data in one write, then close: nothing behind the header is lost.
+                java.net.InetSocketAddress up = c.epsv();
+                try (java.net.Socket d = new java.net.Socket()) {
+                    d.connect(up, 5000);
+                    c.send("STOR up.bin");
+                    byte[] header = v2Header("198.51.100.77", 40002, "127.0.0.1", up.getPort());
+                    byte[] both = new byte[header.length + content.length];
+                    System.arraycopy(header, 0, both, 0, header.length);
+                    System.arraycopy(content, 0, both, header.length, content.length);
+                    d.getOutputStream().write(both);
+                    d.shutdownOutput();
+                    assertThat(c.readReply().code()).isEqualTo(150);
+                    assertThat(c.readReply().code()).isEqualTo(226);
+                }
+                assertThat(java.nio.file.Files.readAllBytes(root.resolve("up.bin"))).isEqualTo(content);
+                // No header at all: refused like a thief (after the data-connect timeout at the latest).
+                java.net.InetSocketAddress third = c.epsv();
+                try (java.net.Socket bare = new java.net.Socket()) {
+                    bare.connect(third, 5000);
+                    bare.getOutputStream().write("not a header at all, just bytes\r\n".getBytes(StandardCharsets.US_ASCII));
+                    bare.setSoTimeout(10000);
+                    int got;
+                    try {
+                        got = bare.getInputStream().read();
+                    } catch (java.net.SocketException reset) {
+                        got = -1;
+                    }
+                    assertThat(got).isEqualTo(-1);
+                }
+                // The HAProxy decoder closes a non-header at once; the count follows a moment later.
+                ProxyHarness.awaitTrue(Duration.ofSeconds(5), () -> h.proxy().metrics().count("portcullis.blocked", "reason", "theft") == 2);
+                assertThat(h.proxy().metrics().count("portcullis.blocked", "reason", "theft")).isEqualTo(2);
+            }
+            h.assertQuiescent();
+        }
+    }
+
+    @Test
     void sendsTheRealClientToTheBackend() throws Exception {
         try (FakeFtpBackend fake = new FakeFtpBackend();
              PortcullisServer p = new PortcullisServer(ProxyHarness.baseConfig(fake.port()).withProxyProtocol(
