@@ -112,6 +112,14 @@ public final class PortcullisServer implements AutoCloseable {
 
     public synchronized PortcullisServer start() throws IOException, ConfigException {
         log.info("transport: {} ({})", transport.name(), transport.reason());
+        if (config.transparent().enabled() && !transport.name().equals("epoll")) {
+            throw new ConfigException("transparent.mode: '" + config.transparent().mode().name().toLowerCase(java.util.Locale.ROOT)
+                    + "' (needs the native epoll transport on Linux; " + transport.reason() + ")");
+        }
+        if (config.transparent().enabled()) {
+            log.info("transparent mode: {}, original destinations allowed in {}{}", config.transparent().mode().name().toLowerCase(java.util.Locale.ROOT),
+                    config.transparent().allowDestinations(), config.transparent().spoofClient() ? ", connecting from the client's own address" : "");
+        }
         if (config.backends().isDemo() && !config.transparent().enabled()) {
             demo = DemoBackend.start();
             log.warn("DEMO MODE: no backend configured; relaying to an embedded read-only demo FTP server on 127.0.0.1:{} serving {}",
@@ -212,7 +220,7 @@ public final class PortcullisServer implements AutoCloseable {
         return new SessionContext(c, transport, backends, resolver,
                 new DataConnector(transport, pool, expectations, c.timeouts(), metrics,
                         c.proxyProtocol().dataPeerCheck() == dev.portcullis.config.ProxyProtocolConfig.DataPeerCheck.PROXY_HEADER,
-                        c.transparent().mode() == dev.portcullis.config.TransparentConfig.Mode.TPROXY),
+                        c.transparent().mode() == dev.portcullis.config.TransparentConfig.Mode.TPROXY, c.transparent().spoofClient()),
                 new BounceGuard(c.data().allowForeignAddress(), c.data().allowPrivilegedPorts()),
                 new CommandPolicy(c.commands().denyCommands(), c.commands().denyAnonymous()),
                 new FeatFilter(hiddenFeatures(), provided), new FeatFilter(hiddenFeatures(), List.of("EPRT", "EPSV")),
@@ -260,8 +268,12 @@ public final class PortcullisServer implements AutoCloseable {
     }
 
     private void bindListener(InetSocketAddress address, boolean implicitTls) {
-        ServerBootstrap b = new ServerBootstrap()
-                .group(acceptors, workers)
+        ServerBootstrap b = new ServerBootstrap();
+        if (config.transparent().mode() == dev.portcullis.config.TransparentConfig.Mode.TPROXY) {
+            // TPROXY hands this listener connections addressed to other hosts (the FTP servers).
+            dev.portcullis.transparent.TransparentSockets.transparent(b);
+        }
+        b.group(acceptors, workers)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.SO_BACKLOG, 1024)

@@ -980,8 +980,12 @@ public final class ControlSession {
         if (release == null) {
             return;
         }
+        // TPROXY: the client reached the server's address, which is not this host's; the passive
+        // listener takes the wildcard address and TPROXY delivers the data connection to it.
+        InetAddress bindAddress = ctx.config().transparent().mode() == dev.portcullis.config.TransparentConfig.Mode.TPROXY
+                ? Addresses.wildcardFor(local) : local;
         Future<PassiveListener> bound = ctx.dataConnector().listenPooled(
-                client.eventLoop(), local, id, expectedPeer, ch -> onClientDataAccepted(s, ch), release);
+                client.eventLoop(), bindAddress, id, expectedPeer, ch -> onClientDataAccepted(s, ch), release);
         bound.addListener(f -> {
             if (!f.isSuccess()) {
                 release.run();

@@ -39,4 +39,13 @@ public final class Addresses {
         InetAddress u = unmap(a);
         return u instanceof Inet4Address v4 ? v4 : null;
     }
+
+    /** The wildcard address (0.0.0.0 or ::) of {@code a}'s family. */
+    public static InetAddress wildcardFor(InetAddress a) {
+        try {
+            return unmap(a) instanceof Inet4Address ? InetAddress.getByAddress(new byte[4]) : InetAddress.getByAddress(new byte[16]);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 }

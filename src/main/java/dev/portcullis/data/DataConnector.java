@@ -58,13 +58,16 @@ public final class DataConnector {
     private final ProxyMetrics metrics;
     private final boolean proxyHeaderOnData;
     private final boolean transparentListeners;
+    private final boolean transparentOutgoing;
 
     /**
      * @param proxyHeaderOnData    passive data connections start with a PROXY header whose source is the peer checked
-     * @param transparentListeners passive listeners get IP_TRANSPARENT (TPROXY: they bind the original server's address)
+     * @param transparentListeners passive listeners get IP_TRANSPARENT (TPROXY delivers connections for the servers' addresses)
+     * @param transparentOutgoing  outgoing data connections get IP_TRANSPARENT (they start from the client's address)
      */
     public DataConnector(Transport transport, PassivePortPool pool, ExpectationTable table, Timeouts timeouts, ProxyMetrics metrics,
-                         boolean proxyHeaderOnData, boolean transparentListeners) {
+                         boolean proxyHeaderOnData, boolean transparentListeners, boolean transparentOutgoing) {
+        this.transparentOutgoing = transparentOutgoing;
         this.proxyHeaderOnData = proxyHeaderOnData;
         this.transparentListeners = transparentListeners;
         this.transport = transport;
@@ -203,8 +206,11 @@ public final class DataConnector {
 
     /** Connects a data connection to {@code target}, from {@code local} (port 0: any). AUTO_READ starts off. */
     public ChannelFuture connect(EventLoop loop, InetSocketAddress target, InetSocketAddress local) {
-        Bootstrap b = new Bootstrap()
-                .group(loop)
+        Bootstrap b = new Bootstrap();
+        if (transparentOutgoing) {
+            dev.portcullis.transparent.TransparentSockets.transparent(b);
+        }
+        b.group(loop)
                 .channel(transport.socketChannel())
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.SO_REUSEADDR, true)
