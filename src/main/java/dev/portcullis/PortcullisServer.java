@@ -85,6 +85,7 @@ public final class PortcullisServer implements AutoCloseable {
     private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final MicrometerProxyMetrics metrics = new MicrometerProxyMetrics(meters);
     private final BackendPool backends = new BackendPool();
+    private dev.portcullis.data.SpliceService splice;
     private final dev.portcullis.data.PortBudget portBudget = new dev.portcullis.data.PortBudget();
     private final dev.portcullis.data.TokenBucket bandwidthTotal = new dev.portcullis.data.TokenBucket(0, System::nanoTime);
     private final LoginBans bans;
@@ -125,6 +126,12 @@ public final class PortcullisServer implements AutoCloseable {
             log.warn("DEMO MODE: no backend configured; relaying to an embedded read-only demo FTP server on 127.0.0.1:{} serving {}",
                     demo.port(), demo.root());
         }
+        if (transport.name().equals("epoll")) {
+            // Started even when data.zero-copy is off, so that a reload can turn it on.
+            splice = dev.portcullis.data.SpliceService.start(Math.max(1, Runtime.getRuntime().availableProcessors()));
+        }
+        log.info("data relay: {}", splice != null && config.data().zeroCopy() ? "zero-copy (splice) for plain data connections, copy for TLS"
+                : "copy" + (config.data().zeroCopy() ? " (zero-copy needs the epoll transport)" : " (data.zero-copy is off)"));
         context = buildContext(config);
         bandwidthTotal.rate(config.limits().bandwidthTotal());
         logLoosenedSecurity(config);
@@ -224,7 +231,7 @@ public final class PortcullisServer implements AutoCloseable {
                 new BounceGuard(c.data().allowForeignAddress(), c.data().allowPrivilegedPorts()),
                 new CommandPolicy(c.commands().denyCommands(), c.commands().denyAnonymous()),
                 new FeatFilter(hiddenFeatures(), provided), new FeatFilter(hiddenFeatures(), List.of("EPRT", "EPSV")),
-                registry, metrics, audit, serverTls, backendTls, bans, portBudget, bandwidthTotal);
+                registry, metrics, audit, serverTls, backendTls, bans, portBudget, bandwidthTotal, splice);
     }
 
     /**
@@ -318,6 +325,8 @@ public final class PortcullisServer implements AutoCloseable {
         Gauge.builder(DATA_PORTS_IN_USE, pool, p -> p.capacity() - p.available()).description("passive ports held").register(meters);
         Gauge.builder(DATA_PORTS_CAPACITY, pool, PassivePortPool::capacity).description("passive ports configured").register(meters);
         Gauge.builder(DATA_EXPECTATIONS, expectations, ExpectationTable::size).description("live data expectations").register(meters);
+        io.micrometer.core.instrument.FunctionCounter.builder(ZERO_COPY_RELAYS, this, s -> s.splice == null ? 0 : s.splice.relays())
+                .description("data relays moved by splice(2) instead of being copied").register(meters);
         Gauge.builder(BANS_ACTIVE, bans, b -> b.active().size()).description("client addresses banned after failed logins").register(meters);
         if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider provider) {
             Gauge.builder(ALLOCATOR_DIRECT, provider, p -> p.metric().usedDirectMemory()).baseUnit("bytes").register(meters);
@@ -477,6 +486,9 @@ public final class PortcullisServer implements AutoCloseable {
         }
         if (workers != null) {
             workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        if (splice != null) {
+            splice.close();
         }
         if (acceptors != null) {
             acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

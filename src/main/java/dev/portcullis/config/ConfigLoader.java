@@ -51,7 +51,7 @@ public final class ConfigLoader {
             "bandwidth-per-session", "bandwidth-total");
     private static final Set<String> DATA_KEYS = Set.of(
             "allow-foreign-address", "allow-privileged-ports", "active-source-port",
-            "backend-mode", "backend-active-source", "backend-pasv-address");
+            "backend-mode", "backend-active-source", "backend-pasv-address", "zero-copy");
 
     private ConfigLoader() {
     }
@@ -164,7 +164,8 @@ public final class ConfigLoader {
                 r.integer("data.active-source-port", p.activeSourcePort(), 0, 65535),
                 r.enumValue("data.backend-mode", BackendDataMode.class, p.backendMode()),
                 r.optionalString("data.backend-active-source").map(v -> r.parse("data.backend-active-source", v, ConfigLoader::ipLiteral)),
-                r.enumValue("data.backend-pasv-address", BackendPasvAddress.class, p.backendPasvAddress()));
+                r.enumValue("data.backend-pasv-address", BackendPasvAddress.class, p.backendPasvAddress()),
+                r.bool("data.zero-copy", p.zeroCopy()));
         TlsConfig tls = tls(r, src, cli, listen);
         BackendTlsConfig backendTls = backendTls(r, src, cli);
 

@@ -12,6 +12,7 @@ import java.util.Optional;
  * @param backendMode          how the proxy opens data connections towards the backend
  * @param backendActiveSource  the address the proxy listens on and announces in PORT/EPRT to the backend
  * @param backendPasvAddress   where to connect after a backend 227: its control address or the announced one
+ * @param zeroCopy             move plain data connections with splice(2) (epoll transport), not through user space
  */
 public record DataPolicy(
         boolean allowForeignAddress,
@@ -19,10 +20,22 @@ public record DataPolicy(
         int activeSourcePort,
         BackendDataMode backendMode,
         Optional<InetAddress> backendActiveSource,
-        BackendPasvAddress backendPasvAddress) {
+        BackendPasvAddress backendPasvAddress,
+        boolean zeroCopy) {
 
     public static final DataPolicy DEFAULTS = new DataPolicy(
-            false, false, 0, BackendDataMode.PASSIVE, Optional.empty(), BackendPasvAddress.CONTROL);
+            false, false, 0, BackendDataMode.PASSIVE, Optional.empty(), BackendPasvAddress.CONTROL, true);
+
+    public DataPolicy(boolean allowForeignAddress, boolean allowPrivilegedPorts, int activeSourcePort, BackendDataMode backendMode,
+                      Optional<InetAddress> backendActiveSource, BackendPasvAddress backendPasvAddress) {
+        this(allowForeignAddress, allowPrivilegedPorts, activeSourcePort, backendMode, backendActiveSource, backendPasvAddress,
+                DEFAULTS.zeroCopy());
+    }
+
+    public DataPolicy withZeroCopy(boolean on) {
+        return new DataPolicy(allowForeignAddress, allowPrivilegedPorts, activeSourcePort, backendMode, backendActiveSource,
+                backendPasvAddress, on);
+    }
 
     /** How the proxy's own data connections to the backend are made. */
     public enum BackendDataMode {

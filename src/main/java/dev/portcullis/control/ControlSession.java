@@ -1320,7 +1320,8 @@ public final class ControlSession {
         long bytes = relay.bytesBackendToClient() + relay.bytesClientToBackend();
         long millis = TimeUnit.NANOSECONDS.toMillis(relay.elapsedNanos());
         String path = t.command.argument().isEmpty() ? "-" : t.command.argumentUtf8();
-        log.info("{} transfer {} {} bytes={} ms={} mode={} result={}", id, t.command.verb(), path, bytes, millis, mode, reply.code());
+        log.info("{} transfer {} {} bytes={} ms={} mode={} relay={} result={}", id, t.command.verb(), path, bytes, millis, mode,
+                relay.zeroCopied() ? "splice" : "copy", reply.code());
         ctx.metrics().transfer(direction, mode, reply.isPositiveCompletion(), relay.bytesClientToBackend(), relay.bytesBackendToClient());
         ctx.audit().transfer(new dev.portcullis.audit.TransferRecord(java.time.Instant.now(), millis, id,
                 clientAddress.getHostAddress(), String.valueOf(user), isAnonymous(), t.command.verb(), path, bytes,
@@ -1529,6 +1530,9 @@ public final class ControlSession {
         discardSetup();
         setup = s;
         s.relay().throttle(rateLimits());
+        if (ctx.splice() != null && ctx.config().data().zeroCopy()) {
+            s.relay().zeroCopy(ctx.splice(), ctx.config().timeouts().idle());
+        }
         return s;
     }
 

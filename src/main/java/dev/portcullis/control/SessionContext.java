@@ -6,6 +6,7 @@ import dev.portcullis.backend.BackendResolver;
 import dev.portcullis.config.ProxyConfig;
 import dev.portcullis.data.DataConnector;
 import dev.portcullis.data.PortBudget;
+import dev.portcullis.data.SpliceService;
 import dev.portcullis.data.TokenBucket;
 import dev.portcullis.audit.AuditLog;
 import dev.portcullis.metrics.ProxyMetrics;
@@ -19,7 +20,8 @@ import dev.portcullis.tls.ServerTls;
 /**
  * What every session of one proxy shares, built once at start from the validated config.
  * {@code serverTls} is null when FTPS towards clients is off; {@code backendTls} when TLS towards
- * the backend is off. {@code bandwidthTotal} is shared by every session (rate 0: no limit).
+ * the backend is off. {@code bandwidthTotal} is shared by every session (rate 0: no limit). {@code splice} is null
+ * where data is always copied (no epoll, or data.zero-copy off).
  */
 public record SessionContext(
         ProxyConfig config,
@@ -38,5 +40,6 @@ public record SessionContext(
         BackendTls backendTls,
         LoginBans bans,
         PortBudget portBudget,
-        TokenBucket bandwidthTotal) {
+        TokenBucket bandwidthTotal,
+        SpliceService splice) {
 }

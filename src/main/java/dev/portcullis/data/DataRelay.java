@@ -47,6 +47,23 @@ public final class DataRelay {
     /** Small reads for rate-limited relays: the limit is then exact to within one read. */
     private static final AdaptiveRecvByteBufAllocator THROTTLED_READS = new AdaptiveRecvByteBufAllocator(4096, 16 * 1024, 64 * 1024);
 
+    private SpliceService splice;
+    private long idleNanos;
+    /** Between the hand-off's start and its end Netty may still read a little: kept in the held queues. */
+    private boolean handingOff;
+    private SpliceTransfer spliced;
+    private SpliceWorker spliceWorker;
+    private boolean spliceRunning;
+
+    /**
+     * Moves this relay's bytes with splice(2) when both sides turn out to be plain epoll sockets
+     * (and no rate limit applies); set before attaching.
+     */
+    public void zeroCopy(SpliceService service, java.time.Duration idle) {
+        this.splice = service;
+        this.idleNanos = idle.toNanos();
+    }
+
     /** Rate limits (per session, global) every byte of this relay is taken from; set before attaching. */
     public void throttle(List<TokenBucket> limits) {
         this.buckets = List.copyOf(limits);
@@ -79,6 +96,10 @@ public final class DataRelay {
         ch.pipeline().addLast("relay", new RelayHandler(side));
         ch.closeFuture().addListener(f -> sideClosed(side));
         if (client != null && backend != null) {
+            if (splice != null && buckets.isEmpty() && !clientClosed && !backendClosed && SpliceService.canSplice(client, backend)) {
+                handOff();
+                return;
+            }
             // Data that arrived before the peer was there (a peer that sent and closed at once) goes first.
             flushHeld(Side.CLIENT, backend);
             flushHeld(Side.BACKEND, client);
@@ -90,6 +111,116 @@ public final class DataRelay {
                 client.config().setAutoRead(true);
                 backend.config().setAutoRead(true);
             }
+        }
+    }
+
+    // ---------------------------------------------------------------- zero-copy hand-off
+
+    /**
+     * Takes both sockets away from Netty and gives them to a splice worker. Bytes Netty read before
+     * (or while letting go) are sent first by the worker, in order.
+     */
+    private void handOff() {
+        handingOff = true;
+        uncount(heldFromClient, Side.CLIENT);
+        uncount(heldFromBackend, Side.BACKEND);
+        Channel c = client;
+        Channel b = backend;
+        c.deregister().addListener(fc -> b.deregister().addListener(fb -> afterDeregister(fc.isSuccess() && fb.isSuccess())));
+    }
+
+    private void uncount(Deque<ByteBuf> held, Side side) {
+        long n = 0;
+        for (ByteBuf b : held) {
+            n += b.readableBytes();
+        }
+        if (side == Side.CLIENT) {
+            clientToBackend -= n;
+        } else {
+            backendToClient -= n;
+        }
+    }
+
+    /** Runs on the relay's event loop (deregistration completes there). */
+    private void afterDeregister(boolean ok) {
+        if (done || !ok || clientClosed || backendClosed || !client.isOpen() || !backend.isOpen()) {
+            // Aborted, or a side ended while letting go: its descriptor may be gone, so no splicing;
+            // take the sockets back and finish on the copy path.
+            fallBackToCopy();
+            return;
+        }
+        try {
+            spliced = new SpliceTransfer(((io.netty.channel.epoll.EpollSocketChannel) client).fd(),
+                    ((io.netty.channel.epoll.EpollSocketChannel) backend).fd(), heldFromClient, heldFromBackend, idleNanos,
+                    () -> client.eventLoop().execute(this::spliceFinished));
+        } catch (java.io.IOException e) {
+            fallBackToCopy(); // no pipe to be had (descriptor limit): copy instead
+            return;
+        }
+        spliceRunning = true;
+        spliceWorker = splice.worker();
+        spliceWorker.submit(spliced);
+    }
+
+    /** The worker let go: count its bytes, take the sockets back and close them (FTP ends a transfer by closing). */
+    private void spliceFinished() {
+        spliceRunning = false;
+        clientToBackend += spliced.clientToBackend.moved;
+        backendToClient += spliced.backendToClient.moved;
+        lostBytes |= spliced.lost;
+        handingOff = false;
+        for (Channel ch : new Channel[] {client, backend}) {
+            client.eventLoop().register(ch).addListener(f -> ch.close());
+        }
+    }
+
+    private void fallBackToCopy() {
+        handingOff = false;
+        for (Deque<ByteBuf> held : java.util.List.of(heldFromClient, heldFromBackend)) {
+            for (ByteBuf b : held) {
+                if (held == heldFromClient) {
+                    clientToBackend += b.readableBytes();
+                } else {
+                    backendToClient += b.readableBytes();
+                }
+            }
+        }
+        int[] pending = {0};
+        for (Channel ch : new Channel[] {client, backend}) {
+            if (ch.isOpen() && !ch.isRegistered()) {
+                pending[0]++;
+                client.eventLoop().register(ch).addListener(f -> {
+                    if (--pending[0] == 0) {
+                        resumeCopy();
+                    }
+                });
+            }
+        }
+        if (pending[0] == 0) {
+            resumeCopy();
+        }
+    }
+
+    /** The copy path from where the hand-off left it: what a side sent goes to the other, then closes follow. */
+    private void resumeCopy() {
+        if (done) {
+            client.close();
+            backend.close();
+            return;
+        }
+        if (client.isActive()) {
+            flushHeld(Side.BACKEND, client);
+        }
+        if (backend.isActive()) {
+            flushHeld(Side.CLIENT, backend);
+        }
+        if (clientClosed || !client.isActive()) {
+            closeAfterFlush(backend);
+        } else if (backendClosed || !backend.isActive()) {
+            closeAfterFlush(client);
+        } else {
+            client.config().setAutoRead(true);
+            backend.config().setAutoRead(true);
         }
     }
 
@@ -132,6 +263,17 @@ public final class DataRelay {
     /** Closes both sides at once (abort, expiry, failed transfer, session end); the relay is then done. */
     public void abort() {
         aborted |= !done;
+        if (spliceRunning) {
+            // The worker holds the descriptors: never close them under it; it lets go and the
+            // sockets are closed when they are back (spliceFinished).
+            spliceWorker.abort(spliced);
+            finish();
+            return;
+        }
+        if (handingOff) {
+            finish(); // afterDeregister sees done and closes them on the copy path
+            return;
+        }
         if (client != null) {
             client.close();
         }
@@ -144,6 +286,11 @@ public final class DataRelay {
     /** True if the relay was aborted or dropped bytes: the transfer must not be reported complete. */
     public boolean wasAborted() {
         return aborted || lostBytes;
+    }
+
+    /** Whether this relay's bytes moved by splice (zero-copy) rather than through the event loop. */
+    public boolean zeroCopied() {
+        return spliced != null;
     }
 
     public long bytesClientToBackend() {
@@ -167,6 +314,9 @@ public final class DataRelay {
             clientClosed = true;
         } else {
             backendClosed = true;
+        }
+        if (handingOff) {
+            return; // afterDeregister or spliceFinished decides what follows
         }
         Channel peer = peerOf(side);
         if (peer != null && peer.isActive()) {
@@ -237,6 +387,11 @@ public final class DataRelay {
             ByteBuf buf = (ByteBuf) msg;
             if (done) {
                 buf.release();
+                return;
+            }
+            if (handingOff) {
+                // Read by Netty while it let go of the socket: the splice worker sends it first.
+                (side == Side.CLIENT ? heldFromClient : heldFromBackend).add(buf);
                 return;
             }
             if (side == Side.CLIENT) {

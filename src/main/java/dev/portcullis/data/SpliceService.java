@@ -1,0 +1,68 @@
+package dev.portcullis.data;
+
+import io.netty.channel.Channel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.handler.ssl.SslHandler;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Zero-copy data relay: plain data connections on the epoll transport are moved by splice(2) on a
+ * few {@link SpliceWorker} threads instead of being copied through the event loops. TLS data
+ * connections, rate-limited ones and those behind a PROXY header stay on the copy path.
+ */
+public final class SpliceService implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger("portcullis.data");
+
+    private final List<SpliceWorker> workers = new ArrayList<>();
+    private final AtomicInteger next = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong handedOff = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Relays handed to a splice worker so far. */
+    public long relays() {
+        return handedOff.get();
+    }
+
+    private SpliceService() {
+    }
+
+    /** Starts {@code threads} workers; null (copy path only) if they cannot start here. */
+    public static SpliceService start(int threads) {
+        SpliceService s = new SpliceService();
+        try {
+            for (int i = 0; i < threads; i++) {
+                s.workers.add(new SpliceWorker("portcullis-splice-" + i));
+            }
+            return s;
+        } catch (IOException | LinkageError | RuntimeException e) {
+            log.warn("zero-copy relay unavailable ({}); data is copied", e.toString());
+            s.close();
+            return null;
+        }
+    }
+
+    /** Whether both sides of a relay can be spliced: plain sockets of the epoll transport, nothing between. */
+    static boolean canSplice(Channel a, Channel b) {
+        return plain(a) && plain(b);
+    }
+
+    private static boolean plain(Channel ch) {
+        return ch instanceof EpollSocketChannel && ch.pipeline().get(SslHandler.class) == null
+                && ch.pipeline().get("proxy-header-gate") == null;
+    }
+
+    SpliceWorker worker() {
+        handedOff.incrementAndGet();
+        return workers.get(Math.floorMod(next.getAndIncrement(), workers.size()));
+    }
+
+    @Override
+    public void close() {
+        workers.forEach(SpliceWorker::close);
+    }
+}

@@ -1,0 +1,175 @@
+package dev.portcullis.data;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.epoll.Native;
+import io.netty.channel.unix.FileDescriptor;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * One data relay moved by splice(2): socket → pipe → socket, both directions, no byte through user
+ * space. Owned by one {@link SpliceWorker} thread from hand-off to finish; the relay's event loop
+ * hears of the end through {@code onFinished}.
+ */
+final class SpliceTransfer {
+
+    /** One direction: bytes Netty read before the hand-off (sent first), then a pipe. */
+    final class Direction {
+        final int src;
+        final int dst;
+        final FileDescriptor dstFd;
+        final FileDescriptor[] pipe; // [read end, write end]
+        final Deque<ByteBuf> backlog = new ArrayDeque<>();
+        long inPipe;
+        long moved;
+        boolean eof;
+
+        Direction(int src, FileDescriptor dstFd, Deque<ByteBuf> before) throws IOException {
+            this.src = src;
+            this.dst = dstFd.intValue();
+            this.dstFd = dstFd;
+            this.pipe = FileDescriptor.pipe();
+            backlog.addAll(before);
+            before.clear();
+        }
+
+        boolean blockedOnWrite() {
+            return inPipe > 0 || !backlog.isEmpty();
+        }
+
+        boolean done() {
+            return eof && !blockedOnWrite();
+        }
+
+        /**
+         * Moves what can be moved now without blocking.
+         *
+         * @param hangup the source reported RDHUP/HUP/ERR: a splice that reads nothing means end of stream
+         * @throws IOException the destination failed (reset, broken pipe): bytes in flight are lost
+         */
+        void pump(boolean readable, boolean hangup) throws IOException {
+            for (int round = 0; round < 64; round++) { // bounded: other transfers of this worker get their turn
+                while (!backlog.isEmpty()) {
+                    ByteBuf b = backlog.peek();
+                    int n = write(dstFd, b);
+                    if (n <= 0) {
+                        return;
+                    }
+                    b.skipBytes(n);
+                    moved += n;
+                    if (b.isReadable()) {
+                        return;
+                    }
+                    backlog.poll().release();
+                }
+                if (inPipe > 0) {
+                    int n = Native.splice(pipe[0].intValue(), -1, dst, -1, inPipe);
+                    if (n <= 0) {
+                        return; // destination full: wait for EPOLLOUT
+                    }
+                    inPipe -= n;
+                    moved += n;
+                    continue;
+                }
+                if (eof || !(readable || hangup)) {
+                    return;
+                }
+                int n;
+                try {
+                    n = Native.splice(src, -1, pipe[1].intValue(), -1, CHUNK);
+                } catch (IOException reset) {
+                    eof = true; // the source failed: what it sent before is delivered, then the transfer ends
+                    sourceFailed = true;
+                    return;
+                }
+                if (n <= 0) {
+                    if (hangup) {
+                        eof = true;
+                    }
+                    return;
+                }
+                inPipe += n;
+            }
+        }
+
+        void close() {
+            for (FileDescriptor f : pipe) {
+                try {
+                    f.close();
+                } catch (IOException ignored) {
+                    // closing a pipe end cannot lose data that matters any more
+                }
+            }
+            ByteBuf b;
+            while ((b = backlog.poll()) != null) {
+                b.release();
+            }
+        }
+    }
+
+    static final int CHUNK = 1 << 20;
+
+    /** Writes what it can of {@code b} (direct: Netty's reads on epoll always are) without blocking. */
+    private static int write(FileDescriptor fd, ByteBuf b) throws IOException {
+        if (b.hasMemoryAddress()) {
+            return fd.writeAddress(b.memoryAddress(), b.readerIndex(), b.writerIndex());
+        }
+        java.nio.ByteBuffer nio = b.nioBuffer();
+        return fd.write(nio, nio.position(), nio.limit());
+    }
+
+    final Direction clientToBackend;
+    final Direction backendToClient;
+    final int clientFd;
+    final int backendFd;
+    final long idleNanos;
+    final Runnable onFinished;
+    volatile boolean abortRequested;
+    boolean sourceFailed;
+    boolean lost;
+    long lastActivity = System.nanoTime();
+    int clientInterest = -1;
+    int backendInterest = -1;
+
+    SpliceTransfer(FileDescriptor client, FileDescriptor backend, Deque<ByteBuf> fromClient, Deque<ByteBuf> fromBackend,
+                   long idleNanos, Runnable onFinished) throws IOException {
+        this.clientFd = client.intValue();
+        this.backendFd = backend.intValue();
+        this.clientToBackend = new Direction(clientFd, backend, fromClient);
+        Direction b2c;
+        try {
+            b2c = new Direction(backendFd, client, fromBackend);
+        } catch (IOException e) {
+            clientToBackend.close();
+            throw e;
+        }
+        this.backendToClient = b2c;
+        this.idleNanos = idleNanos;
+        this.onFinished = onFinished;
+    }
+
+    /** FTP ends a transfer by closing: once either side's stream has ended and been delivered, the transfer is over. */
+    boolean finished() {
+        return abortRequested || clientToBackend.done() || backendToClient.done();
+    }
+
+    /** The epoll interest for {@code fd}: read while its outgoing pipe is empty, write while its incoming one is not. */
+    int interest(int fd) {
+        Direction out = fd == clientFd ? clientToBackend : backendToClient;
+        Direction in = fd == clientFd ? backendToClient : clientToBackend;
+        int flags = 0;
+        if (!out.eof && !out.blockedOnWrite()) {
+            flags |= Native.EPOLLIN | Native.EPOLLRDHUP;
+        }
+        if (in.blockedOnWrite()) {
+            flags |= Native.EPOLLOUT;
+        }
+        return flags;
+    }
+
+    void release() {
+        clientToBackend.close();
+        backendToClient.close();
+    }
+}

@@ -1,0 +1,116 @@
+package dev.portcullis.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.portcullis.testing.DataMode;
+import dev.portcullis.testing.Digests;
+import dev.portcullis.testing.FtpTestClient;
+import dev.portcullis.testing.Processes;
+import dev.portcullis.testing.ProxyHarness;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The splice(2) data path: byte-exact both ways with curl, the copy path when switched off, aborts
+ * and vanishing peers mid-transfer, and no descriptor (socket or pipe) left behind.
+ */
+class ZeroCopyRelayIT {
+
+    private static final String RELAYS = "portcullis.data.zero.copy.relays";
+
+    @TempDir
+    Path root;
+
+    @TempDir
+    Path out;
+
+    private static double relays(ProxyHarness h) {
+        return h.proxy().metrics().registry().find(RELAYS).functionCounter().count();
+    }
+
+    @Test
+    void curlDownloadsAndUploadsByteExactThroughSplice() throws Exception {
+        byte[] big = Digests.randomBytes(48 * 1024 * 1024 + 12345, 7);
+        try (ProxyHarness h = ProxyHarness.start(root, c -> c)) {
+            h.write("big.bin", big);
+            for (String mode : List.of("pasv", "port")) {
+                List<String> cmd = new java.util.ArrayList<>(List.of("curl", "-sS", "--max-time", "60", "-o", out.resolve(mode).toString()));
+                if (mode.equals("port")) {
+                    cmd.addAll(List.of("-P", "127.0.0.1"));
+                }
+                cmd.add(h.url("big.bin"));
+                Processes.Result r = Processes.run(cmd, 70);
+                assertThat(r.exitCode()).as(r.stderr()).isZero();
+                assertThat(Digests.sha256(out.resolve(mode))).isEqualTo(Digests.sha256(big));
+            }
+            Processes.Result up = Processes.run(List.of("curl", "-sS", "--max-time", "60", "-T", out.resolve("pasv").toString(),
+                    h.url("up.bin")), 70);
+            assertThat(up.exitCode()).as(up.stderr()).isZero();
+            assertThat(Digests.sha256(root.resolve("up.bin"))).isEqualTo(Digests.sha256(big));
+            assertThat(relays(h)).isEqualTo(3);
+            h.assertQuiescent();
+        }
+    }
+
+    @Test
+    void switchedOffEverythingIsCopied() throws Exception {
+        byte[] data = Digests.randomBytes(3 * 1024 * 1024, 8);
+        try (ProxyHarness h = ProxyHarness.start(root, c -> c.withData(c.data().withZeroCopy(false)))) {
+            h.write("d.bin", data);
+            Processes.Result r = Processes.run(List.of("curl", "-sS", "--max-time", "30", "-o", out.resolve("d").toString(), h.url("d.bin")), 40);
+            assertThat(r.exitCode()).as(r.stderr()).isZero();
+            assertThat(Files.readAllBytes(out.resolve("d"))).isEqualTo(data);
+            assertThat(relays(h)).isZero();
+        }
+    }
+
+    @Test
+    void abortAndVanishingPeersMidTransferLeaveNothingBehind() throws Exception {
+        byte[] big = Digests.randomBytes(64 * 1024 * 1024, 9);
+        try (ProxyHarness h = ProxyHarness.start(root, c -> c)) {
+            h.write("big.bin", big);
+            long fdsBefore = ProxyHarness.openFileDescriptors();
+            try (FtpTestClient c = FtpTestClient.login(h.proxyAddress(), ProxyHarness.USER, ProxyHarness.PASSWORD)) {
+                c.command("TYPE I");
+                // ABOR while the splice worker moves the data.
+                InetSocketAddress data = c.epsv();
+                try (Socket d = new Socket()) {
+                    d.connect(data, 5000);
+                    c.send("RETR big.bin");
+                    assertThat(c.readReply().code()).isEqualTo(150);
+                    d.getInputStream().readNBytes(2 * 1024 * 1024);
+                    c.send("ABOR");
+                    assertThat(c.readReply().code()).isIn(226, 426, 451);
+                    assertThat(c.readReply().code()).isIn(225, 226);
+                }
+                // The client's data connection vanishes mid-transfer: never reported as a success.
+                InetSocketAddress again = c.epsv();
+                Socket d = new Socket();
+                d.connect(again, 5000);
+                c.send("RETR big.bin");
+                assertThat(c.readReply().code()).isEqualTo(150);
+                d.getInputStream().readNBytes(1024 * 1024);
+                d.setSoLinger(true, 0);
+                d.close(); // reset
+                assertThat(c.readReply().code()).isNotEqualTo(226).isGreaterThanOrEqualTo(400);
+                // And the session goes on, byte-exact.
+                assertThat(Digests.sha256(DataMode.EPSV.download(c, "RETR big.bin"))).isEqualTo(Digests.sha256(big));
+                // Many short transfers: each has two pipes; none may stay open.
+                h.write("small.txt", "small".getBytes());
+                for (int i = 0; i < 100; i++) {
+                    assertThat(DataMode.PASV.download(c, "RETR small.txt")).isEqualTo("small".getBytes());
+                }
+            }
+            h.assertQuiescent();
+            ProxyHarness.awaitTrue(Duration.ofSeconds(5), () -> ProxyHarness.openFileDescriptors() <= fdsBefore + 2);
+            assertThat(ProxyHarness.openFileDescriptors()).isLessThanOrEqualTo(fdsBefore + 2);
+            assertThat(relays(h)).isGreaterThanOrEqualTo(3); // small ones whose sender closed before the hand-off are copied
+        }
+    }
+}
