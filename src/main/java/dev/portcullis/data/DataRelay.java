@@ -54,6 +54,12 @@ public final class DataRelay {
     private SpliceTransfer spliced;
     private SpliceWorker spliceWorker;
     private boolean spliceRunning;
+    private boolean zeroCopyEligible;
+    /**
+     * Bytes a relay moves by copying before it is handed to a splice worker: a listing or a small
+     * file is over before a hand-off (two deregistrations, a thread hop, two registrations) would pay.
+     */
+    static final long ZERO_COPY_AFTER = 1024 * 1024;
 
     /**
      * Moves this relay's bytes with splice(2) when both sides turn out to be plain epoll sockets
@@ -96,10 +102,7 @@ public final class DataRelay {
         ch.pipeline().addLast("relay", new RelayHandler(side));
         ch.closeFuture().addListener(f -> sideClosed(side));
         if (client != null && backend != null) {
-            if (splice != null && buckets.isEmpty() && !clientClosed && !backendClosed && SpliceService.canSplice(client, backend)) {
-                handOff();
-                return;
-            }
+            zeroCopyEligible = splice != null && buckets.isEmpty() && SpliceService.canSplice(client, backend);
             // Data that arrived before the peer was there (a peer that sent and closed at once) goes first.
             flushHeld(Side.CLIENT, backend);
             flushHeld(Side.BACKEND, client);
@@ -126,7 +129,17 @@ public final class DataRelay {
         uncount(heldFromBackend, Side.BACKEND);
         Channel c = client;
         Channel b = backend;
-        c.deregister().addListener(fc -> b.deregister().addListener(fb -> afterDeregister(fc.isSuccess() && fb.isSuccess())));
+        c.config().setAutoRead(false);
+        b.config().setAutoRead(false);
+        // What Netty already took for either socket must reach it before the worker writes there:
+        // an empty write completes only after every write before it.
+        c.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(wc -> b.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(wb -> {
+            if (!wc.isSuccess() || !wb.isSuccess()) {
+                fallBackToCopy();
+                return;
+            }
+            c.deregister().addListener(fc -> b.deregister().addListener(fb -> afterDeregister(fc.isSuccess() && fb.isSuccess())));
+        }));
     }
 
     private void uncount(Deque<ByteBuf> held, Side side) {
@@ -176,6 +189,7 @@ public final class DataRelay {
 
     private void fallBackToCopy() {
         handingOff = false;
+        zeroCopyEligible = false; // one attempt per relay
         for (Deque<ByteBuf> held : java.util.List.of(heldFromClient, heldFromBackend)) {
             for (ByteBuf b : held) {
                 if (held == heldFromClient) {
@@ -394,6 +408,10 @@ public final class DataRelay {
                 (side == Side.CLIENT ? heldFromClient : heldFromBackend).add(buf);
                 return;
             }
+            if (spliced != null) {
+                buf.release(); // the worker has finished this transfer; the sockets are closing
+                return;
+            }
             if (side == Side.CLIENT) {
                 clientToBackend += buf.readableBytes();
             } else {
@@ -412,6 +430,12 @@ public final class DataRelay {
             }
             int n = buf.readableBytes();
             peer.write(buf, peer.voidPromise());
+            if (zeroCopyEligible && !handingOff && spliced == null && clientToBackend + backendToClient >= ZERO_COPY_AFTER
+                    && !clientClosed && !backendClosed) {
+                peer.flush();
+                handOff(); // a large transfer: the rest moves by splice
+                return;
+            }
             if (!buckets.isEmpty()) {
                 long wait = 0;
                 for (TokenBucket b : buckets) {
@@ -438,7 +462,7 @@ public final class DataRelay {
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
             Channel peer = peerOf(side);
             if (ctx.channel().isWritable() && peer != null && peer.isActive() && client != null && backend != null
-                    && !throttled(side == Side.CLIENT ? Side.BACKEND : Side.CLIENT)) {
+                    && !throttled(side == Side.CLIENT ? Side.BACKEND : Side.CLIENT) && !handingOff && spliced == null) {
                 peer.config().setAutoRead(true);
             }
             ctx.fireChannelWritabilityChanged();
