@@ -12,6 +12,7 @@
 # idle control sessions, (f) latency added to a NOOP round trip (p50, p99).
 # Usage: bash benchmarks/netns-harness.sh            full run, appends to benchmarks/RESULTS.md
 #        bash benchmarks/netns-harness.sh --smoke    30-second correctness check of every mode (CI)
+#        PORTCULLIS_YAML_EXTRA='data: {zero-copy: false}' ...   extra config lines for Portcullis (A/B runs)
 # Needs root, iproute2, nftables, vsftpd, curl, python3, java; ftp-proxy optional.
 # Addresses are from the documentation ranges only; every process is stopped by its PID and every
 # namespace deleted on exit.
@@ -37,12 +38,19 @@ PIDS=()
 WORK=""
 
 say() { printf '%s\n' "$*" >&2; }
+# A process started in the background through in_c/in_e/in_s is a subshell whose child is the
+# real program: stopping one means stopping its descendants too (found by parent PID, all ours).
+descendants() { local c; for c in $(pgrep -P "$1" || true); do descendants "$c"; echo "$c"; done; }
+stop_tree() { local p; for p in $(descendants "$1") "$1"; do kill "$p" 2>/dev/null || true; done; }
 cleanup() {
   # ftp-proxy forks its listener, and children keep our unique work directory in their command
   # line: collect those PIDs too (all started by this script), then stop them by PID.
   if [ -n "$WORK" ]; then
     for pid in $(pgrep -f "$WORK" || true); do PIDS+=("$pid"); done
   fi
+  local all=()
+  for pid in "${PIDS[@]}"; do all+=($(descendants "$pid") "$pid"); done
+  PIDS=("${all[@]}")
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   sleep 0.5
   for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
@@ -131,6 +139,7 @@ passive-ports: 50000-50999
 timeouts: {idle: 3600s}
 limits: {max-sessions-per-ip: 1000}
 admin: {listen: "127.0.0.1:9121"}
+${PORTCULLIS_YAML_EXTRA:-}
 CONF
 in_e bash -c "ulimit -n $(ulimit -Hn); exec java -Xss256k -XX:+UseSerialGC -jar target/portcullis.jar --config $WORK/portcullis.yaml" \
   > "$WORK/portcullis.log" 2>&1 & PIDS+=($!)
@@ -291,7 +300,7 @@ IDLE_PID=$!
 for _ in $(seq 1 600); do [ -s "$WORK/idle.out" ] && break; sleep 0.5; done
 sleep 3
 IDLE_OK=$(head -n1 "$WORK/idle.out"); RSS1=$(rss_kib "$IDLE_JAVA"); HEAP1=$(heap_bytes)
-kill "$IDLE_PID" 2>/dev/null || true
+stop_tree "$IDLE_PID"
 
 # (f) NOOP round trips, direct vs through Portcullis, on one logged-in session each.
 noop() {
@@ -325,7 +334,7 @@ row() { # label associative-array-name
   echo "## Namespace run $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
   echo "Machine: $(nproc) cores shared by client, edge and server; $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(uname -sr); $(java -version 2>&1 | head -n1); vsftpd on tmpfs."
-  echo "Command: \`bash benchmarks/netns-harness.sh\` (SIZE_MIB=$SIZE_MIB PAR=$PAR PAR_MIB=$PAR_MIB SESS_SECONDS=$SESS_SECONDS IDLE=$IDLE NOOPS=$NOOPS ROUNDS=$ROUNDS); medians of $ROUNDS interleaved rounds; MB = 10^6 bytes; ratios of direct."
+  echo "Command: \`bash benchmarks/netns-harness.sh\` (SIZE_MIB=$SIZE_MIB PAR=$PAR PAR_MIB=$PAR_MIB SESS_SECONDS=$SESS_SECONDS IDLE=$IDLE NOOPS=$NOOPS ROUNDS=$ROUNDS${PORTCULLIS_YAML_EXTRA:+ PORTCULLIS_YAML_EXTRA='$PORTCULLIS_YAML_EXTRA'}); medians of $ROUNDS interleaved rounds; MB = 10^6 bytes; ratios of direct."
   echo "Kernel helper: nftables ct helper \"ftp\" with DNAT; NAT of 227: $NAT_FTP."
   echo
   printf '| figure |'; for m in "${MODES[@]}"; do printf ' %s |' "$m"; done; echo
