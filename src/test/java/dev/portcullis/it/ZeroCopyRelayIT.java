@@ -113,4 +113,61 @@ class ZeroCopyRelayIT {
             assertThat(relays(h)).isGreaterThanOrEqualTo(3); // small ones whose sender closed before the hand-off are copied
         }
     }
+
+    private static long directMemoryInUse() {
+        long pooled = io.netty.buffer.ByteBufAllocator.DEFAULT instanceof io.netty.buffer.ByteBufAllocatorMetricProvider p
+                ? p.metric().usedDirectMemory() : 0;
+        long jdk = 0;
+        for (java.lang.management.BufferPoolMXBean b : java.lang.management.ManagementFactory.getPlatformMXBeans(
+                java.lang.management.BufferPoolMXBean.class)) {
+            if (b.getName().equals("direct")) {
+                jdk = b.getMemoryUsed();
+            }
+        }
+        return pooled + jdk;
+    }
+
+    /** A client reading at 100 KiB/s from a fast backend: the proxy's memory stays flat on both data paths. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void aSlowReaderKeepsTheProxysMemoryFlat(boolean zeroCopy) throws Exception {
+        byte[] big = Digests.randomBytes(128 * 1024 * 1024, 10);
+        try (ProxyHarness h = ProxyHarness.start(root, c -> c.withData(c.data().withZeroCopy(zeroCopy)))) {
+            h.write("big.bin", big);
+            try (FtpTestClient c = FtpTestClient.login(h.proxyAddress(), ProxyHarness.USER, ProxyHarness.PASSWORD)) {
+                c.command("TYPE I");
+                InetSocketAddress data = c.epsv();
+                try (Socket d = new Socket()) {
+                    d.setReceiveBufferSize(64 * 1024);
+                    d.connect(data, 5000);
+                    c.send("RETR big.bin");
+                    assertThat(c.readReply().code()).isEqualTo(150);
+                    byte[] chunk = new byte[10 * 1024];
+                    long read = 0;
+                    long min = Long.MAX_VALUE;
+                    long max = 0;
+                    long start = System.nanoTime();
+                    for (int tick = 0; tick < 60; tick++) { // 6 s at 100 KiB/s
+                        read += d.getInputStream().readNBytes(chunk, 0, chunk.length);
+                        Thread.sleep(100);
+                        if (tick >= 10) { // after the first second: buffers are full, the reader sets the pace
+                            long used = directMemoryInUse();
+                            min = Math.min(min, used);
+                            max = Math.max(max, used);
+                        }
+                    }
+                    double seconds = (System.nanoTime() - start) / 1e9;
+                    assertThat(read / seconds).isLessThan(120 * 1024); // it really was a slow reader
+                    assertThat(max - min).as("direct memory %d..%d bytes while the client read slowly", min, max)
+                            .isLessThan(4L * 1024 * 1024);
+                    assertThat(max).isLessThan(32L * 1024 * 1024);
+                    c.send("ABOR");
+                }
+                assertThat(c.readReply().code()).isIn(226, 426, 451);
+                assertThat(c.readReply().code()).isIn(225, 226);
+                assertThat(c.command("NOOP").code()).isEqualTo(200);
+            }
+            h.assertQuiescent();
+        }
+    }
 }
