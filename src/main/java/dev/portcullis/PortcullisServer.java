@@ -229,7 +229,7 @@ public final class PortcullisServer implements AutoCloseable {
                         c.proxyProtocol().dataPeerCheck() == dev.portcullis.config.ProxyProtocolConfig.DataPeerCheck.PROXY_HEADER,
                         c.transparent().mode() == dev.portcullis.config.TransparentConfig.Mode.TPROXY, c.transparent().spoofClient()),
                 new BounceGuard(c.data().allowForeignAddress(), c.data().allowPrivilegedPorts()),
-                new CommandPolicy(c.commands().denyCommands(), c.commands().denyAnonymous()),
+                new CommandPolicy(c.commands().denyCommands(), c.commands().denyAnonymous(), c.commands().allowCommands()),
                 new FeatFilter(hiddenFeatures(), provided), new FeatFilter(hiddenFeatures(), List.of("EPRT", "EPSV")),
                 registry, metrics, audit, serverTls, backendTls, bans, portBudget, bandwidthTotal, splice);
     }
@@ -343,11 +343,7 @@ public final class PortcullisServer implements AutoCloseable {
 
     /** A backend that requires PROXY headers gets one on checks too: "no client" (v1 UNKNOWN, v2 LOCAL). */
     private byte[] probePreamble() {
-        return switch (config.proxyProtocol().sendToBackend()) {
-            case OFF -> new byte[0];
-            case V1 -> "PROXY UNKNOWN\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-            case V2 -> new byte[] {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, 0x20, 0x00, 0x00, 0x00};
-        };
+        return dev.portcullis.control.ProxyHeaders.noClient(config.proxyProtocol().sendToBackend());
     }
 
     private Set<String> hiddenFeatures() {

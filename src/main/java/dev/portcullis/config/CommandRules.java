@@ -15,14 +15,17 @@ import java.util.Optional;
  * @param strictProtocol   in the spirit of Cisco ASA {@code inspect ftp strict}: commands must end in CRLF,
  *                         nothing may be pipelined behind PORT/EPRT/PASV/EPSV, and a client line that looks
  *                         like a reply ({@code 227 ...}) is refused; a violation closes the session with 421
+ * @param allowCommands    when not empty, the only verbs (or verbs and first words) allowed besides login,
+ *                         TLS set-up, QUIT, NOOP, FEAT and ABOR; others get 550
  */
 public record CommandRules(List<String> denyCommands, boolean denyAnonymous, int banAfterFailures, Duration banWindow,
-                           Duration banTime, Optional<Path> banFile, boolean strictProtocol) {
+                           Duration banTime, Optional<Path> banFile, boolean strictProtocol, List<String> allowCommands) {
 
     public static final List<String> DEFAULT_DENIED = List.of("SITE EXEC");
 
     public CommandRules {
         denyCommands = List.copyOf(denyCommands);
+        allowCommands = List.copyOf(allowCommands);
     }
 
     /** Command rules with the default ban settings (10 failures in 10 minutes: 15 minutes, in memory). */
@@ -32,10 +35,14 @@ public record CommandRules(List<String> denyCommands, boolean denyAnonymous, int
 
     public CommandRules(List<String> denyCommands, boolean denyAnonymous, int banAfterFailures, Duration banWindow,
                         Duration banTime, Optional<Path> banFile) {
-        this(denyCommands, denyAnonymous, banAfterFailures, banWindow, banTime, banFile, false);
+        this(denyCommands, denyAnonymous, banAfterFailures, banWindow, banTime, banFile, false, List.of());
     }
 
     public CommandRules withStrictProtocol(boolean strict) {
-        return new CommandRules(denyCommands, denyAnonymous, banAfterFailures, banWindow, banTime, banFile, strict);
+        return new CommandRules(denyCommands, denyAnonymous, banAfterFailures, banWindow, banTime, banFile, strict, allowCommands);
+    }
+
+    public CommandRules withAllowCommands(List<String> allow) {
+        return new CommandRules(denyCommands, denyAnonymous, banAfterFailures, banWindow, banTime, banFile, strictProtocol, allow);
     }
 }

@@ -38,7 +38,7 @@ public final class ConfigLoader {
     private static final Set<String> TRANSPARENT_KEYS = Set.of("mode", "allow-destinations", "spoof-client-address");
     private static final Set<String> PROXY_PROTOCOL_KEYS = Set.of("accept", "data-peer-check", "send-to-backend");
     private static final Set<String> POLICY_KEYS = Set.of("deny-commands", "deny-anonymous",
-            "ban-after-failures", "ban-window", "ban-time", "ban-file", "strict-protocol");
+            "ban-after-failures", "ban-window", "ban-time", "ban-file", "strict-protocol", "allow-commands");
     private static final Set<String> AUDIT_KEYS = Set.of("xferlog", "events", "max-file-size", "max-history", "total-size-cap");
     private static final Set<String> ADMIN_KEYS = Set.of("listen", "drain-timeout");
     private static final Set<String> TLS_KEYS = Set.of("cert", "key", "client-ca", "policy", "data-protection",
@@ -154,7 +154,13 @@ public final class ConfigLoader {
                 cli.banTime() != null ? parse("--ban-time", cli.banTime(), ConfigLoader::duration)
                         : r.duration("policy.ban-time", Duration.ofMinutes(15)),
                 r.optionalString("policy.ban-file").map(v -> r.parse("policy.ban-file", v, ConfigLoader::writableFile)),
-                r.bool("policy.strict-protocol", false));
+                r.bool("policy.strict-protocol", false),
+                r.stringList("policy.allow-commands", List.of()));
+        for (String allowed : rules.allowCommands()) {
+            if (allowed.isBlank() || allowed.strip().split("\\s+").length > 2) {
+                r.fail("policy.allow-commands", allowed, "expected a verb or a verb and one word, such as RETR or \"SITE CHMOD\"");
+            }
+        }
 
         r.checkKeys("data", DATA_KEYS);
         DataPolicy p = DataPolicy.DEFAULTS;

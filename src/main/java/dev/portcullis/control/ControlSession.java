@@ -19,6 +19,7 @@ import dev.portcullis.ftp.FtpReply;
 import dev.portcullis.ftp.HostPort;
 import dev.portcullis.ftp.Verbs;
 import dev.portcullis.metrics.ProxyMetrics;
+import dev.portcullis.policy.StrictProtocol;
 import dev.portcullis.policy.Verdict;
 import dev.portcullis.rewrite.FeatFilter;
 import io.netty.bootstrap.Bootstrap;
@@ -357,17 +358,6 @@ public final class ControlSession {
         });
     }
 
-    /** An address of this host on the listener's own port: relaying there would loop. */
-    private boolean isProxyItself(InetSocketAddress dst) {
-        int listenerPort = client.parent() == null ? -1 : ((InetSocketAddress) client.parent().localAddress()).getPort();
-        try {
-            return dst.getPort() == listenerPort && (dst.getAddress().isLoopbackAddress()
-                    || java.net.NetworkInterface.getByInetAddress(dst.getAddress()) != null);
-        } catch (java.net.SocketException e) {
-            return false;
-        }
-    }
-
     /**
      * Transparent mode: where the client was really connecting to (the accepted socket's local
      * address under TPROXY, SO_ORIGINAL_DST under REDIRECT), if it is allowed; else 421 on
@@ -378,14 +368,9 @@ public final class ControlSession {
         Optional<InetSocketAddress> dst = t.mode() == dev.portcullis.config.TransparentConfig.Mode.TPROXY
                 ? Optional.of((InetSocketAddress) client.localAddress())
                 : dev.portcullis.transparent.TransparentSockets.originalDestination(client);
-        String refusal = null;
-        if (dst.isEmpty()) {
-            refusal = "the original destination of this connection is unknown (was it redirected here?)";
-        } else if (t.allowDestinations().stream().noneMatch(n -> n.contains(dst.get().getAddress()))) {
-            refusal = format(dst.get()) + " is not an allowed FTP server";
-        } else if (isProxyItself(dst.get())) {
-            refusal = "the connection was made to the proxy itself, not redirected";
-        }
+        int listenerPort = client.parent() == null ? -1 : ((InetSocketAddress) client.parent().localAddress()).getPort();
+        String refusal = dev.portcullis.transparent.DestinationCheck.refusal(t, dst, listenerPort,
+                dev.portcullis.transparent.DestinationCheck::isLocalAddress).orElse(null);
         if (refusal != null) {
             log.warn("{} transparent: {}", id, refusal);
             ctx.metrics().blocked(ProxyMetrics.Blocked.POLICY);
@@ -505,37 +490,8 @@ public final class ControlSession {
     /** PROXY protocol towards the backend (proxy-protocol.send-to-backend), before anything else is sent. */
     private void sendProxyHeader() {
         ProxyProtocolConfig.SendVersion version = ctx.config().proxyProtocol().sendToBackend();
-        if (version == ProxyProtocolConfig.SendVersion.OFF) {
-            return;
-        }
-        InetSocketAddress dst = (InetSocketAddress) client.localAddress();
-        InetAddress src = Addresses.unmap(realClient.getAddress());
-        InetAddress dstAddress = Addresses.unmap(dst.getAddress());
-        boolean sameFamily = (src instanceof Inet4Address) == (dstAddress instanceof Inet4Address);
-        io.netty.handler.codec.haproxy.HAProxyProxiedProtocol protocol = !sameFamily
-                ? io.netty.handler.codec.haproxy.HAProxyProxiedProtocol.UNKNOWN
-                : src instanceof Inet4Address ? io.netty.handler.codec.haproxy.HAProxyProxiedProtocol.TCP4
-                : io.netty.handler.codec.haproxy.HAProxyProxiedProtocol.TCP6;
-        byte[] header;
-        if (version == ProxyProtocolConfig.SendVersion.V1) {
-            header = (protocol == io.netty.handler.codec.haproxy.HAProxyProxiedProtocol.UNKNOWN ? "PROXY UNKNOWN\r\n"
-                    : "PROXY " + (protocol == io.netty.handler.codec.haproxy.HAProxyProxiedProtocol.TCP4 ? "TCP4 " : "TCP6 ")
-                    + src.getHostAddress() + " " + dstAddress.getHostAddress() + " " + realClient.getPort() + " " + dst.getPort() + "\r\n")
-                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-            backend.writeAndFlush(Unpooled.wrappedBuffer(header));
-        } else {
-            io.netty.handler.codec.haproxy.HAProxyMessage m = protocol == io.netty.handler.codec.haproxy.HAProxyProxiedProtocol.UNKNOWN
-                    ? new io.netty.handler.codec.haproxy.HAProxyMessage(io.netty.handler.codec.haproxy.HAProxyProtocolVersion.V2,
-                            io.netty.handler.codec.haproxy.HAProxyCommand.LOCAL, protocol, null, null, 0, 0)
-                    : new io.netty.handler.codec.haproxy.HAProxyMessage(io.netty.handler.codec.haproxy.HAProxyProtocolVersion.V2,
-                            io.netty.handler.codec.haproxy.HAProxyCommand.PROXY, protocol, src.getHostAddress(),
-                            dstAddress.getHostAddress(), realClient.getPort(), dst.getPort());
-            io.netty.channel.embedded.EmbeddedChannel encoder = new io.netty.channel.embedded.EmbeddedChannel(
-                    io.netty.handler.codec.haproxy.HAProxyMessageEncoder.INSTANCE);
-            encoder.writeOutbound(m);
-            io.netty.buffer.ByteBuf encoded = encoder.readOutbound();
-            encoder.finishAndReleaseAll();
-            backend.writeAndFlush(encoded);
+        if (version != ProxyProtocolConfig.SendVersion.OFF) {
+            backend.writeAndFlush(Unpooled.wrappedBuffer(ProxyHeaders.encode(version, realClient, (InetSocketAddress) client.localAddress())));
         }
     }
 
@@ -625,27 +581,20 @@ public final class ControlSession {
      * a client line that looks like a reply (a client faking {@code 227}) closes the session with 421.
      */
     private boolean strictViolation(Object msg) {
-        String what = null;
-        if (msg == CommandFrameError.BARE_LF) {
-            what = "commands must end in CR LF";
-        } else if (msg instanceof FtpCommand c && c.verb().length() == 3 && c.verb().chars().allMatch(Character::isDigit)) {
-            what = "a client may not send replies (" + c.verb() + ")";
-        } else if (slots.stream().anyMatch(s -> s.dataSetup) || queued.stream().anyMatch(ControlSession::isDataSetup)) {
-            what = "no command may follow PORT, EPRT, PASV or EPSV before its reply";
-        }
-        if (what == null) {
+        boolean pending = slots.stream().anyMatch(s -> s.dataSetup) || queued.stream().anyMatch(ControlSession::isDataSetup);
+        Optional<String> what = StrictProtocol.violation(msg instanceof FtpCommand c ? c : null, msg == CommandFrameError.BARE_LF, pending);
+        if (what.isEmpty()) {
             return false;
         }
         ctx.metrics().blocked(ProxyMetrics.Blocked.POLICY);
-        log.info("{} strict protocol violation: {}", id, what);
-        audit("blocked", java.util.Map.of("reason", "strict", "detail", what));
-        closeWith(421, "Protocol violation: " + what + ".", "bad_input");
+        log.info("{} strict protocol violation: {}", id, what.get());
+        audit("blocked", java.util.Map.of("reason", "strict", "detail", what.get()));
+        closeWith(421, "Protocol violation: " + what.get() + ".", "bad_input");
         return true;
     }
 
     private static boolean isDataSetup(Object msg) {
-        return msg instanceof FtpCommand c && (c.verb().equals("PORT") || c.verb().equals("EPRT")
-                || c.verb().equals("PASV") || c.verb().equals("EPSV"));
+        return msg instanceof FtpCommand c && StrictProtocol.isDataSetup(c);
     }
 
     private void drain() {

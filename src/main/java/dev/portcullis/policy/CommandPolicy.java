@@ -7,19 +7,35 @@ import java.util.Set;
 
 /**
  * Commands refused by configuration: a denied verb ("DELE") or verb and first argument word
- * ("SITE EXEC"), and optionally anonymous logins. Refusals are the proxy's own replies; the
- * backend never sees the command.
+ * ("SITE EXEC"); with an allow list, everything it does not name (a verb, or a verb and first word
+ * such as "SITE CHMOD"); and optionally anonymous logins. The deny list wins over the allow list.
+ * Login, TLS set-up, QUIT, NOOP, FEAT and ABOR are never caught by an allow list. Refusals are the
+ * proxy's own replies; the backend never sees the command.
  */
 public final class CommandPolicy {
 
     private static final Set<String> ANONYMOUS = Set.of("ANONYMOUS", "FTP");
 
+    /** What a session needs whatever the allow list says: logging in, securing the connection, leaving. */
+    private static final Set<String> ALWAYS = Set.of("USER", "PASS", "ACCT", "AUTH", "PBSZ", "PROT", "QUIT", "NOOP", "FEAT", "ABOR");
+
     private final List<String> denied;
     private final boolean denyAnonymous;
+    private final Set<String> allowed;
 
     public CommandPolicy(List<String> deniedCommands, boolean denyAnonymous) {
-        this.denied = deniedCommands.stream().map(d -> d.strip().replaceAll("\\s+", " ").toUpperCase(Locale.ROOT)).toList();
+        this(deniedCommands, denyAnonymous, List.of());
+    }
+
+    /** @param allowedCommands empty: every command not denied is allowed */
+    public CommandPolicy(List<String> deniedCommands, boolean denyAnonymous, List<String> allowedCommands) {
+        this.denied = deniedCommands.stream().map(CommandPolicy::normalize).toList();
         this.denyAnonymous = denyAnonymous;
+        this.allowed = Set.copyOf(allowedCommands.stream().map(CommandPolicy::normalize).toList());
+    }
+
+    private static String normalize(String entry) {
+        return entry.strip().replaceAll("\\s+", " ").toUpperCase(Locale.ROOT);
     }
 
     public Verdict check(FtpCommand c) {
@@ -29,6 +45,9 @@ public final class CommandPolicy {
             if (d.equals(verb) || d.equals(verb + " " + sub)) {
                 return Verdict.refuse(550, d + " is not allowed here.", "policy");
             }
+        }
+        if (!allowed.isEmpty() && !ALWAYS.contains(verb) && !allowed.contains(verb) && !allowed.contains(verb + " " + sub)) {
+            return Verdict.refuse(550, (sub.isEmpty() || !verb.equals("SITE") ? verb : verb + " " + sub) + " is not allowed here.", "policy");
         }
         if (denyAnonymous && verb.equals("USER") && ANONYMOUS.contains(c.argument().strip().toUpperCase(Locale.ROOT))) {
             return Verdict.refuse(530, "Anonymous login is not allowed here.", "policy");

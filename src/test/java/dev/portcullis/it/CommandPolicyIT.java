@@ -39,4 +39,24 @@ class CommandPolicyIT {
             assertThat(h.proxy().metrics().count(dev.portcullis.metrics.MeterNames.BLOCKED, "reason", "policy")).isEqualTo(3);
         }
     }
+
+    @Test
+    void aReadOnlyAllowListWithCurl() throws Exception {
+        try (ProxyHarness h = ProxyHarness.start(root, c -> c.withCommands(c.commands().withAllowCommands(
+                List.of("PWD", "CWD", "TYPE", "SIZE", "MDTM", "EPSV", "PASV", "EPRT", "PORT", "RETR", "LIST", "NLST", "MLSD", "OPTS"))))) {
+            Files.writeString(root.resolve("pub.txt"), "readable");
+            dev.portcullis.testing.Processes.Result get = dev.portcullis.testing.Processes.run(
+                    List.of("curl", "-sS", "--max-time", "20", h.url("pub.txt")), 30);
+            assertThat(get.out()).as(get.stderr()).isEqualTo("readable");
+            dev.portcullis.testing.Processes.Result put = dev.portcullis.testing.Processes.run(
+                    List.of("curl", "-sS", "--max-time", "20", "-T", root.resolve("pub.txt").toString(), h.url("new.txt")), 30);
+            assertThat(put.exitCode()).isNotZero();
+            assertThat(put.stderr()).contains("550");
+            assertThat(Files.exists(root.resolve("new.txt"))).isFalse();
+            try (FtpTestClient c = FtpTestClient.login(h.proxyAddress(), ProxyHarness.USER, ProxyHarness.PASSWORD)) {
+                assertThat(c.command("MKD x").last()).contains("MKD is not allowed here");
+                assertThat(c.command("NOOP").code()).isEqualTo(200);
+            }
+        }
+    }
 }

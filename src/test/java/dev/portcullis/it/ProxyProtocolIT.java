@@ -43,6 +43,17 @@ class ProxyProtocolIT {
         return bytes;
     }
 
+    /** The proxy closed the connection without sending a byte (a FIN or a reset, either is a refusal). */
+    private static void assertClosedUnread(java.net.Socket s) throws java.io.IOException {
+        int got;
+        try {
+            got = s.getInputStream().read();
+        } catch (java.net.SocketException reset) {
+            got = -1;
+        }
+        assertThat(got).isEqualTo(-1);
+    }
+
     @Test
     void realAddressDrivesTheGuardsAndDataPeerCheck() throws Exception {
         try (ProxyHarness h = ProxyHarness.start(root, c -> c.withProxyProtocol(
@@ -65,13 +76,7 @@ class ProxyProtocolIT {
                 try (java.net.Socket s = new java.net.Socket()) {
                     s.connect(data, 5000);
                     s.setSoTimeout(5000);
-                    int got;
-                    try {
-                        got = s.getInputStream().read();
-                    } catch (java.net.SocketException reset) {
-                        got = -1;
-                    }
-                    assertThat(got).isEqualTo(-1);
+                    assertClosedUnread(s);
                 }
                 assertThat(h.proxy().metrics().count("portcullis.blocked", "reason", "theft")).isEqualTo(1);
             }
@@ -125,13 +130,7 @@ class ProxyProtocolIT {
                     thief.connect(data, 5000);
                     thief.setSoTimeout(5000);
                     thief.getOutputStream().write(v2Header("203.0.113.66", 5000, "127.0.0.1", data.getPort()));
-                    int got;
-                    try {
-                        got = thief.getInputStream().read();
-                    } catch (java.net.SocketException reset) {
-                        got = -1;
-                    }
-                    assertThat(got).isEqualTo(-1);
+                    assertClosedUnread(thief);
                 }
                 // The real client's header (v1), through the same port: RETR byte-exact.
                 try (java.net.Socket d = new java.net.Socket()) {
@@ -164,13 +163,7 @@ class ProxyProtocolIT {
                     bare.connect(third, 5000);
                     bare.getOutputStream().write("not a header at all, just bytes\r\n".getBytes(StandardCharsets.US_ASCII));
                     bare.setSoTimeout(10000);
-                    int got;
-                    try {
-                        got = bare.getInputStream().read();
-                    } catch (java.net.SocketException reset) {
-                        got = -1;
-                    }
-                    assertThat(got).isEqualTo(-1);
+                    assertClosedUnread(bare);
                 }
                 // The HAProxy decoder closes a non-header at once; the count follows a moment later.
                 ProxyHarness.awaitTrue(Duration.ofSeconds(5), () -> h.proxy().metrics().count("portcullis.blocked", "reason", "theft") == 2);

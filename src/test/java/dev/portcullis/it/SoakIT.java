@@ -52,7 +52,8 @@ class SoakIT {
         TlsConfig tls = new TlsConfig(java.util.Optional.of(cert.cert()), java.util.Optional.of(cert.key()), java.util.Optional.empty(),
                 TlsConfig.Policy.OPTIONAL, TlsConfig.DataProtection.ANY, false, List.of(), TlsConfig.DEFAULT_CIPHERS,
                 TlsConfig.Provider.AUTO, Duration.ofSeconds(10), List.of());
-        byte[] file = Digests.randomBytes(512 * 1024 + 7, 5);
+        // Past the 1 MiB after which plain data connections move by splice: both data paths are soaked.
+        byte[] file = Digests.randomBytes(1536 * 1024 + 7, 5);
         String sha = Digests.sha256(file);
         try (ProxyHarness h = ProxyHarness.start(root, c -> c.withTls(tls))) {
             h.write("f.bin", file);

@@ -26,4 +26,19 @@ class CommandPolicyTest {
         assertThat(p.check(FtpCommand.of("USER FTP")).allowed()).isFalse();
         assertThat(p.check(FtpCommand.of("USER alice")).allowed()).isTrue();
     }
+
+    @Test
+    void allowListLetsOnlyWhatItNamesThrough() {
+        CommandPolicy p = new CommandPolicy(List.of("SITE EXEC"), false, List.of("RETR", "LIST", "EPSV", "PASV", "TYPE", "site chmod"));
+        assertThat(p.check(FtpCommand.of("RETR f")).allowed()).isTrue();
+        assertThat(p.check(FtpCommand.of("SITE CHMOD 644 f")).allowed()).isTrue();
+        assertThat(p.check(FtpCommand.of("SITE UMASK 022")).replyText()).isEqualTo("SITE UMASK is not allowed here.");
+        assertThat(p.check(FtpCommand.of("STOR f")).replyCode()).isEqualTo(550);
+        assertThat(p.check(FtpCommand.of("DELE f")).replyText()).isEqualTo("DELE is not allowed here.");
+        for (String always : List.of("USER bob", "PASS x", "AUTH TLS", "PBSZ 0", "PROT P", "QUIT", "NOOP", "FEAT", "ABOR")) {
+            assertThat(p.check(FtpCommand.of(always)).allowed()).as(always).isTrue();
+        }
+        assertThat(new CommandPolicy(List.of("SITE EXEC"), false, List.of("SITE")).check(FtpCommand.of("SITE EXEC x")).allowed())
+                .as("deny wins").isFalse();
+    }
 }

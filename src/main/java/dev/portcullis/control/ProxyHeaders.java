@@ -1,0 +1,71 @@
+package dev.portcullis.control;
+
+import dev.portcullis.config.ProxyProtocolConfig.SendVersion;
+import dev.portcullis.data.Addresses;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.haproxy.HAProxyCommand;
+import io.netty.handler.codec.haproxy.HAProxyMessage;
+import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
+import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
+import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The PROXY protocol header Portcullis sends to a backend (proxy-protocol.send-to-backend): pure
+ * functions from the client's and the listener's addresses to bytes.
+ */
+public final class ProxyHeaders {
+
+    private ProxyHeaders() {
+    }
+
+    /**
+     * The header for a session of {@code client} that reached the listener at {@code listener}. An
+     * IPv4 client on an IPv6 listener (or the reverse) cannot be expressed: v1 says UNKNOWN, v2 LOCAL.
+     */
+    public static byte[] encode(SendVersion version, InetSocketAddress client, InetSocketAddress listener) {
+        InetAddress src = Addresses.unmap(client.getAddress());
+        InetAddress dst = Addresses.unmap(listener.getAddress());
+        boolean sameFamily = (src instanceof Inet4Address) == (dst instanceof Inet4Address);
+        if (!sameFamily) {
+            return noClient(version);
+        }
+        boolean v4 = src instanceof Inet4Address;
+        return switch (version) {
+            case OFF -> new byte[0];
+            case V1 -> ("PROXY " + (v4 ? "TCP4 " : "TCP6 ") + src.getHostAddress() + " " + dst.getHostAddress() + " "
+                    + client.getPort() + " " + listener.getPort() + "\r\n").getBytes(StandardCharsets.US_ASCII);
+            case V2 -> v2(new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.PROXY,
+                    v4 ? HAProxyProxiedProtocol.TCP4 : HAProxyProxiedProtocol.TCP6, src.getHostAddress(), dst.getHostAddress(),
+                    client.getPort(), listener.getPort()));
+        };
+    }
+
+    /** A header that names no client: for health checks, and where the families differ. */
+    public static byte[] noClient(SendVersion version) {
+        return switch (version) {
+            case OFF -> new byte[0];
+            case V1 -> "PROXY UNKNOWN\r\n".getBytes(StandardCharsets.US_ASCII);
+            case V2 -> v2(new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.LOCAL, HAProxyProxiedProtocol.UNKNOWN,
+                    null, null, 0, 0));
+        };
+    }
+
+    private static byte[] v2(HAProxyMessage m) {
+        EmbeddedChannel encoder = new EmbeddedChannel(HAProxyMessageEncoder.INSTANCE);
+        try {
+            encoder.writeOutbound(m);
+            ByteBuf encoded = encoder.readOutbound();
+            byte[] bytes = new byte[encoded.readableBytes()];
+            encoded.readBytes(bytes);
+            encoded.release();
+            return bytes;
+        } finally {
+            encoder.finishAndReleaseAll();
+        }
+    }
+}
