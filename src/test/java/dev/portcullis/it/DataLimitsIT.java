@@ -31,10 +31,7 @@ class DataLimitsIT {
     Path out;
 
     private static FtpTestClient from(String localAddress, InetSocketAddress proxy) throws Exception {
-        Socket s = new Socket();
-        s.bind(new InetSocketAddress(localAddress, 0));
-        s.connect(proxy, 5000);
-        FtpTestClient c = FtpTestClient.wrap(s);
+        FtpTestClient c = FtpTestClient.connectFrom(localAddress, proxy);
         assertThat(c.readReply().code()).isEqualTo(220);
         assertThat(c.command("USER " + ProxyHarness.USER).code()).isEqualTo(331);
         assertThat(c.command("PASS " + ProxyHarness.PASSWORD).code()).isEqualTo(230);

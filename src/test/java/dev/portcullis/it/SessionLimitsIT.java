@@ -8,7 +8,6 @@ import dev.portcullis.testing.FtpTestClient.Reply;
 import dev.portcullis.testing.ProxyHarness;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,10 +21,7 @@ class SessionLimitsIT {
     Path root;
 
     private static FtpTestClient from(String localAddress, InetSocketAddress proxy) throws Exception {
-        Socket s = new Socket();
-        s.bind(new InetSocketAddress(localAddress, 0));
-        s.connect(proxy, 5000);
-        return FtpTestClient.wrap(s);
+        return FtpTestClient.connectFrom(localAddress, proxy);
     }
 
     @Test

@@ -57,6 +57,14 @@ public final class FtpTestClient implements Closeable {
         return new FtpTestClient(s);
     }
 
+    /** Connects from a given local address (127.0.0.2 and so on: another client address on loopback). */
+    public static FtpTestClient connectFrom(String localAddress, InetSocketAddress proxy) throws IOException {
+        Socket s = new Socket();
+        s.bind(new InetSocketAddress(localAddress, 0));
+        s.connect(proxy, 5_000);
+        return new FtpTestClient(s);
+    }
+
     /** Connects, reads the greeting and logs in. */
     public static FtpTestClient login(InetSocketAddress proxy, String user, String password) throws IOException {
         FtpTestClient c = connect(proxy);
