@@ -703,7 +703,6 @@ public final class ControlSession {
             return;
         }
         // PASS: now the backend can be chosen.
-        deferredLogin.startConnecting();
         if (chooseBackend(slot)) {
             log.info("{} user={} routed to backend {}", id, user, member);
             openBackend(slot, banner -> loginThrough(slot, c));

@@ -22,7 +22,6 @@ final class DeferredLogin {
 
     private FtpCommand userCommand;
     private final List<FtpCommand> replay = new ArrayList<>();
-    private boolean connecting;
 
     Optional<FtpCommand> userCommand() {
         return Optional.ofNullable(userCommand);
@@ -30,15 +29,6 @@ final class DeferredLogin {
 
     List<FtpCommand> replay() {
         return List.copyOf(replay);
-    }
-
-    /** The backend connection for PASS is being made: the proxy no longer answers for it. */
-    boolean connecting() {
-        return connecting;
-    }
-
-    void startConnecting() {
-        connecting = true;
     }
 
     /**

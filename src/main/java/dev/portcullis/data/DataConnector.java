@@ -142,8 +142,8 @@ public final class DataConnector {
                             ch.pipeline().addLast("proxy-header-decoder", new io.netty.handler.codec.haproxy.HAProxyMessageDecoder());
                             DataProxyHeaderGate gate = new DataProxyHeaderGate((ctx, source) -> {
                                 if (source == null) {
-                                    refuse(ch, listener, sessionId, ((InetSocketAddress) ch.remoteAddress()).getAddress().getHostAddress()
-                                            + " (no PROXY header naming a client address)");
+                                    refuse(ch, listener, sessionId, ((InetSocketAddress) ch.remoteAddress()).getAddress().getHostAddress(),
+                                            "no PROXY header naming a client address");
                                 } else {
                                     admit(ch, listener, source, sessionId, onAccepted);
                                 }
@@ -151,25 +151,15 @@ public final class DataConnector {
                             ch.pipeline().addLast("proxy-header-gate", gate);
                             ch.eventLoop().schedule(() -> {
                                 if (!gate.decided()) {
-                                    refuse(ch, listener, sessionId, ((InetSocketAddress) ch.remoteAddress()).getAddress().getHostAddress()
-                                            + " (no PROXY header)");
+                                    refuse(ch, listener, sessionId, ((InetSocketAddress) ch.remoteAddress()).getAddress().getHostAddress(),
+                                            "no PROXY header");
                                 }
                             }, timeouts.dataConnect().toMillis(), TimeUnit.MILLISECONDS);
                             ch.read();
                             return;
                         }
-                        InetAddress peer = ((InetSocketAddress) ch.remoteAddress()).getAddress();
-                        if (listener == null || table.claim(listener.port(), peer).isEmpty()) {
-                            // Theft guard: not a byte read or written, and the expectation stays for the real client.
-                            metrics.blocked(ProxyMetrics.Blocked.THEFT);
-                            log.warn("{} blocked data connection to port {} from {} (no matching expectation)",
-                                    sessionId, listener == null ? -1 : listener.port(), peer.getHostAddress());
-                            ch.close();
-                            return;
-                        }
-                        listener.stopAccepting();
                         ch.pipeline().addLast("idle", idleHandler());
-                        onAccepted.accept(ch);
+                        admit(ch, listener, ((InetSocketAddress) ch.remoteAddress()).getAddress(), sessionId, onAccepted);
                     }
                 });
         ChannelFuture bound = b.bind(new InetSocketAddress(bindAddress, port));
@@ -188,19 +178,20 @@ public final class DataConnector {
         });
     }
 
+    /** The expectation for this port and peer is claimed, or the connection is refused. */
     private void admit(Channel ch, PassiveListener listener, InetAddress peer, String sessionId, Consumer<Channel> onAccepted) {
         if (listener == null || table.claim(listener.port(), peer).isEmpty()) {
-            refuse(ch, listener, sessionId, peer.getHostAddress());
+            refuse(ch, listener, sessionId, peer.getHostAddress(), "no matching expectation");
             return;
         }
         listener.stopAccepting();
         onAccepted.accept(ch);
     }
 
-    private void refuse(Channel ch, PassiveListener listener, String sessionId, String peer) {
+    /** Theft guard: not a byte read or written, and the expectation stays for the real client. */
+    private void refuse(Channel ch, PassiveListener listener, String sessionId, String peer, String why) {
         metrics.blocked(ProxyMetrics.Blocked.THEFT);
-        log.warn("{} blocked data connection to port {} from {} (no matching expectation)",
-                sessionId, listener == null ? -1 : listener.port(), peer);
+        log.warn("{} blocked data connection to port {} from {} ({})", sessionId, listener == null ? -1 : listener.port(), peer, why);
         ch.close();
     }
 

@@ -59,12 +59,18 @@ final class DataProxyHeaderGate extends ChannelDuplexHandler {
 
     @Override
     public void read(ChannelHandlerContext ctx) {
-        if (decided && !held.isEmpty() && ctx.pipeline().get("relay") != null) {
-            ByteBuf b;
-            while ((b = held.poll()) != null) {
-                ctx.fireChannelRead(b);
+        if (decided && ctx.pipeline().get("relay") != null) {
+            if (!held.isEmpty()) {
+                ByteBuf b;
+                while ((b = held.poll()) != null) {
+                    ctx.fireChannelRead(b);
+                }
+                ctx.fireChannelReadComplete();
             }
-            ctx.fireChannelReadComplete();
+            ctx.read();
+            // The relay reads the socket from now on: nothing more to keep, no check on every read.
+            ctx.pipeline().remove(this);
+            return;
         }
         ctx.read();
     }

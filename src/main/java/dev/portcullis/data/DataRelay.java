@@ -120,13 +120,11 @@ public final class DataRelay {
     // ---------------------------------------------------------------- zero-copy hand-off
 
     /**
-     * Takes both sockets away from Netty and gives them to a splice worker. Bytes Netty read before
-     * (or while letting go) are sent first by the worker, in order.
+     * Takes both sockets away from Netty and gives them to a splice worker. Bytes Netty reads while
+     * letting go are kept in the held queues, uncounted, and sent first by the worker, in order.
      */
     private void handOff() {
         handingOff = true;
-        uncount(heldFromClient, Side.CLIENT);
-        uncount(heldFromBackend, Side.BACKEND);
         Channel c = client;
         Channel b = backend;
         c.config().setAutoRead(false);
@@ -140,18 +138,6 @@ public final class DataRelay {
             }
             c.deregister().addListener(fc -> b.deregister().addListener(fb -> afterDeregister(fc.isSuccess() && fb.isSuccess())));
         }));
-    }
-
-    private void uncount(Deque<ByteBuf> held, Side side) {
-        long n = 0;
-        for (ByteBuf b : held) {
-            n += b.readableBytes();
-        }
-        if (side == Side.CLIENT) {
-            clientToBackend -= n;
-        } else {
-            backendToClient -= n;
-        }
     }
 
     /** Runs on the relay's event loop (deregistration completes there). */

@@ -80,7 +80,6 @@ final class SpliceTransfer {
                     n = Native.splice(src, -1, pipe[1].intValue(), -1, CHUNK);
                 } catch (IOException reset) {
                     eof = true; // the source failed: what it sent before is delivered, then the transfer ends
-                    sourceFailed = true;
                     return;
                 }
                 if (n <= 0) {
@@ -126,7 +125,6 @@ final class SpliceTransfer {
     final long idleNanos;
     final Runnable onFinished;
     volatile boolean abortRequested;
-    boolean sourceFailed;
     boolean lost;
     long lastActivity = System.nanoTime();
     int clientInterest = -1;

@@ -166,10 +166,11 @@ final class SpliceWorker implements AutoCloseable {
     }
 
     private void finish(SpliceTransfer t) {
-        if (byFd.remove(t.clientFd) == null && byFd.remove(t.backendFd) == null) {
-            return;
+        boolean clientKnown = byFd.remove(t.clientFd) != null;
+        boolean backendKnown = byFd.remove(t.backendFd) != null;
+        if (!clientKnown && !backendKnown) {
+            return; // finished already
         }
-        byFd.remove(t.backendFd);
         try {
             Native.epollCtlDel(epoll.intValue(), t.clientFd);
         } catch (IOException ignored) {

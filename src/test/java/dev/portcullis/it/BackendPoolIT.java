@@ -29,8 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Backend pools: balancing, failover with FTP-level health checks, per-user routing; driven with curl. */
 class BackendPoolIT {
 
-    private static final HealthCheckConfig FAST = new HealthCheckConfig(true, Duration.ofMillis(100), Duration.ofSeconds(1), 1, 1,
-            false, Optional.empty(), Optional.empty());
+    private static final HealthCheckConfig FAST = ProxyHarness.FAST_HEALTH_CHECKS;
 
     @TempDir
     Path dir;

@@ -58,9 +58,11 @@ public final class ProxyHarness implements AutoCloseable {
     }
 
     /** Health checks every 100 ms, one result enough to change state: for failover tests. */
+    public static final dev.portcullis.config.HealthCheckConfig FAST_HEALTH_CHECKS = new dev.portcullis.config.HealthCheckConfig(
+            true, Duration.ofMillis(100), Duration.ofSeconds(1), 1, 1, false, Optional.empty(), Optional.empty());
+
     public static ProxyConfig fastHealthChecks(ProxyConfig c) {
-        return c.withBackends(c.backends().withHealthCheck(new dev.portcullis.config.HealthCheckConfig(true, Duration.ofMillis(100),
-                Duration.ofSeconds(1), 1, 1, false, Optional.empty(), Optional.empty())));
+        return c.withBackends(c.backends().withHealthCheck(FAST_HEALTH_CHECKS));
     }
 
     public static ProxyConfig withPublicAddress(ProxyConfig c, String address) {
