@@ -43,6 +43,13 @@ public final class DataRelay {
     private List<TokenBucket> buckets = List.of();
     private boolean clientThrottled;
     private boolean backendThrottled;
+    /**
+     * Bytes Netty read from a side while it was paused for its rate: epoll drains a socket whose
+     * sender has closed even with AUTO_READ off. They are sent on at the rate, not at once; at most
+     * that socket's receive buffer.
+     */
+    private final Deque<ByteBuf> pacedFromClient = new ArrayDeque<>();
+    private final Deque<ByteBuf> pacedFromBackend = new ArrayDeque<>();
 
     /** Small reads for rate-limited relays: the limit is then exact to within one read. */
     private static final AdaptiveRecvByteBufAllocator THROTTLED_READS = new AdaptiveRecvByteBufAllocator(4096, 16 * 1024, 64 * 1024);
@@ -319,8 +326,9 @@ public final class DataRelay {
             return; // afterDeregister or spliceFinished decides what follows
         }
         Channel peer = peerOf(side);
-        if (peer != null && peer.isActive()) {
+        if (peer != null && peer.isActive() && paced(side).isEmpty()) {
             // Flush what was read from the closed side, then close: FTP marks end of data by close.
+            // (Bytes still kept for the rate go first: resume closes the peer after them.)
             closeAfterFlush(peer);
         }
         // Done only when both sides came and went: a side still to come (an active connection not
@@ -335,6 +343,8 @@ public final class DataRelay {
             done = true;
             releaseHeld(heldFromClient);
             releaseHeld(heldFromBackend);
+            releaseHeld(pacedFromClient);
+            releaseHeld(pacedFromBackend);
             onDone.accept(this);
         }
     }
@@ -350,28 +360,78 @@ public final class DataRelay {
         return side == Side.CLIENT ? clientThrottled : backendThrottled;
     }
 
-    /** Over the rate: this side stops reading for {@code nanos}, then reads again if its peer can take more. */
-    private void pause(Side side, Channel ch, long nanos) {
+    private Deque<ByteBuf> paced(Side side) {
+        return side == Side.CLIENT ? pacedFromClient : pacedFromBackend;
+    }
+
+    private void setThrottled(Side side, boolean on) {
+        if (side == Side.CLIENT) {
+            clientThrottled = on;
+        } else {
+            backendThrottled = on;
+        }
+    }
+
+    /** Takes {@code n} bytes from every rate limit; the longest pause any of them asks for. */
+    private long take(int n) {
+        long wait = 0;
+        for (TokenBucket b : buckets) {
+            wait = Math.max(wait, b.take(n));
+        }
+        return wait;
+    }
+
+    /** A rate-limited relay passes a read on, or keeps it while the side is paused. */
+    private void forwardLimited(Side side, Channel ch, Channel peer, ByteBuf buf) {
         if (throttled(side)) {
+            paced(side).add(buf);
             return;
         }
-        if (side == Side.CLIENT) {
-            clientThrottled = true;
-        } else {
-            backendThrottled = true;
+        int n = buf.readableBytes();
+        peer.write(buf, peer.voidPromise());
+        long wait = take(n);
+        if (wait > 0) {
+            setThrottled(side, true);
+            ch.config().setAutoRead(false);
+            ch.eventLoop().schedule(() -> resume(side, ch), wait, java.util.concurrent.TimeUnit.NANOSECONDS);
         }
-        ch.config().setAutoRead(false);
-        ch.eventLoop().schedule(() -> {
-            if (side == Side.CLIENT) {
-                clientThrottled = false;
-            } else {
-                backendThrottled = false;
+    }
+
+    /**
+     * The pause is over: what was kept goes on at the rate; then the side reads again, or, if it
+     * has closed meanwhile, its peer is closed after the last byte (FTP's end of data).
+     */
+    private void resume(Side side, Channel ch) {
+        Deque<ByteBuf> kept = paced(side);
+        Channel peer = peerOf(side);
+        while (!kept.isEmpty() && !done) {
+            if (peer == null || !peer.isActive()) {
+                lostBytes = true;
+                releaseHeld(kept);
+                break;
             }
-            Channel peer = peerOf(side);
-            if (!done && ch.isActive() && peer != null && peer.isWritable()) {
-                ch.config().setAutoRead(true);
+            ByteBuf b = kept.poll();
+            int n = b.readableBytes();
+            peer.write(b, peer.voidPromise());
+            long wait = take(n);
+            if (wait > 0) {
+                peer.flush();
+                ch.eventLoop().schedule(() -> resume(side, ch), wait, java.util.concurrent.TimeUnit.NANOSECONDS);
+                return;
             }
-        }, nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+        setThrottled(side, false);
+        if (done || peer == null) {
+            return;
+        }
+        peer.flush();
+        if (side == Side.CLIENT ? clientClosed : backendClosed) {
+            if (peer.isActive()) {
+                closeAfterFlush(peer);
+            }
+        } else if (ch.isActive() && peer.isWritable()) {
+            ch.config().setAutoRead(true);
+        }
     }
 
     private final class RelayHandler extends ChannelInboundHandlerAdapter {
@@ -414,22 +474,15 @@ public final class DataRelay {
                 buf.release();
                 return;
             }
-            int n = buf.readableBytes();
+            if (!buckets.isEmpty()) {
+                forwardLimited(side, ctx.channel(), peer, buf);
+                return;
+            }
             peer.write(buf, peer.voidPromise());
             if (zeroCopyEligible && !handingOff && spliced == null && clientToBackend + backendToClient >= ZERO_COPY_AFTER
                     && !clientClosed && !backendClosed) {
                 peer.flush();
                 handOff(); // a large transfer: the rest moves by splice
-                return;
-            }
-            if (!buckets.isEmpty()) {
-                long wait = 0;
-                for (TokenBucket b : buckets) {
-                    wait = Math.max(wait, b.take(n));
-                }
-                if (wait > 0) {
-                    pause(side, ctx.channel(), wait);
-                }
             }
         }
 
