@@ -1254,17 +1254,18 @@ public final class ControlSession {
         transfers++;
         DataRelay relay = t.setup.relay();
         FtpReply reply = t.finalReply;
-        if (relay.wasAborted() && reply.isPositiveCompletion()) {
-            // The backend finished, but the proxy could not deliver every byte: never report that as success.
-            reply = FtpReply.of(426, "Connection closed; transfer aborted: the data connection failed.");
-        }
-        t.setup.close();
-        String mode = t.setup.clientMode().name().toLowerCase(java.util.Locale.ROOT);
         ProxyMetrics.Direction direction = switch (t.command.verb()) {
             case "RETR" -> ProxyMetrics.Direction.DOWNLOAD;
             case "STOR", "STOU", "APPE" -> ProxyMetrics.Direction.UPLOAD;
             default -> ProxyMetrics.Direction.LISTING;
         };
+        DataRelay.Side receiver = direction == ProxyMetrics.Direction.UPLOAD ? DataRelay.Side.BACKEND : DataRelay.Side.CLIENT;
+        if ((relay.wasAborted() || relay.lostBytesTowards(receiver)) && reply.isPositiveCompletion()) {
+            // The backend finished, but the proxy could not deliver every byte: never report that as success.
+            reply = FtpReply.of(426, "Connection closed; transfer aborted: the data connection failed.");
+        }
+        t.setup.close();
+        String mode = t.setup.clientMode().name().toLowerCase(java.util.Locale.ROOT);
         long bytes = relay.bytesBackendToClient() + relay.bytesClientToBackend();
         long millis = TimeUnit.NANOSECONDS.toMillis(relay.elapsedNanos());
         String path = t.command.argument().isEmpty() ? "-" : t.command.argumentUtf8();

@@ -3,7 +3,6 @@ package dev.portcullis.data;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -29,9 +28,20 @@ public final class DataRelay {
     private Channel backend;
     private boolean clientClosed;
     private boolean backendClosed;
+    /** A side whose output is being ended (its peer's stream is over): what it sends is read and dropped. */
+    private boolean clientEnding;
+    private boolean backendEnding;
+    /** A side that has been sent every byte and a FIN; it stays open until its peer closes (see endOutput). */
+    private boolean clientEnded;
+    private boolean backendEnded;
+    /** A side that failed (reset, TLS error) rather than ended: its peer is closed at once, not ended. */
+    private boolean clientBroken;
+    private boolean backendBroken;
     private boolean done;
     private boolean aborted;
-    private boolean lostBytes;
+    /** Bytes meant for that side never reached it. */
+    private boolean lostToClient;
+    private boolean lostToBackend;
     private boolean clientConnecting;
     private boolean backendConnecting;
     private long clientToBackend;
@@ -67,6 +77,8 @@ public final class DataRelay {
      * file is over before a hand-off (two deregistrations, a thread hop, two registrations) would pay.
      */
     static final long ZERO_COPY_AFTER = 1024 * 1024;
+    /** How long a side that got its FIN may stay open waiting for its peer to close. */
+    static final long LINGER_MILLIS = 5_000;
 
     /**
      * Moves this relay's bytes with splice(2) when both sides turn out to be plain epoll sockets
@@ -114,9 +126,9 @@ public final class DataRelay {
             flushHeld(Side.CLIENT, backend);
             flushHeld(Side.BACKEND, client);
             if (clientClosed) {
-                closeAfterFlush(backend);
+                endOutput(Side.BACKEND);
             } else if (backendClosed) {
-                closeAfterFlush(client);
+                endOutput(Side.CLIENT);
             } else {
                 client.config().setAutoRead(true);
                 backend.config().setAutoRead(true);
@@ -173,10 +185,34 @@ public final class DataRelay {
         spliceRunning = false;
         clientToBackend += spliced.clientToBackend.moved;
         backendToClient += spliced.backendToClient.moved;
-        lostBytes |= spliced.lost;
+        lostToBackend |= spliced.clientToBackend.lost;
+        lostToClient |= spliced.backendToClient.lost;
         handingOff = false;
+        // The side whose stream ended is closed; the other gets its FIN and is read until its peer
+        // closes (endOutput). An abort, or a side that was reset, closes both at once.
+        boolean broken = spliced.abortRequested || spliced.clientToBackend.sourceFailed || spliced.backendToClient.sourceFailed;
+        Side endingSide = broken ? null : spliced.clientToBackend.done() ? Side.BACKEND
+                : spliced.backendToClient.done() ? Side.CLIENT : null;
+        int[] pending = {2};
         for (Channel ch : new Channel[] {client, backend}) {
-            client.eventLoop().register(ch).addListener(f -> ch.close());
+            client.eventLoop().register(ch).addListener(f -> {
+                if (--pending[0] == 0) {
+                    afterSpliceReturned(endingSide);
+                }
+            });
+        }
+    }
+
+    /** Both sockets are Netty's again: the ending side gets its FIN first, then the other closes. */
+    private void afterSpliceReturned(Side endingSide) {
+        Channel ending = endingSide == null ? null : channel(endingSide);
+        if (ending != null && ending.isActive() && ending.isRegistered()) {
+            endOutput(endingSide);
+        }
+        for (Channel ch : new Channel[] {client, backend}) {
+            if (ch != ending || !ending.isRegistered()) {
+                ch.close();
+            }
         }
     }
 
@@ -222,9 +258,9 @@ public final class DataRelay {
             flushHeld(Side.CLIENT, backend);
         }
         if (clientClosed || !client.isActive()) {
-            closeAfterFlush(backend);
+            endOutput(Side.BACKEND);
         } else if (backendClosed || !backend.isActive()) {
-            closeAfterFlush(client);
+            endOutput(Side.CLIENT);
         } else {
             client.config().setAutoRead(true);
             backend.config().setAutoRead(true);
@@ -240,9 +276,70 @@ public final class DataRelay {
         to.flush();
     }
 
-    private static void closeAfterFlush(Channel ch) {
-        ch.config().setAutoRead(false);
-        ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    private Channel channel(Side side) {
+        return side == Side.CLIENT ? client : backend;
+    }
+
+    /**
+     * FTP marks the end of data by closing. The side's last bytes are flushed, then (under TLS) its
+     * close_notify, then a FIN; the socket stays open and is read, dropping what comes, until the
+     * peer closes or {@link #LINGER_MILLIS} pass. Closing at once would be simpler, but a socket
+     * closed with unread bytes in it (a TLS server's session tickets, a chatty server) is reset,
+     * and the kernel throws away the part of the transfer it had not sent yet.
+     */
+    private void endOutput(Side side) {
+        Channel ch = channel(side);
+        if (side == Side.CLIENT) {
+            clientEnding = true;
+        } else {
+            backendEnding = true;
+        }
+        ch.config().setAutoRead(true);
+        ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(flushed -> {
+            if (!flushed.isSuccess() || !ch.isActive()) {
+                if (!flushed.isSuccess()) {
+                    lost(side); // the side went away before its last bytes
+                }
+                ch.close();
+                return;
+            }
+            io.netty.handler.ssl.SslHandler tls = ch.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+            if (tls != null) {
+                tls.closeOutbound().addListener(notified -> shutdownOutput(side, ch));
+            } else {
+                shutdownOutput(side, ch);
+            }
+        });
+    }
+
+    private void shutdownOutput(Side side, Channel ch) {
+        if (!(ch instanceof io.netty.channel.socket.DuplexChannel duplex) || !ch.isActive()) {
+            ch.close();
+            return;
+        }
+        duplex.shutdownOutput().addListener(f -> {
+            if (!f.isSuccess()) {
+                ch.close();
+                return;
+            }
+            if (side == Side.CLIENT) {
+                clientEnded = true;
+            } else {
+                backendEnded = true;
+            }
+            var linger = ch.eventLoop().schedule(() -> {
+                ch.close();
+            }, LINGER_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+            ch.closeFuture().addListener(c -> linger.cancel(false));
+            finishIfOver();
+        });
+    }
+
+    /** Done when each side has closed or has been given all its bytes and a FIN. */
+    private void finishIfOver() {
+        if ((clientClosed || clientEnded) && (backendClosed || backendEnded)) {
+            finish();
+        }
     }
 
     /** Records that a connection for {@code side} is being made, so the relay waits for it. */
@@ -281,18 +378,36 @@ public final class DataRelay {
             finish(); // afterDeregister sees done and closes them on the copy path
             return;
         }
-        if (client != null) {
+        // A side that already has its FIN closes itself when its peer does (endOutput): closing it
+        // here could reset it while the peer still reads the tail.
+        if (client != null && !(done && clientEnded)) {
             client.close();
         }
-        if (backend != null) {
+        if (backend != null && !(done && backendEnded)) {
             backend.close();
         }
         finish();
     }
 
-    /** True if the relay was aborted or dropped bytes: the transfer must not be reported complete. */
+    /** True if the relay was aborted: the transfer must not be reported complete. */
     public boolean wasAborted() {
-        return aborted || lostBytes;
+        return aborted;
+    }
+
+    /**
+     * True if bytes meant for {@code side} never reached it. Only the transfer's own direction
+     * counts: a download's client may close without taking what it never asked for.
+     */
+    public boolean lostBytesTowards(Side side) {
+        return side == Side.CLIENT ? lostToClient : lostToBackend;
+    }
+
+    private void lost(Side towards) {
+        if (towards == Side.CLIENT) {
+            lostToClient = true;
+        } else {
+            lostToBackend = true;
+        }
     }
 
     /** Whether this relay's bytes moved by splice (zero-copy) rather than through the event loop. */
@@ -326,16 +441,21 @@ public final class DataRelay {
             return; // afterDeregister or spliceFinished decides what follows
         }
         Channel peer = peerOf(side);
-        if (peer != null && peer.isActive() && paced(side).isEmpty()) {
-            // Flush what was read from the closed side, then close: FTP marks end of data by close.
-            // (Bytes still kept for the rate go first: resume closes the peer after them.)
-            closeAfterFlush(peer);
+        Side peerSide = side == Side.CLIENT ? Side.BACKEND : Side.CLIENT;
+        if (peer != null && peer.isActive() && (side == Side.CLIENT ? clientBroken : backendBroken)) {
+            peer.close(); // a reset is no end of data: the peer must not take it for one
+        } else if (peer != null && peer.isActive() && paced(side).isEmpty() && !ending(peerSide)) {
+            // Flush what was read from the closed side, then end the peer's stream: FTP marks end
+            // of data by close. (Bytes still kept for the rate go first: resume ends the peer after them.)
+            endOutput(peerSide);
         }
         // Done only when both sides came and went: a side still to come (an active connection not
         // yet made) may yet receive data that the closed side left unread in its socket.
-        if (clientClosed && backendClosed) {
-            finish();
-        }
+        finishIfOver();
+    }
+
+    private boolean ending(Side side) {
+        return side == Side.CLIENT ? clientEnding : backendEnding;
     }
 
     private void finish() {
@@ -406,7 +526,7 @@ public final class DataRelay {
         Channel peer = peerOf(side);
         while (!kept.isEmpty() && !done) {
             if (peer == null || !peer.isActive()) {
-                lostBytes = true;
+                lost(side == Side.CLIENT ? Side.BACKEND : Side.CLIENT);
                 releaseHeld(kept);
                 break;
             }
@@ -426,8 +546,9 @@ public final class DataRelay {
         }
         peer.flush();
         if (side == Side.CLIENT ? clientClosed : backendClosed) {
-            if (peer.isActive()) {
-                closeAfterFlush(peer);
+            Side peerSide = side == Side.CLIENT ? Side.BACKEND : Side.CLIENT;
+            if (peer.isActive() && !ending(peerSide)) {
+                endOutput(peerSide);
             }
         } else if (ch.isActive() && peer.isWritable()) {
             ch.config().setAutoRead(true);
@@ -446,6 +567,13 @@ public final class DataRelay {
             Channel peer = peerOf(side);
             ByteBuf buf = (ByteBuf) msg;
             if (done) {
+                buf.release();
+                return;
+            }
+            if (ending(side)) {
+                // Its peer's stream is over, so these bytes cannot be delivered; only the transfer's
+                // own direction counts towards its verdict (lostBytesTowards).
+                lost(side == Side.CLIENT ? Side.BACKEND : Side.CLIENT);
                 buf.release();
                 return;
             }
@@ -470,7 +598,7 @@ public final class DataRelay {
                 return;
             }
             if (!peer.isActive()) {
-                lostBytes = true; // the other side is gone: these bytes will never arrive
+                lost(side == Side.CLIENT ? Side.BACKEND : Side.CLIENT); // the other side is gone: these bytes will never arrive
                 buf.release();
                 return;
             }
@@ -489,7 +617,7 @@ public final class DataRelay {
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
             Channel peer = peerOf(side);
-            if (peer != null) {
+            if (peer != null && !ending(side)) {
                 peer.flush();
                 if (!peer.isWritable()) {
                     ctx.channel().config().setAutoRead(false);
@@ -518,7 +646,13 @@ public final class DataRelay {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.close(); // resets and broken pipes end the transfer; the backend's reply tells the client
+            // Resets and broken pipes end the transfer; the backend's reply tells the client.
+            if (side == Side.CLIENT) {
+                clientBroken = true;
+            } else {
+                backendBroken = true;
+            }
+            ctx.close();
         }
     }
 }

@@ -24,6 +24,12 @@ final class SpliceTransfer {
         long inPipe;
         long moved;
         boolean eof;
+        /** The destination failed (reset, broken pipe): this direction is over, the other goes on. */
+        boolean failed;
+        /** Bytes of this direction never reached the destination. */
+        boolean lost;
+        /** The source ended with an error (reset), not a clean end of stream. */
+        boolean sourceFailed;
 
         Direction(int src, FileDescriptor dstFd, Deque<ByteBuf> before) throws IOException {
             this.src = src;
@@ -38,8 +44,25 @@ final class SpliceTransfer {
             return inPipe > 0 || !backlog.isEmpty();
         }
 
+        /** The source's stream ended and every byte of it was delivered. */
         boolean done() {
-            return eof && !blockedOnWrite();
+            return eof && !failed && !blockedOnWrite();
+        }
+
+        /**
+         * The destination failed: what this direction still held is lost. The other direction goes
+         * on: a client that closes its data connection after an upload cannot take the few bytes a
+         * server sent back, and that must not cut the upload short.
+         */
+        void fail() {
+            lost |= blockedOnWrite();
+            failed = true;
+            eof = true;
+            inPipe = 0; // the pipe's bytes are dropped with the pipe
+            ByteBuf b;
+            while ((b = backlog.poll()) != null) {
+                b.release();
+            }
         }
 
         /**
@@ -80,6 +103,7 @@ final class SpliceTransfer {
                     n = Native.splice(src, -1, pipe[1].intValue(), -1, CHUNK);
                 } catch (IOException reset) {
                     eof = true; // the source failed: what it sent before is delivered, then the transfer ends
+                    sourceFailed = true;
                     return;
                 }
                 if (n <= 0) {
@@ -125,7 +149,6 @@ final class SpliceTransfer {
     final long idleNanos;
     final Runnable onFinished;
     volatile boolean abortRequested;
-    boolean lost;
     long lastActivity = System.nanoTime();
     int clientInterest = -1;
     int backendInterest = -1;
@@ -147,9 +170,13 @@ final class SpliceTransfer {
         this.onFinished = onFinished;
     }
 
-    /** FTP ends a transfer by closing: once either side's stream has ended and been delivered, the transfer is over. */
+    /**
+     * FTP ends a transfer by closing: once either side's stream has ended and been delivered, the
+     * transfer is over; so it is when both destinations failed.
+     */
     boolean finished() {
-        return abortRequested || clientToBackend.done() || backendToClient.done();
+        return abortRequested || clientToBackend.done() || backendToClient.done()
+                || (clientToBackend.failed && backendToClient.failed);
     }
 
     /** The epoll interest for {@code fd}: read while its outgoing pipe is empty, write while its incoming one is not. */

@@ -96,12 +96,17 @@ final class SpliceWorker implements AutoCloseable {
         try {
             Native.epollCtlAdd(epoll.intValue(), t.clientFd, 0);
             Native.epollCtlAdd(epoll.intValue(), t.backendFd, 0);
+        } catch (IOException e) {
+            t.abortRequested = true; // never watched: the transfer cannot be completed
+            t.clientToBackend.fail();
+            t.backendToClient.fail();
+            t.clientToBackend.lost = true;
+            t.backendToClient.lost = true;
+        }
+        if (!t.abortRequested) {
             // Bytes Netty read before the hand-off go first; then whatever the sockets hold.
             pump(t, t.clientToBackend, true, false);
             pump(t, t.backendToClient, true, false);
-        } catch (IOException e) {
-            t.lost = true;
-            t.abortRequested = true;
         }
         after(t);
     }
@@ -111,19 +116,21 @@ final class SpliceWorker implements AutoCloseable {
         boolean hangup = (ev & (Native.EPOLLRDHUP | Native.EPOLLERR | 0x10 /* EPOLLHUP */)) != 0;
         SpliceTransfer.Direction out = fd == t.clientFd ? t.clientToBackend : t.backendToClient;
         SpliceTransfer.Direction in = fd == t.clientFd ? t.backendToClient : t.clientToBackend;
-        try {
-            pump(t, out, readable, hangup);
-            pump(t, in, false, false);
-        } catch (IOException e) {
-            t.lost = true; // the destination failed with bytes still to deliver
-            t.abortRequested = true;
-        }
+        pump(t, out, readable, hangup);
+        pump(t, in, false, false);
         after(t);
     }
 
-    private static void pump(SpliceTransfer t, SpliceTransfer.Direction d, boolean readable, boolean hangup) throws IOException {
+    private static void pump(SpliceTransfer t, SpliceTransfer.Direction d, boolean readable, boolean hangup) {
+        if (d.failed) {
+            return;
+        }
         long before = d.moved;
-        d.pump(readable, hangup);
+        try {
+            d.pump(readable, hangup);
+        } catch (IOException destinationFailed) {
+            d.fail();
+        }
         if (d.moved != before) {
             t.lastActivity = System.nanoTime();
         }
@@ -181,8 +188,9 @@ final class SpliceWorker implements AutoCloseable {
         } catch (IOException ignored) {
             // already gone
         }
-        if (t.abortRequested && (t.clientToBackend.blockedOnWrite() || t.backendToClient.blockedOnWrite())) {
-            t.lost = true;
+        if (t.abortRequested || t.clientToBackend.sourceFailed || t.backendToClient.sourceFailed) {
+            t.clientToBackend.lost |= t.clientToBackend.blockedOnWrite();
+            t.backendToClient.lost |= t.backendToClient.blockedOnWrite();
         }
         t.release();
         t.onFinished.run();

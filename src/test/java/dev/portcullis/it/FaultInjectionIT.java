@@ -29,6 +29,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -156,6 +158,40 @@ class FaultInjectionIT {
             }
             assertThat(fake.storedBytes()).isLessThan(upload.length);
             fake.storFailsAfter(-1);
+            assertRecovered(p, fds, fake);
+        }
+    }
+
+    /**
+     * The backend sends a few bytes on an upload's data connection while the proxy is still
+     * delivering the upload (a TLS server's session tickets do that). Closing a socket with unread
+     * bytes makes the kernel reset it and throw away what it has not sent yet: the proxy must end
+     * its side with a FIN after the last byte and read until the backend closes.
+     */
+    @ParameterizedTest(name = "zero-copy={0}")
+    @ValueSource(booleans = {false, true})
+    void uploadTailSurvivesBytesTheBackendSendsBack(boolean zeroCopy) throws Exception {
+        byte[] upload = Digests.randomBytes(8 * 1024 * 1024, 4);
+        try (FakeFtpBackend fake = new FakeFtpBackend().lateBytesOnUpload(64, upload.length - 2 * 1024 * 1024);
+             PortcullisServer p = proxyTo(fake.port(), c -> c.withData(c.data().withZeroCopy(zeroCopy)))) {
+            long fds = ProxyHarness.openFileDescriptors();
+            for (int i = 0; i < 3; i++) {
+                try (FtpTestClient c = FtpTestClient.login(p.boundAddresses().get(0), "u", "p");
+                     DataMode.Prepared data = DataMode.PASV.prepare(c)) {
+                    c.send("STOR big");
+                    Socket d = data.open();
+                    assertThat(c.readReply().code()).isEqualTo(150);
+                    d.getOutputStream().write(upload);
+                    // End of data while the proxy still has most of the upload to deliver; what the
+                    // backend sent back is read, so the client's own close cannot reset the connection.
+                    d.shutdownOutput();
+                    d.getInputStream().readAllBytes();
+                    d.close();
+                    assertThat(c.readReply().code()).as("upload %d", i).isEqualTo(226);
+                }
+                assertThat(fake.storedBytes()).as("upload %d", i).isEqualTo(upload.length);
+                assertThat(fake.storedSha256()).isEqualTo(Digests.sha256(upload));
+            }
             assertRecovered(p, fds, fake);
         }
     }

@@ -33,6 +33,9 @@ public final class FakeFtpBackend implements AutoCloseable {
     private volatile boolean dieMidTransfer;
     private volatile long storFailsAfter = -1;
     private volatile long storedBytes;
+    private volatile String storedSha256 = "";
+    private volatile int lateBytesOnUpload;
+    private volatile long lateBytesAfter;
     private volatile byte[] file = "fake file content\n".getBytes(StandardCharsets.US_ASCII);
 
     public FakeFtpBackend() throws IOException {
@@ -84,6 +87,22 @@ public final class FakeFtpBackend implements AutoCloseable {
 
     public long storedBytes() {
         return storedBytes;
+    }
+
+    public String storedSha256() {
+        return storedSha256;
+    }
+
+    /**
+     * During STOR, once {@code afterReading} bytes have come, sends {@code bytes} bytes back on the
+     * data connection (as a TLS server's session tickets may come late): a proxy that has closed
+     * its side by then, or closes it with those bytes unread, answers with a reset, and the kernel
+     * throws away the part of the upload it had not delivered yet.
+     */
+    public FakeFtpBackend lateBytesOnUpload(int bytes, long afterReading) {
+        this.lateBytesOnUpload = bytes;
+        this.lateBytesAfter = afterReading;
+        return this;
     }
 
     public FakeFtpBackend file(byte[] content) {
@@ -181,12 +200,22 @@ public final class FakeFtpBackend implements AutoCloseable {
                             continue;
                         }
                         write(out, "150 ok to send data");
+                        java.security.MessageDigest sha = sha256();
+                        boolean readFailed = false;
                         try (Socket d = data.accept()) {
+                            boolean lateSent = lateBytesOnUpload == 0;
                             byte[] buf = new byte[64 * 1024];
                             long got = 0;
                             int n;
-                            while ((n = d.getInputStream().read(buf)) > 0) {
+                            while ((n = readOrFail(d, buf)) > 0) {
                                 got += n;
+                                sha.update(buf, 0, n);
+                                if (!lateSent && got >= lateBytesAfter) {
+                                    lateSent = true;
+                                    Thread.sleep(200); // the client has finished; the proxy has the rest in flight
+                                    d.getOutputStream().write(new byte[lateBytesOnUpload]);
+                                    d.getOutputStream().flush();
+                                }
                                 if (storFailsAfter >= 0 && got >= storFailsAfter) {
                                     // Disk full half-way through: the server gives up on the upload.
                                     d.setSoLinger(true, 0);
@@ -194,10 +223,17 @@ public final class FakeFtpBackend implements AutoCloseable {
                                 }
                             }
                             storedBytes = got;
+                            readFailed = n < 0 && n != -1;
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            return;
                         }
+                        storedSha256 = java.util.HexFormat.of().formatHex(sha.digest());
                         data.close();
                         data = null;
-                        write(out, storFailsAfter >= 0 ? "552 Requested file action aborted: exceeded storage allocation" : "226 stored");
+                        // Like vsftpd: a data connection that ends in an error is not a stored file.
+                        write(out, storFailsAfter >= 0 ? "552 Requested file action aborted: exceeded storage allocation"
+                                : readFailed ? "426 Failure reading network stream." : "226 stored");
                     }
                     case "QUIT" -> {
                         write(out, "221 bye");
@@ -216,6 +252,23 @@ public final class FakeFtpBackend implements AutoCloseable {
                     // closing anyway
                 }
             }
+        }
+    }
+
+    /** Bytes read, -1 at a clean end of stream, -2 when the connection failed (reset). */
+    private static int readOrFail(Socket d, byte[] buf) {
+        try {
+            return d.getInputStream().read(buf);
+        } catch (IOException e) {
+            return -2;
+        }
+    }
+
+    private static java.security.MessageDigest sha256() {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 
