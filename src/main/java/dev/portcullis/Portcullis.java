@@ -149,6 +149,14 @@ public final class Portcullis implements Callable<Integer> {
             }
         }
         stopped.await();
+        flushLogs();
         return 0;
+    }
+
+    /** Writes out the lines still queued for the log (it is asynchronous), waiting at most its flush time. */
+    private static void flushLogs() {
+        if (org.slf4j.LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext context) {
+            context.stop();
+        }
     }
 }

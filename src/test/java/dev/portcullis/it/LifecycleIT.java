@@ -128,6 +128,35 @@ class LifecycleIT {
         assertThat(proxy.exitValue()).as(log()).isZero();
     }
 
+    /**
+     * The log's reader (journald, a container runtime, a pipe) stops reading: the proxy's log
+     * writes must never stall the event loops, so sessions go on; lines that do not fit are dropped.
+     */
+    @Test
+    void aLogReaderThatStopsReadingNeverStallsSessions() throws Exception {
+        proxy = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+                Path.of("target", "portcullis.jar").toString(), "--config", writeConfig("").toString())
+                .redirectErrorStream(true).start(); // a pipe this test stops reading
+        java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(proxy.getInputStream(),
+                java.nio.charset.StandardCharsets.UTF_8));
+        String line;
+        while ((line = out.readLine()) != null && !line.contains("listening on")) {
+            // read up to the listener's line, then never again
+        }
+        assertThat(line).isNotNull();
+        InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
+        // Each session logs three lines of ~100 bytes: 600 sessions are several times a 64 KiB pipe.
+        for (int i = 0; i < 600; i++) {
+            try (FtpTestClient c = FtpTestClient.login(address, ProxyHarness.USER, ProxyHarness.PASSWORD)) {
+                c.socket().setSoTimeout(5_000);
+                assertThat(c.command("NOOP").code()).as("session %d", i).isEqualTo(200);
+            }
+        }
+        proxy.destroy(); // SIGTERM: exits although its log pipe is still full
+        assertThat(proxy.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(proxy.exitValue()).isZero();
+    }
+
     @Test
     void sighupAppliesANewLimitToNewSessionsAndRefusesABrokenConfig() throws Exception {
         Path cfg = writeConfig("limits: {max-line-length: 100}\n");
