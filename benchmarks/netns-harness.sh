@@ -10,7 +10,7 @@
 # Figures: (a) single-stream RETR and STOR, (b) parallel RETRs, (c) sessions per second
 # (login + EPSV + LIST + QUIT, 8 workers), (d) proxy CPU seconds per GiB, (e) RSS and heap with
 # idle control sessions, (f) latency added to a NOOP round trip (p50, p99).
-# Usage: bash benchmarks/netns-harness.sh            full run, appends to benchmarks/RESULTS.md
+# Usage: bash benchmarks/netns-harness.sh            full run (after an untimed warm-up of every mode), appends to benchmarks/RESULTS.md
 #        bash benchmarks/netns-harness.sh --smoke    30-second correctness check of every mode (CI)
 #        PORTCULLIS_YAML_EXTRA='data: {zero-copy: false}' ...   extra config lines for Portcullis (A/B runs)
 # Needs root, iproute2, nftables, vsftpd, curl, python3, java; ftp-proxy optional.
@@ -22,9 +22,10 @@ cd "$(dirname "$0")/.."
 SMOKE=0
 [ "${1:-}" = "--smoke" ] && SMOKE=1
 if [ "$SMOKE" = 1 ]; then
-  SIZE_MIB=8; PAR=4; PAR_MIB=4; SESS_SECONDS=3; IDLE=200; NOOPS=100; ROUNDS=1
+  SIZE_MIB=8; PAR=4; PAR_MIB=4; SESS_SECONDS=3; IDLE=200; NOOPS=100; ROUNDS=1; WARM_SECONDS=0
 else
   SIZE_MIB=${SIZE_MIB:-1024}; PAR=${PAR:-16}; PAR_MIB=${PAR_MIB:-100}; SESS_SECONDS=${SESS_SECONDS:-10}
+  WARM_SECONDS=${WARM_SECONDS:-15}
   # 10,000 idle sessions need over 20,000 descriptors in the proxy (client and backend side):
   # the default stays below this machine's hard limit (ulimit -Hn); the report gives the per-session cost.
   HARD_FDS=$(ulimit -Hn); [ "$HARD_FDS" = unlimited ] && HARD_FDS=1048576
@@ -208,21 +209,8 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR
 cpu_ticks() { awk '{print $14+$15+$16+$17}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 HZ=$(getconf CLK_TCK)
 declare -A RETR STOR PARA SESS CPU
-for round in $(seq 1 "$ROUNDS"); do
-  for m in "${MODES[@]}"; do
-    pid=""; [ "$m" = portcullis ] && pid=$JAVA_PID; [ "$m" = ftp-proxy ] && pid=$FTP_PROXY_PID
-    t0=$( [ -n "$pid" ] && cpu_ticks "$pid" || echo 0 )
-    RETR[$m]+="$(in_c curl -sS -o /dev/null -w '%{speed_download}' "${URL[$m]}/big.bin") "
-    t1=$( [ -n "$pid" ] && cpu_ticks "$pid" || echo 0 )
-    [ -n "$pid" ] && CPU[$m]+="$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v mib="$SIZE_MIB" 'BEGIN {printf "%.3f", d / hz / (mib / 1024)}') "
-    STOR[$m]+="$(in_c curl -sS -o /dev/null -w '%{speed_upload}' -T "$WORK/root/big.bin" "${URL[$m]}/upload/up-$m.bin") "
-    start=$(date +%s.%N)
-    jobs_par=()
-    for i in $(seq 1 "$PAR"); do in_c curl -sS -o /dev/null "${URL[$m]}/par.bin" & jobs_par+=($!); done
-    wait "${jobs_par[@]}"
-    end=$(date +%s.%N)
-    PARA[$m]+="$(awk -v s="$start" -v e="$end" -v n="$PAR" -v mib="$PAR_MIB" 'BEGIN {printf "%.0f", n * mib * 1048576 / (e - s)}') "
-    SESS[$m]+="$(in_c python3 - "${URL[$m]#ftp://}" "$SESS_SECONDS" <<'PY'
+# (c)'s workload: 8 workers, each session login + EPSV + LIST + QUIT; prints sessions per second.
+cat > "$WORK/sessions.py" <<'PY'
 import ftplib, sys, threading, time
 hostport, secs = sys.argv[1], float(sys.argv[2])
 host, _, port = hostport.partition(":")
@@ -245,7 +233,27 @@ threads = [threading.Thread(target=work) for _ in range(8)]
 [t.start() for t in threads]; [t.join() for t in threads]
 print(round(done[0] / secs))
 PY
-) "
+# Untimed warm-up, the same for every mode: a proxy runs for months, so it is measured warm (the
+# JVM compiles its hot paths during the first few thousand sessions; caches warm for all modes).
+for m in "${MODES[@]}"; do
+  in_c python3 "$WORK/sessions.py" "${URL[$m]#ftp://}" "$WARM_SECONDS" > /dev/null
+  in_c curl -sS -o /dev/null "${URL[$m]}/par.bin"
+done
+for round in $(seq 1 "$ROUNDS"); do
+  for m in "${MODES[@]}"; do
+    pid=""; [ "$m" = portcullis ] && pid=$JAVA_PID; [ "$m" = ftp-proxy ] && pid=$FTP_PROXY_PID
+    t0=$( [ -n "$pid" ] && cpu_ticks "$pid" || echo 0 )
+    RETR[$m]+="$(in_c curl -sS -o /dev/null -w '%{speed_download}' "${URL[$m]}/big.bin") "
+    t1=$( [ -n "$pid" ] && cpu_ticks "$pid" || echo 0 )
+    [ -n "$pid" ] && CPU[$m]+="$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v mib="$SIZE_MIB" 'BEGIN {printf "%.3f", d / hz / (mib / 1024)}') "
+    STOR[$m]+="$(in_c curl -sS -o /dev/null -w '%{speed_upload}' -T "$WORK/root/big.bin" "${URL[$m]}/upload/up-$m.bin") "
+    start=$(date +%s.%N)
+    jobs_par=()
+    for i in $(seq 1 "$PAR"); do in_c curl -sS -o /dev/null "${URL[$m]}/par.bin" & jobs_par+=($!); done
+    wait "${jobs_par[@]}"
+    end=$(date +%s.%N)
+    PARA[$m]+="$(awk -v s="$start" -v e="$end" -v n="$PAR" -v mib="$PAR_MIB" 'BEGIN {printf "%.0f", n * mib * 1048576 / (e - s)}') "
+    SESS[$m]+="$(in_c python3 "$WORK/sessions.py" "${URL[$m]#ftp://}" "$SESS_SECONDS") "
     say "round $round $m done"
   done
 done
@@ -334,7 +342,7 @@ row() { # label associative-array-name
   echo "## Namespace run $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
   echo "Machine: $(nproc) cores shared by client, edge and server; $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(uname -sr); $(java -version 2>&1 | head -n1); vsftpd on tmpfs."
-  echo "Command: \`bash benchmarks/netns-harness.sh\` (SIZE_MIB=$SIZE_MIB PAR=$PAR PAR_MIB=$PAR_MIB SESS_SECONDS=$SESS_SECONDS IDLE=$IDLE NOOPS=$NOOPS ROUNDS=$ROUNDS${PORTCULLIS_YAML_EXTRA:+ PORTCULLIS_YAML_EXTRA='$PORTCULLIS_YAML_EXTRA'}); medians of $ROUNDS interleaved rounds; MB = 10^6 bytes; ratios of direct."
+  echo "Command: \`bash benchmarks/netns-harness.sh\` (SIZE_MIB=$SIZE_MIB PAR=$PAR PAR_MIB=$PAR_MIB SESS_SECONDS=$SESS_SECONDS WARM_SECONDS=$WARM_SECONDS IDLE=$IDLE NOOPS=$NOOPS ROUNDS=$ROUNDS${PORTCULLIS_YAML_EXTRA:+ PORTCULLIS_YAML_EXTRA='$PORTCULLIS_YAML_EXTRA'}); medians of $ROUNDS interleaved rounds; MB = 10^6 bytes; ratios of direct."
   echo "Kernel helper: nftables ct helper \"ftp\" with DNAT; NAT of 227: $NAT_FTP."
   echo
   printf '| figure |'; for m in "${MODES[@]}"; do printf ' %s |' "$m"; done; echo
