@@ -79,6 +79,13 @@ public final class DataRelay {
     static final long ZERO_COPY_AFTER = 1024 * 1024;
     /** How long a side that got its FIN may stay open waiting for its peer to close. */
     static final long LINGER_MILLIS = 5_000;
+    /**
+     * What an ended side may still send before it is closed at once: enough for a TLS record or a
+     * server's chatter, not a stream (a client still uploading after the server gave up with 552).
+     */
+    static final int DRAIN_LIMIT = 64 * 1024;
+    private long drainedFromClient;
+    private long drainedFromBackend;
 
     /**
      * Moves this relay's bytes with splice(2) when both sides turn out to be plain epoll sockets
@@ -443,7 +450,9 @@ public final class DataRelay {
         Channel peer = peerOf(side);
         Side peerSide = side == Side.CLIENT ? Side.BACKEND : Side.CLIENT;
         if (peer != null && peer.isActive() && (side == Side.CLIENT ? clientBroken : backendBroken)) {
-            peer.close(); // a reset is no end of data: the peer must not take it for one
+            // A reset or an idle limit is no end of data: what was read goes out, then the peer is
+            // closed outright, so that it does not take this for a finished transfer.
+            closeAfterFlush(peerSide);
         } else if (peer != null && peer.isActive() && paced(side).isEmpty() && !ending(peerSide)) {
             // Flush what was read from the closed side, then end the peer's stream: FTP marks end
             // of data by close. (Bytes still kept for the rate go first: resume ends the peer after them.)
@@ -452,6 +461,25 @@ public final class DataRelay {
         // Done only when both sides came and went: a side still to come (an active connection not
         // yet made) may yet receive data that the closed side left unread in its socket.
         finishIfOver();
+    }
+
+    private void closeAfterFlush(Side side) {
+        Channel ch = channel(side);
+        ch.config().setAutoRead(false);
+        ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+            if (!f.isSuccess()) {
+                lost(side);
+            }
+            ch.close();
+        });
+    }
+
+    private void broken(Side side) {
+        if (side == Side.CLIENT) {
+            clientBroken = true;
+        } else {
+            backendBroken = true;
+        }
     }
 
     private boolean ending(Side side) {
@@ -566,14 +594,19 @@ public final class DataRelay {
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             Channel peer = peerOf(side);
             ByteBuf buf = (ByteBuf) msg;
-            if (done) {
-                buf.release();
-                return;
-            }
-            if (ending(side)) {
+            if (ending(side)) { // (also once the relay is done: the side lingers until its peer closes)
                 // Its peer's stream is over, so these bytes cannot be delivered; only the transfer's
                 // own direction counts towards its verdict (lostBytesTowards).
                 lost(side == Side.CLIENT ? Side.BACKEND : Side.CLIENT);
+                long drained = side == Side.CLIENT ? (drainedFromClient += buf.readableBytes())
+                        : (drainedFromBackend += buf.readableBytes());
+                buf.release();
+                if (drained > DRAIN_LIMIT) {
+                    ctx.close(); // a stream, not a trailer: stop it
+                }
+                return;
+            }
+            if (done) {
                 buf.release();
                 return;
             }
@@ -638,6 +671,7 @@ public final class DataRelay {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof IdleStateEvent) {
+                broken(side);
                 ctx.close(); // a data connection that moves nothing for the idle time is given up
             } else {
                 ctx.fireUserEventTriggered(evt);
@@ -647,11 +681,7 @@ public final class DataRelay {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             // Resets and broken pipes end the transfer; the backend's reply tells the client.
-            if (side == Side.CLIENT) {
-                clientBroken = true;
-            } else {
-                backendBroken = true;
-            }
+            broken(side);
             ctx.close();
         }
     }

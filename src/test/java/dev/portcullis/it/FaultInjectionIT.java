@@ -163,6 +163,38 @@ class FaultInjectionIT {
     }
 
     /**
+     * The backend refuses an upload half-way with a clean end of its side (FIN) and 552, and stops
+     * reading. The proxy ends the client's side too and would read what still comes, but only a
+     * trailer's worth: a client that goes on uploading is cut off, not drained for seconds.
+     */
+    @ParameterizedTest(name = "zero-copy={0}")
+    @ValueSource(booleans = {false, true})
+    void clientStillUploadingAfterTheBackendGaveUpIsCutOff(boolean zeroCopy) throws Exception {
+        byte[] upload = Digests.randomBytes(256 * 1024 * 1024, 5);
+        try (FakeFtpBackend fake = new FakeFtpBackend().storStopsReadingAfter(1024 * 1024);
+             PortcullisServer p = proxyTo(fake.port(), c -> c.withData(c.data().withZeroCopy(zeroCopy)))) {
+            long fds = ProxyHarness.openFileDescriptors();
+            try (FtpTestClient c = FtpTestClient.login(p.boundAddresses().get(0), "u", "p");
+                 DataMode.Prepared data = DataMode.PASV.prepare(c)) {
+                c.send("STOR big");
+                Socket d = data.open();
+                assertThat(c.readReply().code()).isEqualTo(150);
+                boolean cutOff = false;
+                try (OutputStream out = d.getOutputStream()) {
+                    out.write(upload);
+                } catch (IOException resetByTheProxy) {
+                    cutOff = true;
+                }
+                assertThat(cutOff).as("the proxy stopped taking the upload").isTrue();
+                assertThat(c.readReply().code()).isEqualTo(552);
+                assertThat(c.command("NOOP").code()).isEqualTo(200);
+            }
+            fake.storStopsReadingAfter(-1);
+            assertRecovered(p, fds, fake);
+        }
+    }
+
+    /**
      * The backend sends a few bytes on an upload's data connection while the proxy is still
      * delivering the upload (a TLS server's session tickets do that). Closing a socket with unread
      * bytes makes the kernel reset it and throw away what it has not sent yet: the proxy must end

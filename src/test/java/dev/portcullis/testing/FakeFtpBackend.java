@@ -36,6 +36,7 @@ public final class FakeFtpBackend implements AutoCloseable {
     private volatile String storedSha256 = "";
     private volatile int lateBytesOnUpload;
     private volatile long lateBytesAfter;
+    private volatile long storStopsReadingAfter = -1;
     private volatile byte[] file = "fake file content\n".getBytes(StandardCharsets.US_ASCII);
 
     public FakeFtpBackend() throws IOException {
@@ -87,6 +88,15 @@ public final class FakeFtpBackend implements AutoCloseable {
 
     public long storedBytes() {
         return storedBytes;
+    }
+
+    /**
+     * During STOR, after this many bytes, ends its side of the data connection with a FIN, answers
+     * 552 and reads no more (for three seconds, then closes): the upload is refused, not reset.
+     */
+    public FakeFtpBackend storStopsReadingAfter(long bytes) {
+        this.storStopsReadingAfter = bytes;
+        return this;
     }
 
     public String storedSha256() {
@@ -202,6 +212,7 @@ public final class FakeFtpBackend implements AutoCloseable {
                         write(out, "150 ok to send data");
                         java.security.MessageDigest sha = sha256();
                         boolean readFailed = false;
+                        boolean answered = false;
                         try (Socket d = data.accept()) {
                             boolean lateSent = lateBytesOnUpload == 0;
                             byte[] buf = new byte[64 * 1024];
@@ -215,6 +226,13 @@ public final class FakeFtpBackend implements AutoCloseable {
                                     Thread.sleep(200); // the client has finished; the proxy has the rest in flight
                                     d.getOutputStream().write(new byte[lateBytesOnUpload]);
                                     d.getOutputStream().flush();
+                                }
+                                if (storStopsReadingAfter >= 0 && got >= storStopsReadingAfter) {
+                                    d.shutdownOutput();
+                                    write(out, "552 Requested file action aborted: exceeded storage allocation");
+                                    answered = true;
+                                    Thread.sleep(3000);
+                                    break;
                                 }
                                 if (storFailsAfter >= 0 && got >= storFailsAfter) {
                                     // Disk full half-way through: the server gives up on the upload.
@@ -232,7 +250,7 @@ public final class FakeFtpBackend implements AutoCloseable {
                         data.close();
                         data = null;
                         // Like vsftpd: a data connection that ends in an error is not a stored file.
-                        write(out, storFailsAfter >= 0 ? "552 Requested file action aborted: exceeded storage allocation"
+                        if (!answered) write(out, storFailsAfter >= 0 ? "552 Requested file action aborted: exceeded storage allocation"
                                 : readFailed ? "426 Failure reading network stream." : "226 stored");
                     }
                     case "QUIT" -> {
