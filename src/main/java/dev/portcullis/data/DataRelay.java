@@ -216,8 +216,12 @@ public final class DataRelay {
         if (ending != null && ending.isActive() && ending.isRegistered()) {
             endOutput(endingSide);
         }
+        // A side that was reset: the other is reset too (see sideClosed).
+        Channel survivor = spliced.clientToBackend.sourceFailed ? backend : spliced.backendToClient.sourceFailed ? client : null;
         for (Channel ch : new Channel[] {client, backend}) {
-            if (ch != ending || !ending.isRegistered()) {
+            if (ch == survivor && !spliced.abortRequested) {
+                reset(ch);
+            } else if (ch != ending || !ending.isRegistered()) {
                 ch.close();
             }
         }
@@ -450,9 +454,9 @@ public final class DataRelay {
         Channel peer = peerOf(side);
         Side peerSide = side == Side.CLIENT ? Side.BACKEND : Side.CLIENT;
         if (peer != null && peer.isActive() && (side == Side.CLIENT ? clientBroken : backendBroken)) {
-            // A reset or an idle limit is no end of data: what was read goes out, then the peer is
-            // closed outright, so that it does not take this for a finished transfer.
-            closeAfterFlush(peerSide);
+            // A reset or an idle limit is no end of data: the peer is reset too, as it would be
+            // without the proxy, so that a server never stores half an upload as a whole one.
+            reset(peer);
         } else if (peer != null && peer.isActive() && paced(side).isEmpty() && !ending(peerSide)) {
             // Flush what was read from the closed side, then end the peer's stream: FTP marks end
             // of data by close. (Bytes still kept for the rate go first: resume ends the peer after them.)
@@ -463,15 +467,14 @@ public final class DataRelay {
         finishIfOver();
     }
 
-    private void closeAfterFlush(Side side) {
-        Channel ch = channel(side);
-        ch.config().setAutoRead(false);
-        ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
-            if (!f.isSuccess()) {
-                lost(side);
-            }
-            ch.close();
-        });
+    /** An abortive close: SO_LINGER 0 makes the kernel send a reset instead of a FIN. */
+    private static void reset(Channel ch) {
+        try {
+            ch.config().setOption(io.netty.channel.ChannelOption.SO_LINGER, 0);
+        } catch (io.netty.channel.ChannelException ignored) {
+            // the socket is already gone: closing is all there is to do
+        }
+        ch.close();
     }
 
     private void broken(Side side) {

@@ -163,6 +163,35 @@ class FaultInjectionIT {
     }
 
     /**
+     * The client resets its upload's data connection half-way (it crashed, or gave up). Straight
+     * to the server that is a reset, and the server refuses the file; through the proxy it must
+     * stay one, never become the clean close that marks a complete upload.
+     */
+    @ParameterizedTest(name = "zero-copy={0}")
+    @ValueSource(booleans = {false, true})
+    void aClientResetMidUploadReachesTheServerAsAReset(boolean zeroCopy) throws Exception {
+        byte[] part = Digests.randomBytes(6 * 1024 * 1024, 6);
+        try (FakeFtpBackend fake = new FakeFtpBackend().storReadRate(4 * 1024 * 1024);
+             PortcullisServer p = proxyTo(fake.port(), c -> c.withData(c.data().withZeroCopy(zeroCopy)))) {
+            long fds = ProxyHarness.openFileDescriptors();
+            try (FtpTestClient c = FtpTestClient.login(p.boundAddresses().get(0), "u", "p");
+                 DataMode.Prepared data = DataMode.PASV.prepare(c)) {
+                c.send("STOR big");
+                Socket d = data.open();
+                assertThat(c.readReply().code()).isEqualTo(150);
+                d.getOutputStream().write(part);
+                Thread.sleep(600); // over a MiB relayed: with zero-copy on, the splice worker has it
+                d.setSoLinger(true, 0);
+                d.close(); // a reset, while the slow server still has part of it to read
+                assertThat(c.readReply().code()).as("the server saw a reset, not an end of file").isEqualTo(426);
+                assertThat(c.command("NOOP").code()).isEqualTo(200);
+            }
+            fake.storReadRate(0);
+            assertRecovered(p, fds, fake);
+        }
+    }
+
+    /**
      * The backend refuses an upload half-way with a clean end of its side (FIN) and 552, and stops
      * reading. The proxy ends the client's side too and would read what still comes, but only a
      * trailer's worth: a client that goes on uploading is cut off, not drained for seconds.

@@ -37,6 +37,7 @@ public final class FakeFtpBackend implements AutoCloseable {
     private volatile int lateBytesOnUpload;
     private volatile long lateBytesAfter;
     private volatile long storStopsReadingAfter = -1;
+    private volatile long storReadRate;
     private volatile byte[] file = "fake file content\n".getBytes(StandardCharsets.US_ASCII);
 
     public FakeFtpBackend() throws IOException {
@@ -96,6 +97,12 @@ public final class FakeFtpBackend implements AutoCloseable {
      */
     public FakeFtpBackend storStopsReadingAfter(long bytes) {
         this.storStopsReadingAfter = bytes;
+        return this;
+    }
+
+    /** During STOR, reads at most this many bytes per second (a slow disk); 0: as fast as it can. */
+    public FakeFtpBackend storReadRate(long bytesPerSecond) {
+        this.storReadRate = bytesPerSecond;
         return this;
     }
 
@@ -215,12 +222,20 @@ public final class FakeFtpBackend implements AutoCloseable {
                         boolean answered = false;
                         try (Socket d = data.accept()) {
                             boolean lateSent = lateBytesOnUpload == 0;
-                            byte[] buf = new byte[64 * 1024];
+                            byte[] buf = new byte[storReadRate > 0 ? 16 * 1024 : 64 * 1024];
                             long got = 0;
+                            long started = System.nanoTime();
                             int n;
                             while ((n = readOrFail(d, buf)) > 0) {
                                 got += n;
                                 sha.update(buf, 0, n);
+                                if (storReadRate > 0) {
+                                    long due = started + got * 1_000_000_000L / storReadRate;
+                                    long wait = due - System.nanoTime();
+                                    if (wait > 0) {
+                                        Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                                    }
+                                }
                                 if (!lateSent && got >= lateBytesAfter) {
                                     lateSent = true;
                                     Thread.sleep(200); // the client has finished; the proxy has the rest in flight
