@@ -156,7 +156,7 @@ public final class PortcullisServer implements AutoCloseable {
             stop();
             throw new IOException("cannot listen: " + e.getMessage(), e);
         }
-        health = new HealthChecker(backends, () -> config.backends().healthCheck(), this::probePreamble);
+        health = new HealthChecker(backends, () -> config.backends().healthCheck(), () -> config.backendTls(), this::probePreamble);
         // Certificate files replaced on disk (e.g. by an ACME client) are picked up for new handshakes.
         acceptors.scheduleWithFixedDelay(() -> {
             ServerTls tls = context.serverTls();

@@ -17,8 +17,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,12 +36,16 @@ public final class HealthChecker implements AutoCloseable {
     private final BackendPool pool;
     private final Supplier<HealthCheckConfig> config;
     private final Supplier<byte[]> preamble;
+    private final Supplier<dev.portcullis.config.BackendTlsConfig> backendTls;
 
     /**
      * @param preamble bytes sent first on every check (a PROXY protocol header saying "no client"
      *                 for backends that require one), or an empty array
+     * @param backendTls   how the backend's certificate is checked (for checks with AUTH TLS)
      */
-    public HealthChecker(BackendPool pool, Supplier<HealthCheckConfig> config, Supplier<byte[]> preamble) {
+    public HealthChecker(BackendPool pool, Supplier<HealthCheckConfig> config, Supplier<dev.portcullis.config.BackendTlsConfig> backendTls,
+                         Supplier<byte[]> preamble) {
+        this.backendTls = backendTls;
         this.pool = pool;
         this.config = config;
         this.preamble = preamble;
@@ -111,7 +113,7 @@ public final class HealthChecker implements AutoCloseable {
             done.append("220");
             if (c.authTls()) {
                 expect(io, deadline, "AUTH TLS", 234, "AUTH TLS");
-                SSLSocket tls = (SSLSocket) trustingContext().getSocketFactory().createSocket(s, a.getHostString(), a.getPort(), true);
+                SSLSocket tls = (SSLSocket) tlsContext().getSocketFactory().createSocket(s, a.getHostString(), a.getPort(), true);
                 tls.setUseClientMode(true);
                 setTimeout(tls, deadline);
                 tls.startHandshake();
@@ -186,29 +188,14 @@ public final class HealthChecker implements AutoCloseable {
     }
 
     /**
-     * The check asks whether the backend completes a handshake; whether its certificate is trusted
-     * is decided on every real session by backend-tls (ca, fingerprint), which refuses it there.
+     * The backend's certificate is checked as sessions check it (backend-tls): the login probe
+     * sends a password, and the check must not call a server up that every session would refuse.
      */
-    private static SSLContext trustingContext() throws IOException {
+    private SSLContext tlsContext() throws IOException {
         try {
-            SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(null, new TrustManager[] {new X509TrustManager() {
-                @Override
-                public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String authType) {
-                }
-
-                @Override
-                public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String authType) {
-                }
-
-                @Override
-                public java.security.cert.X509Certificate[] getAcceptedIssuers() {
-                    return new java.security.cert.X509Certificate[0];
-                }
-            }}, null);
-            return ctx;
+            return dev.portcullis.tls.BackendTls.jdkContext(backendTls.get());
         } catch (java.security.GeneralSecurityException e) {
-            throw new IOException("no TLS client context: " + e.getMessage(), e);
+            throw new IOException("TLS for the health check: " + e.getMessage(), e);
         }
     }
 
