@@ -9,7 +9,9 @@
 #   ftp-proxy   SuSE proxy-suite ftp-proxy in the edge namespace (198.51.100.1:2122), if installed
 # Figures: (a) single-stream RETR and STOR, (b) parallel RETRs, (c) sessions per second
 # (login + EPSV + LIST + QUIT, 8 workers), (d) proxy CPU seconds per GiB, (e) RSS and heap with
-# idle control sessions, (f) latency added to a NOOP round trip (p50, p99).
+# idle control sessions, (f) latency added to a NOOP round trip (p50, p99), (g) explicit FTPS RETR
+# (a second vsftpd that requires TLS; a second Portcullis that ends the client's TLS and opens its
+# own to that vsftpd; the kernel helper and ftp-proxy cannot do FTPS).
 # Usage: bash benchmarks/netns-harness.sh            full run (after an untimed warm-up of every mode), appends to benchmarks/RESULTS.md
 #        bash benchmarks/netns-harness.sh --smoke    30-second correctness check of every mode (CI)
 #        PORTCULLIS_YAML_EXTRA='data: {zero-copy: false}' ...   extra config lines for Portcullis (A/B runs)
@@ -66,7 +68,7 @@ if [ "$(id -u)" != 0 ] || ! ip netns add pcb-probe 2>/dev/null; then
   exit 0
 fi
 ip netns del pcb-probe
-for tool in vsftpd curl python3 java nft; do
+for tool in vsftpd curl python3 java nft openssl; do
   command -v "$tool" >/dev/null || { say "missing $tool (install: vsftpd curl python3 nftables and a JDK)"; exit 1; }
 done
 [ -f target/portcullis.jar ] || mvn -q -B package -DskipTests
@@ -120,6 +122,23 @@ max_clients=20000
 max_per_ip=20000
 CONF
 in_s vsftpd "$WORK/vsftpd.conf" & PIDS+=($!)
+# FTPS: the same files from a vsftpd that requires TLS for logins and data (port 2221).
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/server.key" -out "$WORK/server.pem" -days 2 -subj /CN=$S_IP \
+  -addext "subjectAltName=IP:$S_IP" 2>/dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/edge.key" -out "$WORK/edge.pem" -days 2 \
+  -subj /CN=$E_CIP -addext "subjectAltName=IP:$E_CIP" 2>/dev/null
+sed -e 's/^listen_port=21$/listen_port=2221/' -e 's/^pasv_min_port=40000$/pasv_min_port=41000/' -e 's/^pasv_max_port=40999$/pasv_max_port=41999/' \
+  "$WORK/vsftpd.conf" > "$WORK/vsftpd-tls.conf"
+cat >> "$WORK/vsftpd-tls.conf" <<CONF
+ssl_enable=YES
+allow_anon_ssl=YES
+force_anon_logins_ssl=YES
+force_anon_data_ssl=YES
+ssl_ciphers=HIGH
+rsa_cert_file=$WORK/server.pem
+rsa_private_key_file=$WORK/server.key
+CONF
+in_s vsftpd "$WORK/vsftpd-tls.conf" & PIDS+=($!)
 
 # ---------------------------------------------------------------- kernel helper (DNAT + ct helper)
 in_e nft -f - <<NFT
@@ -145,6 +164,18 @@ CONF
 in_e bash -c "ulimit -n $(ulimit -Hn); exec java -Xss256k -XX:+UseSerialGC -jar target/portcullis.jar --config $WORK/portcullis.yaml" \
   > "$WORK/portcullis.log" 2>&1 & PIDS+=($!)
 PORTCULLIS_LAUNCHER=$!
+
+cat > "$WORK/portcullis-tls.yaml" <<CONF
+listen: $E_CIP:2221
+backend: $S_IP:2221
+passive-ports: 54000-54999
+tls: {cert: $WORK/edge.pem, key: $WORK/edge.key}
+backend-tls: {mode: explicit, ca: $WORK/server.pem}
+admin: {listen: "off"}
+${PORTCULLIS_YAML_EXTRA:-}
+CONF
+in_e bash -c "exec java -Xss256k -XX:+UseSerialGC -jar target/portcullis.jar --config $WORK/portcullis-tls.yaml" \
+  > "$WORK/portcullis-tls.log" 2>&1 & PIDS+=($!)
 
 HAVE_FTP_PROXY=0
 if command -v ftp-proxy >/dev/null || [ -x /usr/sbin/ftp-proxy ]; then
@@ -175,7 +206,9 @@ wait_port() { # ns host port
   say "nothing listens on $2:$3 in $1"; return 1
 }
 wait_port $NS_S $S_IP 21
+wait_port $NS_S $S_IP 2221
 wait_port $NS_E $E_CIP 2121
+wait_port $NS_E $E_CIP 2221
 [ "$HAVE_FTP_PROXY" = 1 ] && wait_port $NS_E $E_CIP 2122
 # The JVM is the launcher's child in the namespace: find it for CPU and memory readings.
 JAVA_PID=$(pgrep -P "$PORTCULLIS_LAUNCHER" java || echo "$PORTCULLIS_LAUNCHER")
@@ -190,13 +223,23 @@ MODES=(direct kernel portcullis)
 FAIL=0
 for m in "${MODES[@]}"; do
   for flags in "" "--disable-epsv" "--ftp-port $C_IP"; do
-    got=$(in_c curl -sS --max-time 60 $flags "${URL[$m]}/big.bin" | sha256sum | cut -d' ' -f1)
+    got=$(in_c curl -sS --max-time 60 $flags "${URL[$m]}/big.bin" | sha256sum | cut -d' ' -f1 || true)
     if [ "$got" = "$BIG_SHA" ]; then say "ok   $m ${flags:-EPSV}"; else say "FAIL $m ${flags:-EPSV}"; FAIL=1; fi
+  done
+done
+declare -A TLS_URL=( [direct]="ftp://$S_IP:2221" [portcullis]="ftp://$E_CIP:2221" )
+for m in direct portcullis; do
+  for flags in "" "--disable-epsv"; do
+    got=$(in_c curl -sS --max-time 30 --ssl-reqd -k $flags "${TLS_URL[$m]}/big.bin" | sha256sum | cut -d' ' -f1 || true)
+    if [ "$got" = "$BIG_SHA" ]; then say "ok   $m FTPS ${flags:-EPSV}"; else say "FAIL $m FTPS ${flags:-EPSV}"; FAIL=1; fi
   done
 done
 NAT_FTP="no (nf_nat_ftp absent: 227 still names the server; the helper's expectation admits the data connection)"
 if in_c curl -sS -v --max-time 20 --disable-epsv "${URL[kernel]}/" 2>&1 >/dev/null | grep -q "227.*198,51,100,1"; then
   NAT_FTP="yes (227 rewritten to the edge address by nf_nat_ftp)"
+fi
+if [ "$FAIL" != 0 ]; then
+  for log in portcullis portcullis-tls; do say "---- $log.log (last lines)"; tail -n 20 "$WORK/$log.log" >&2 || true; done
 fi
 if [ "$SMOKE" = 1 ]; then
   [ "$FAIL" = 0 ] && say "smoke: every mode transferred byte-exact (kernel helper NAT: $NAT_FTP)"
@@ -208,7 +251,7 @@ fi
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 cpu_ticks() { awk '{print $14+$15+$16+$17}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 HZ=$(getconf CLK_TCK)
-declare -A RETR STOR PARA SESS CPU
+declare -A RETR STOR PARA SESS CPU FTPS
 # (c)'s workload: 8 workers, each session login + EPSV + LIST + QUIT; prints sessions per second.
 cat > "$WORK/sessions.py" <<'PY'
 import ftplib, sys, threading, time
@@ -255,6 +298,9 @@ for round in $(seq 1 "$ROUNDS"); do
     end=$(date +%s.%N)
     PARA[$m]+="$(awk -v s="$start" -v e="$end" -v n="$PAR" -v mib="$PAR_MIB" 'BEGIN {printf "%.0f", n * mib * 1048576 / (e - s)}') "
     SESS[$m]+="$(in_c python3 "$WORK/sessions.py" "${URL[$m]#ftp://}" "$SESS_SECONDS") "
+    if [ -n "${TLS_URL[$m]:-}" ]; then
+      FTPS[$m]+="$(in_c curl -sS -o /dev/null --ssl-reqd -k -w '%{speed_download}' "${TLS_URL[$m]}/big.bin") "
+    fi
     say "round $round $m done"
   done
 done
@@ -365,5 +411,7 @@ row() { # label associative-array-name
   echo
   echo "(e) Portcullis (default settings, -XX:+UseSerialGC -Xss256k) with $IDLE_OK of $IDLE idle control sessions, each with its backend connection (to a greeter): RSS $((RSS0 / 1024)) → $((RSS1 / 1024)) MiB, heap used $(mbs "$HEAP0") → $(mbs "$HEAP1") MB; per session $(awk -v a="$RSS0" -v b="$RSS1" -v n="${IDLE_OK:-1}" 'BEGIN {printf "%.1f", (b - a) / n}') KiB of RSS, so 10,000 sessions ≈ $(awk -v a="$RSS0" -v b="$RSS1" -v n="${IDLE_OK:-1}" 'BEGIN {printf "%.0f", (a + (b - a) / n * 10000) / 1024}') MiB."
   echo "(f) NOOP round trip: direct p50 $((D50 / 1000)) µs, p99 $((D99 / 1000)) µs; through Portcullis p50 $((P50 / 1000)) µs, p99 $((P99 / 1000)) µs; added p50 $(((P50 - D50) / 1000)) µs, p99 $(((P99 - D99) / 1000)) µs."
+  d=$(echo "${FTPS[direct]}" | median); p=$(echo "${FTPS[portcullis]}" | median)
+  echo "(g) explicit FTPS RETR ${SIZE_MIB} MiB, one stream (PROT P; curl → vsftpd requiring TLS): direct $(mbs "$d") MB/s; through Portcullis, which ends the client's TLS and opens its own to vsftpd (BoringSSL), $(mbs "$p") MB/s ($(ratio "$p" "$d") of direct); the kernel helper and ftp-proxy cannot carry FTPS."
   echo
 } | tee -a "${RESULTS_FILE:-benchmarks/RESULTS.md}"

@@ -115,6 +115,13 @@ public final class HealthChecker implements AutoCloseable {
                 expect(io, deadline, "AUTH TLS", 234, "AUTH TLS");
                 SSLSocket tls = (SSLSocket) tlsContext().getSocketFactory().createSocket(s, a.getHostString(), a.getPort(), true);
                 tls.setUseClientMode(true);
+                dev.portcullis.config.BackendTlsConfig trust = backendTls.get();
+                if (!trust.insecure() && trust.fingerprint().isEmpty()) {
+                    // As on sessions (Netty's client contexts check it): the certificate must name the backend.
+                    javax.net.ssl.SSLParameters p = tls.getSSLParameters();
+                    p.setEndpointIdentificationAlgorithm("HTTPS");
+                    tls.setSSLParameters(p);
+                }
                 setTimeout(tls, deadline);
                 tls.startHandshake();
                 io = tls;

@@ -544,7 +544,7 @@ public final class ControlSession {
                     return;
                 }
                 if (!f.isSuccess()) {
-                    backendTlsFailed(greeting, "handshake failed: " + f.cause().getMessage());
+                    backendTlsFailed(greeting, "handshake failed: " + dev.portcullis.tls.HandshakeFailure.describe(f.cause()));
                     return;
                 }
                 log.debug("{} TLS to backend: {} {}", id, tls.engine().getSession().getProtocol(), tls.engine().getSession().getCipherSuite());
@@ -814,7 +814,7 @@ public final class ControlSession {
             if (f.isSuccess()) {
                 log.info("{} TLS on control: {}", id, clientTls.describe(client));
             } else if (!closed) {
-                log.info("{} TLS handshake with client failed: {}", id, f.cause().getMessage());
+                log.info("{} TLS handshake with client failed: {}", id, dev.portcullis.tls.HandshakeFailure.describe(f.cause()));
                 close("tls_failed", "TLS handshake failed");
             }
         });
