@@ -101,33 +101,39 @@ class VsftpdFtpsIT {
 
     /**
      * The health check's AUTH TLS and login probe trust the backend's certificate exactly as
-     * sessions do: with the right CA the backend is up; with another CA the handshake fails, the
-     * backend is down, and the probe's password is never sent to the server nobody trusts.
+     * sessions do: with the right CA the backend is up; with another CA, or the right CA but a
+     * certificate for another name, the handshake fails, the backend is down, and the probe's
+     * password is never sent to that server.
      */
     @org.junit.jupiter.api.Test
     void healthCheckOverTlsTrustsOnlyWhatSessionsTrust() throws Exception {
         VsftpdProcess.assumeAvailable();
         TestCertificates.Files backendCert = TestCertificates.create(certs, "vsftpd", "rsa");
         TestCertificates.Files stranger = TestCertificates.create(work, "stranger", "rsa");
+        TestCertificates.Files otherName = TestCertificates.create(work, "other", "rsa", "DNS:other.example");
+        probeThroughHealthCheck(backendCert, backendCert, true);
+        probeThroughHealthCheck(backendCert, stranger, false);
+        probeThroughHealthCheck(otherName, otherName, false); // trusted, but it names another host
+    }
+
+    private void probeThroughHealthCheck(TestCertificates.Files served, TestCertificates.Files ca, boolean trusted) throws Exception {
         try (VsftpdProcess vsftpd = VsftpdProcess.start(31300, 31399, List.of(
                 "ssl_enable=YES", "allow_anon_ssl=YES", "force_anon_data_ssl=YES", "force_anon_logins_ssl=YES",
-                "rsa_cert_file=" + backendCert.cert(), "rsa_private_key_file=" + backendCert.key(), "ssl_ciphers=HIGH"))) {
+                "rsa_cert_file=" + served.cert(), "rsa_private_key_file=" + served.key(), "ssl_ciphers=HIGH"))) {
             dev.portcullis.config.HealthCheckConfig probe = new dev.portcullis.config.HealthCheckConfig(true, Duration.ofMillis(100),
                     Duration.ofSeconds(2), 1, 1, true, Optional.of("anonymous"), Optional.of("probe-secret"));
-            for (TestCertificates.Files ca : List.of(backendCert, stranger)) {
-                BackendTlsConfig toBackend = new BackendTlsConfig(BackendTlsConfig.Mode.EXPLICIT, Optional.of(ca.cert()), Optional.empty(), false);
-                dev.portcullis.config.ProxyConfig base = ProxyHarness.baseConfig(vsftpd.port()).withBackendTls(toBackend);
-                try (PortcullisServer proxy = new PortcullisServer(base.withBackends(base.backends().withHealthCheck(probe))).start()) {
-                    dev.portcullis.backend.BackendMember m = proxy.backendPool().members().get(0);
-                    if (ca == backendCert) {
-                        ProxyHarness.awaitTrue(Duration.ofSeconds(5), () -> m.lastResult().contains("login 230"));
-                        assertThat(m.up()).as(m.lastResult()).isTrue();
-                        assertThat(m.lastResult()).contains("TLS");
-                    } else {
-                        ProxyHarness.awaitTrue(Duration.ofSeconds(5), () -> !m.up());
-                        assertThat(m.up()).as(m.lastResult()).isFalse();
-                        assertThat(m.lastResult()).containsIgnoringCase("certif");
-                    }
+            BackendTlsConfig toBackend = new BackendTlsConfig(BackendTlsConfig.Mode.EXPLICIT, Optional.of(ca.cert()), Optional.empty(), false);
+            dev.portcullis.config.ProxyConfig base = ProxyHarness.baseConfig(vsftpd.port()).withBackendTls(toBackend);
+            try (PortcullisServer proxy = new PortcullisServer(base.withBackends(base.backends().withHealthCheck(probe))).start()) {
+                dev.portcullis.backend.BackendMember m = proxy.backendPool().members().get(0);
+                if (trusted) {
+                    ProxyHarness.awaitTrue(Duration.ofSeconds(5), () -> m.lastResult().contains("login 230"));
+                    assertThat(m.up()).as(m.lastResult()).isTrue();
+                    assertThat(m.lastResult()).contains("TLS");
+                } else {
+                    ProxyHarness.awaitTrue(Duration.ofSeconds(5), () -> !m.up());
+                    assertThat(m.up()).as(m.lastResult()).isFalse();
+                    assertThat(m.lastResult()).containsAnyOf("PKIX", "No subject alternative");
                 }
             }
         }

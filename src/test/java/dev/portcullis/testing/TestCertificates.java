@@ -15,6 +15,11 @@ public final class TestCertificates {
     }
 
     public static Files create(Path dir, String commonName, String keyType) throws IOException, InterruptedException {
+        return create(dir, commonName, keyType, "DNS:localhost,IP:127.0.0.1");
+    }
+
+    /** A certificate whose subjectAltName is {@code altNames} (e.g. "DNS:other.example"). */
+    public static Files create(Path dir, String commonName, String keyType, String altNames) throws IOException, InterruptedException {
         Path cert = dir.resolve(commonName + ".crt.pem");
         Path key = dir.resolve(commonName + ".key.pem");
         Path p12 = dir.resolve(commonName + ".p12");
@@ -23,7 +28,7 @@ public final class TestCertificates {
         List<String> cmd = new java.util.ArrayList<>(List.of("openssl", "req", "-x509"));
         cmd.addAll(newKey);
         cmd.addAll(List.of("-nodes", "-keyout", key.toString(), "-out", cert.toString(), "-days", "2",
-                "-subj", "/CN=" + commonName, "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"));
+                "-subj", "/CN=" + commonName, "-addext", "subjectAltName=" + altNames));
         run(cmd);
         run(List.of("openssl", "pkcs12", "-export", "-in", cert.toString(), "-inkey", key.toString(),
                 "-out", p12.toString(), "-passout", "pass:changeit", "-name", "server"));
