@@ -17,49 +17,58 @@ import java.util.function.Consumer;
  * channels start with AUTO_READ off; nothing is read until both sides are attached. Back-pressure
  * follows writability: when one side's outbound buffer passes its high water mark, the other side
  * stops reading until it drains, so a slow reader bounds the memory of a transfer. When a side
- * closes, what was read from it is flushed to the other side and then that side is closed too.
- * Runs on the session's event loop only.
+ * closes, what was read from it is flushed to the other side, which then gets a FIN (endOutput);
+ * when a side is reset, the other side is reset too. Runs on the session's event loop only.
  */
 public final class DataRelay {
 
-    public enum Side { CLIENT, BACKEND }
+    public enum Side {
+        CLIENT, BACKEND;
+
+        Side other() {
+            return this == CLIENT ? BACKEND : CLIENT;
+        }
+    }
+
+    /** What the relay knows of one side. */
+    private static final class SideState {
+        /** Its channel has closed. */
+        boolean closed;
+        /** A connection for it is being made: the relay waits for it. */
+        boolean connecting;
+        /** Its peer's stream is over and its own output is being ended: what it sends is dropped. */
+        boolean ending;
+        /** It has been sent every byte and a FIN; it stays open until its peer closes (see endOutput). */
+        boolean ended;
+        /** It failed (reset, TLS error, idle limit) rather than ended: its peer is reset, not ended. */
+        boolean broken;
+        /** Bytes meant for it never reached it. */
+        boolean lost;
+        /** Paused for its rate limit. */
+        boolean throttled;
+        /** Bytes it sent after its output was ended (at most DRAIN_LIMIT are read). */
+        long drained;
+        /** Bytes read from it before its peer was there, or while the relay was handed to a splice worker. */
+        final Deque<ByteBuf> held = new ArrayDeque<>();
+        /**
+         * Bytes Netty read from it while it was paused for its rate: epoll drains a socket whose
+         * sender has closed even with AUTO_READ off. They are sent on at the rate, not at once; at
+         * most that socket's receive buffer.
+         */
+        final Deque<ByteBuf> paced = new ArrayDeque<>();
+    }
 
     private Channel client;
     private Channel backend;
-    private boolean clientClosed;
-    private boolean backendClosed;
-    /** A side whose output is being ended (its peer's stream is over): what it sends is read and dropped. */
-    private boolean clientEnding;
-    private boolean backendEnding;
-    /** A side that has been sent every byte and a FIN; it stays open until its peer closes (see endOutput). */
-    private boolean clientEnded;
-    private boolean backendEnded;
-    /** A side that failed (reset, TLS error) rather than ended: its peer is closed at once, not ended. */
-    private boolean clientBroken;
-    private boolean backendBroken;
+    private final SideState clientSide = new SideState();
+    private final SideState backendSide = new SideState();
     private boolean done;
     private boolean aborted;
-    /** Bytes meant for that side never reached it. */
-    private boolean lostToClient;
-    private boolean lostToBackend;
-    private boolean clientConnecting;
-    private boolean backendConnecting;
     private long clientToBackend;
     private long backendToClient;
     private final long startedNanos = System.nanoTime();
-    private final Deque<ByteBuf> heldFromClient = new ArrayDeque<>();
-    private final Deque<ByteBuf> heldFromBackend = new ArrayDeque<>();
     private Consumer<DataRelay> onDone = r -> { };
     private List<TokenBucket> buckets = List.of();
-    private boolean clientThrottled;
-    private boolean backendThrottled;
-    /**
-     * Bytes Netty read from a side while it was paused for its rate: epoll drains a socket whose
-     * sender has closed even with AUTO_READ off. They are sent on at the rate, not at once; at most
-     * that socket's receive buffer.
-     */
-    private final Deque<ByteBuf> pacedFromClient = new ArrayDeque<>();
-    private final Deque<ByteBuf> pacedFromBackend = new ArrayDeque<>();
 
     /** Small reads for rate-limited relays: the limit is then exact to within one read. */
     private static final AdaptiveRecvByteBufAllocator THROTTLED_READS = new AdaptiveRecvByteBufAllocator(4096, 16 * 1024, 64 * 1024);
@@ -84,8 +93,6 @@ public final class DataRelay {
      * server's chatter, not a stream (a client still uploading after the server gave up with 552).
      */
     static final int DRAIN_LIMIT = 64 * 1024;
-    private long drainedFromClient;
-    private long drainedFromBackend;
 
     /**
      * Moves this relay's bytes with splice(2) when both sides turn out to be plain epoll sockets
@@ -113,7 +120,7 @@ public final class DataRelay {
      * already came and went, is closed at once.
      */
     public void attach(Side side, Channel ch) {
-        if (done || (side == Side.CLIENT ? client : backend) != null) {
+        if (done || channel(side) != null) {
             ch.close();
             return;
         }
@@ -132,9 +139,9 @@ public final class DataRelay {
             // Data that arrived before the peer was there (a peer that sent and closed at once) goes first.
             flushHeld(Side.CLIENT, backend);
             flushHeld(Side.BACKEND, client);
-            if (clientClosed) {
+            if (clientSide.closed) {
                 endOutput(Side.BACKEND);
-            } else if (backendClosed) {
+            } else if (backendSide.closed) {
                 endOutput(Side.CLIENT);
             } else {
                 client.config().setAutoRead(true);
@@ -168,7 +175,7 @@ public final class DataRelay {
 
     /** Runs on the relay's event loop (deregistration completes there). */
     private void afterDeregister(boolean ok) {
-        if (done || !ok || clientClosed || backendClosed || !client.isOpen() || !backend.isOpen()) {
+        if (done || !ok || clientSide.closed || backendSide.closed || !client.isOpen() || !backend.isOpen()) {
             // Aborted, or a side ended while letting go: its descriptor may be gone, so no splicing;
             // take the sockets back and finish on the copy path.
             fallBackToCopy();
@@ -176,7 +183,7 @@ public final class DataRelay {
         }
         try {
             spliced = new SpliceTransfer(((io.netty.channel.epoll.EpollSocketChannel) client).fd(),
-                    ((io.netty.channel.epoll.EpollSocketChannel) backend).fd(), heldFromClient, heldFromBackend, idleNanos,
+                    ((io.netty.channel.epoll.EpollSocketChannel) backend).fd(), clientSide.held, backendSide.held, idleNanos,
                     () -> client.eventLoop().execute(this::spliceFinished));
         } catch (java.io.IOException e) {
             fallBackToCopy(); // no pipe to be had (descriptor limit): copy instead
@@ -187,57 +194,53 @@ public final class DataRelay {
         spliceWorker.submit(spliced);
     }
 
-    /** The worker let go: count its bytes, take the sockets back and close them (FTP ends a transfer by closing). */
+    /** The worker let go: count its bytes and take the sockets back. */
     private void spliceFinished() {
         spliceRunning = false;
         clientToBackend += spliced.clientToBackend.moved;
         backendToClient += spliced.backendToClient.moved;
-        lostToBackend |= spliced.clientToBackend.lost;
-        lostToClient |= spliced.backendToClient.lost;
+        backendSide.lost |= spliced.clientToBackend.lost;
+        clientSide.lost |= spliced.backendToClient.lost;
         handingOff = false;
-        // The side whose stream ended is closed; the other gets its FIN and is read until its peer
-        // closes (endOutput). An abort, or a side that was reset, closes both at once.
-        boolean broken = spliced.abortRequested || spliced.clientToBackend.sourceFailed || spliced.backendToClient.sourceFailed;
-        Side endingSide = broken ? null : spliced.clientToBackend.done() ? Side.BACKEND
-                : spliced.backendToClient.done() ? Side.CLIENT : null;
         int[] pending = {2};
         for (Channel ch : new Channel[] {client, backend}) {
             client.eventLoop().register(ch).addListener(f -> {
                 if (--pending[0] == 0) {
-                    afterSpliceReturned(endingSide);
+                    afterSpliceReturned();
                 }
             });
         }
     }
 
-    /** Both sockets are Netty's again: the ending side gets its FIN first, then the other closes. */
-    private void afterSpliceReturned(Side endingSide) {
-        Channel ending = endingSide == null ? null : channel(endingSide);
-        if (ending != null && ending.isActive() && ending.isRegistered()) {
-            endOutput(endingSide);
-        }
-        // A side that was reset: the other is reset too (see sideClosed).
-        Channel survivor = spliced.clientToBackend.sourceFailed ? backend : spliced.backendToClient.sourceFailed ? client : null;
-        for (Channel ch : new Channel[] {client, backend}) {
-            if (ch == survivor && !spliced.abortRequested) {
-                reset(ch);
-            } else if (ch != ending || !ending.isRegistered()) {
-                ch.close();
-            }
+    /**
+     * Both sockets are Netty's again. A side that was reset has its peer reset; otherwise the side
+     * whose peer's stream ended cleanly gets its FIN (endOutput) and the other closes; an abort
+     * closes both.
+     */
+    private void afterSpliceReturned() {
+        SpliceTransfer t = spliced;
+        Side failed = t.clientToBackend.sourceFailed ? Side.CLIENT : t.backendToClient.sourceFailed ? Side.BACKEND : null;
+        Side ending = t.clientToBackend.done() ? Side.BACKEND : t.backendToClient.done() ? Side.CLIENT : null;
+        if (!t.abortRequested && failed != null) {
+            reset(channel(failed.other()));
+            channel(failed).close();
+        } else if (!t.abortRequested && ending != null && channel(ending).isActive() && channel(ending).isRegistered()) {
+            endOutput(ending);
+            channel(ending.other()).close();
+        } else {
+            client.close();
+            backend.close();
         }
     }
 
     private void fallBackToCopy() {
         handingOff = false;
         zeroCopyEligible = false; // one attempt per relay
-        for (Deque<ByteBuf> held : java.util.List.of(heldFromClient, heldFromBackend)) {
-            for (ByteBuf b : held) {
-                if (held == heldFromClient) {
-                    clientToBackend += b.readableBytes();
-                } else {
-                    backendToClient += b.readableBytes();
-                }
-            }
+        for (ByteBuf b : clientSide.held) {
+            clientToBackend += b.readableBytes();
+        }
+        for (ByteBuf b : backendSide.held) {
+            backendToClient += b.readableBytes();
         }
         int[] pending = {0};
         for (Channel ch : new Channel[] {client, backend}) {
@@ -268,9 +271,9 @@ public final class DataRelay {
         if (backend.isActive()) {
             flushHeld(Side.CLIENT, backend);
         }
-        if (clientClosed || !client.isActive()) {
+        if (clientSide.closed || !client.isActive()) {
             endOutput(Side.BACKEND);
-        } else if (backendClosed || !backend.isActive()) {
+        } else if (backendSide.closed || !backend.isActive()) {
             endOutput(Side.CLIENT);
         } else {
             client.config().setAutoRead(true);
@@ -279,12 +282,16 @@ public final class DataRelay {
     }
 
     private void flushHeld(Side from, Channel to) {
-        Deque<ByteBuf> held = from == Side.CLIENT ? heldFromClient : heldFromBackend;
+        Deque<ByteBuf> held = state(from).held;
         ByteBuf b;
         while ((b = held.poll()) != null) {
             to.write(b, to.voidPromise());
         }
         to.flush();
+    }
+
+    private SideState state(Side side) {
+        return side == Side.CLIENT ? clientSide : backendSide;
     }
 
     private Channel channel(Side side) {
@@ -300,17 +307,11 @@ public final class DataRelay {
      */
     private void endOutput(Side side) {
         Channel ch = channel(side);
-        if (side == Side.CLIENT) {
-            clientEnding = true;
-        } else {
-            backendEnding = true;
-        }
+        state(side).ending = true;
         ch.config().setAutoRead(true);
         ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(flushed -> {
-            if (!flushed.isSuccess() || !ch.isActive()) {
-                if (!flushed.isSuccess()) {
-                    lost(side); // the side went away before its last bytes
-                }
+            if (!flushed.isSuccess()) {
+                state(side).lost = true; // the side went away before its last bytes
                 ch.close();
                 return;
             }
@@ -333,11 +334,7 @@ public final class DataRelay {
                 ch.close();
                 return;
             }
-            if (side == Side.CLIENT) {
-                clientEnded = true;
-            } else {
-                backendEnded = true;
-            }
+            state(side).ended = true;
             var linger = ch.eventLoop().schedule(() -> {
                 ch.close();
             }, LINGER_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
@@ -348,27 +345,23 @@ public final class DataRelay {
 
     /** Done when each side has closed or has been given all its bytes and a FIN. */
     private void finishIfOver() {
-        if ((clientClosed || clientEnded) && (backendClosed || backendEnded)) {
+        if ((clientSide.closed || clientSide.ended) && (backendSide.closed || backendSide.ended)) {
             finish();
         }
     }
 
     /** Records that a connection for {@code side} is being made, so the relay waits for it. */
     public void connecting(Side side) {
-        if (side == Side.CLIENT) {
-            clientConnecting = true;
-        } else {
-            backendConnecting = true;
-        }
+        state(side).connecting = true;
     }
 
     public boolean isAttached(Side side) {
-        return (side == Side.CLIENT ? client : backend) != null;
+        return channel(side) != null;
     }
 
     /** True if any side is attached or on its way: the transfer's data may still be moving. */
     public boolean isEngaged() {
-        return client != null || backend != null || clientConnecting || backendConnecting;
+        return client != null || backend != null || clientSide.connecting || backendSide.connecting;
     }
 
     public boolean isDone() {
@@ -391,10 +384,10 @@ public final class DataRelay {
         }
         // A side that already has its FIN closes itself when its peer does (endOutput): closing it
         // here could reset it while the peer still reads the tail.
-        if (client != null && !(done && clientEnded)) {
+        if (client != null && !(done && clientSide.ended)) {
             client.close();
         }
-        if (backend != null && !(done && backendEnded)) {
+        if (backend != null && !(done && backendSide.ended)) {
             backend.close();
         }
         finish();
@@ -410,15 +403,7 @@ public final class DataRelay {
      * counts: a download's client may close without taking what it never asked for.
      */
     public boolean lostBytesTowards(Side side) {
-        return side == Side.CLIENT ? lostToClient : lostToBackend;
-    }
-
-    private void lost(Side towards) {
-        if (towards == Side.CLIENT) {
-            lostToClient = true;
-        } else {
-            lostToBackend = true;
-        }
+        return state(side).lost;
     }
 
     /** Whether this relay's bytes moved by splice (zero-copy) rather than through the event loop. */
@@ -439,25 +424,21 @@ public final class DataRelay {
     }
 
     private Channel peerOf(Side side) {
-        return side == Side.CLIENT ? backend : client;
+        return channel(side.other());
     }
 
     private void sideClosed(Side side) {
-        if (side == Side.CLIENT) {
-            clientClosed = true;
-        } else {
-            backendClosed = true;
-        }
+        state(side).closed = true;
         if (handingOff) {
             return; // afterDeregister or spliceFinished decides what follows
         }
         Channel peer = peerOf(side);
-        Side peerSide = side == Side.CLIENT ? Side.BACKEND : Side.CLIENT;
-        if (peer != null && peer.isActive() && (side == Side.CLIENT ? clientBroken : backendBroken)) {
+        Side peerSide = side.other();
+        if (peer != null && peer.isActive() && state(side).broken) {
             // A reset or an idle limit is no end of data: the peer is reset too, as it would be
             // without the proxy, so that a server never stores half an upload as a whole one.
             reset(peer);
-        } else if (peer != null && peer.isActive() && paced(side).isEmpty() && !ending(peerSide)) {
+        } else if (peer != null && peer.isActive() && state(side).paced.isEmpty() && !state(peerSide).ending) {
             // Flush what was read from the closed side, then end the peer's stream: FTP marks end
             // of data by close. (Bytes still kept for the rate go first: resume ends the peer after them.)
             endOutput(peerSide);
@@ -477,25 +458,13 @@ public final class DataRelay {
         ch.close();
     }
 
-    private void broken(Side side) {
-        if (side == Side.CLIENT) {
-            clientBroken = true;
-        } else {
-            backendBroken = true;
-        }
-    }
-
-    private boolean ending(Side side) {
-        return side == Side.CLIENT ? clientEnding : backendEnding;
-    }
-
     private void finish() {
         if (!done) {
             done = true;
-            releaseHeld(heldFromClient);
-            releaseHeld(heldFromBackend);
-            releaseHeld(pacedFromClient);
-            releaseHeld(pacedFromBackend);
+            releaseHeld(clientSide.held);
+            releaseHeld(backendSide.held);
+            releaseHeld(clientSide.paced);
+            releaseHeld(backendSide.paced);
             onDone.accept(this);
         }
     }
@@ -504,22 +473,6 @@ public final class DataRelay {
         ByteBuf b;
         while ((b = held.poll()) != null) {
             b.release();
-        }
-    }
-
-    private boolean throttled(Side side) {
-        return side == Side.CLIENT ? clientThrottled : backendThrottled;
-    }
-
-    private Deque<ByteBuf> paced(Side side) {
-        return side == Side.CLIENT ? pacedFromClient : pacedFromBackend;
-    }
-
-    private void setThrottled(Side side, boolean on) {
-        if (side == Side.CLIENT) {
-            clientThrottled = on;
-        } else {
-            backendThrottled = on;
         }
     }
 
@@ -534,15 +487,15 @@ public final class DataRelay {
 
     /** A rate-limited relay passes a read on, or keeps it while the side is paused. */
     private void forwardLimited(Side side, Channel ch, Channel peer, ByteBuf buf) {
-        if (throttled(side)) {
-            paced(side).add(buf);
+        if (state(side).throttled) {
+            state(side).paced.add(buf);
             return;
         }
         int n = buf.readableBytes();
         peer.write(buf, peer.voidPromise());
         long wait = take(n);
         if (wait > 0) {
-            setThrottled(side, true);
+            state(side).throttled = true;
             ch.config().setAutoRead(false);
             ch.eventLoop().schedule(() -> resume(side, ch), wait, java.util.concurrent.TimeUnit.NANOSECONDS);
         }
@@ -553,11 +506,11 @@ public final class DataRelay {
      * has closed meanwhile, its peer is closed after the last byte (FTP's end of data).
      */
     private void resume(Side side, Channel ch) {
-        Deque<ByteBuf> kept = paced(side);
+        Deque<ByteBuf> kept = state(side).paced;
         Channel peer = peerOf(side);
         while (!kept.isEmpty() && !done) {
             if (peer == null || !peer.isActive()) {
-                lost(side == Side.CLIENT ? Side.BACKEND : Side.CLIENT);
+                state(side.other()).lost = true;
                 releaseHeld(kept);
                 break;
             }
@@ -571,14 +524,14 @@ public final class DataRelay {
                 return;
             }
         }
-        setThrottled(side, false);
+        state(side).throttled = false;
         if (done || peer == null) {
             return;
         }
         peer.flush();
-        if (side == Side.CLIENT ? clientClosed : backendClosed) {
-            Side peerSide = side == Side.CLIENT ? Side.BACKEND : Side.CLIENT;
-            if (peer.isActive() && !ending(peerSide)) {
+        if (state(side).closed) {
+            Side peerSide = side.other();
+            if (peer.isActive() && !state(peerSide).ending) {
                 endOutput(peerSide);
             }
         } else if (ch.isActive() && peer.isWritable()) {
@@ -597,12 +550,11 @@ public final class DataRelay {
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             Channel peer = peerOf(side);
             ByteBuf buf = (ByteBuf) msg;
-            if (ending(side)) { // (also once the relay is done: the side lingers until its peer closes)
+            if (state(side).ending) { // (also once the relay is done: the side lingers until its peer closes)
                 // Its peer's stream is over, so these bytes cannot be delivered; only the transfer's
                 // own direction counts towards its verdict (lostBytesTowards).
-                lost(side == Side.CLIENT ? Side.BACKEND : Side.CLIENT);
-                long drained = side == Side.CLIENT ? (drainedFromClient += buf.readableBytes())
-                        : (drainedFromBackend += buf.readableBytes());
+                state(side.other()).lost = true;
+                long drained = state(side).drained += buf.readableBytes();
                 buf.release();
                 if (drained > DRAIN_LIMIT) {
                     ctx.close(); // a stream, not a trailer: stop it
@@ -615,7 +567,7 @@ public final class DataRelay {
             }
             if (handingOff) {
                 // Read by Netty while it let go of the socket: the splice worker sends it first.
-                (side == Side.CLIENT ? heldFromClient : heldFromBackend).add(buf);
+                state(side).held.add(buf);
                 return;
             }
             if (spliced != null) {
@@ -630,11 +582,11 @@ public final class DataRelay {
             if (peer == null) {
                 // Read before the peer attached: epoll reads a half-closed socket even with AUTO_READ
                 // off. Keep it (bounded by that socket's receive buffer) for when the peer arrives.
-                (side == Side.CLIENT ? heldFromClient : heldFromBackend).add(buf);
+                state(side).held.add(buf);
                 return;
             }
             if (!peer.isActive()) {
-                lost(side == Side.CLIENT ? Side.BACKEND : Side.CLIENT); // the other side is gone: these bytes will never arrive
+                state(side.other()).lost = true; // the other side is gone: these bytes will never arrive
                 buf.release();
                 return;
             }
@@ -644,7 +596,7 @@ public final class DataRelay {
             }
             peer.write(buf, peer.voidPromise());
             if (zeroCopyEligible && !handingOff && spliced == null && clientToBackend + backendToClient >= ZERO_COPY_AFTER
-                    && !clientClosed && !backendClosed) {
+                    && !clientSide.closed && !backendSide.closed) {
                 peer.flush();
                 handOff(); // a large transfer: the rest moves by splice
             }
@@ -653,7 +605,7 @@ public final class DataRelay {
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
             Channel peer = peerOf(side);
-            if (peer != null && !ending(side)) {
+            if (peer != null && !state(side).ending) {
                 peer.flush();
                 if (!peer.isWritable()) {
                     ctx.channel().config().setAutoRead(false);
@@ -665,7 +617,7 @@ public final class DataRelay {
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
             Channel peer = peerOf(side);
             if (ctx.channel().isWritable() && peer != null && peer.isActive() && client != null && backend != null
-                    && !throttled(side == Side.CLIENT ? Side.BACKEND : Side.CLIENT) && !handingOff && spliced == null) {
+                    && !state(side.other()).throttled && !handingOff && spliced == null) {
                 peer.config().setAutoRead(true);
             }
             ctx.fireChannelWritabilityChanged();
@@ -674,7 +626,7 @@ public final class DataRelay {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof IdleStateEvent) {
-                broken(side);
+                state(side).broken = true;
                 ctx.close(); // a data connection that moves nothing for the idle time is given up
             } else {
                 ctx.fireUserEventTriggered(evt);
@@ -684,7 +636,7 @@ public final class DataRelay {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             // Resets and broken pipes end the transfer; the backend's reply tells the client.
-            broken(side);
+            state(side).broken = true;
             ctx.close();
         }
     }
