@@ -59,7 +59,15 @@ class FaultInjectionIT {
         }
     }
 
-    private static PortcullisServer proxyTo(int port, UnaryOperator<dev.portcullis.config.ProxyConfig> customize) throws Exception {
+    /** Sends STOR, opens the prepared data connection and waits for the 150. */
+    private static Socket startUpload(FtpTestClient c, DataMode.Prepared data) throws IOException {
+        c.send("STOR big");
+        Socket d = data.open();
+        assertThat(c.readReply().code()).isEqualTo(150);
+        return d;
+    }
+
+        private static PortcullisServer proxyTo(int port, UnaryOperator<dev.portcullis.config.ProxyConfig> customize) throws Exception {
         return new PortcullisServer(customize.apply(ProxyHarness.baseConfig(port))).start();
     }
 
@@ -144,9 +152,7 @@ class FaultInjectionIT {
             long fds = ProxyHarness.openFileDescriptors();
             try (FtpTestClient c = FtpTestClient.login(p.boundAddresses().get(0), "u", "p");
                  DataMode.Prepared data = DataMode.PASV.prepare(c)) {
-                c.send("STOR big");
-                Socket d = data.open();
-                assertThat(c.readReply().code()).isEqualTo(150);
+                Socket d = startUpload(c, data);
                 try (OutputStream out = d.getOutputStream()) {
                     out.write(upload);
                 } catch (IOException resetByTheProxy) {
@@ -176,9 +182,7 @@ class FaultInjectionIT {
             long fds = ProxyHarness.openFileDescriptors();
             try (FtpTestClient c = FtpTestClient.login(p.boundAddresses().get(0), "u", "p");
                  DataMode.Prepared data = DataMode.PASV.prepare(c)) {
-                c.send("STOR big");
-                Socket d = data.open();
-                assertThat(c.readReply().code()).isEqualTo(150);
+                Socket d = startUpload(c, data);
                 d.getOutputStream().write(part);
                 Thread.sleep(600); // over a MiB relayed: with zero-copy on, the splice worker has it
                 d.setSoLinger(true, 0);
@@ -205,9 +209,7 @@ class FaultInjectionIT {
             long fds = ProxyHarness.openFileDescriptors();
             try (FtpTestClient c = FtpTestClient.login(p.boundAddresses().get(0), "u", "p");
                  DataMode.Prepared data = DataMode.PASV.prepare(c)) {
-                c.send("STOR big");
-                Socket d = data.open();
-                assertThat(c.readReply().code()).isEqualTo(150);
+                Socket d = startUpload(c, data);
                 boolean cutOff = false;
                 try (OutputStream out = d.getOutputStream()) {
                     out.write(upload);
@@ -239,9 +241,7 @@ class FaultInjectionIT {
             for (int i = 0; i < 3; i++) {
                 try (FtpTestClient c = FtpTestClient.login(p.boundAddresses().get(0), "u", "p");
                      DataMode.Prepared data = DataMode.PASV.prepare(c)) {
-                    c.send("STOR big");
-                    Socket d = data.open();
-                    assertThat(c.readReply().code()).isEqualTo(150);
+                    Socket d = startUpload(c, data);
                     d.getOutputStream().write(upload);
                     // End of data while the proxy still has most of the upload to deliver; what the
                     // backend sent back is read, so the client's own close cannot reset the connection.

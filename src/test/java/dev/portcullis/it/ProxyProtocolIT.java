@@ -99,12 +99,7 @@ class ProxyProtocolIT {
         try (ProxyHarness h = ProxyHarness.start(root, c -> c.withProxyProtocol(
                 new ProxyProtocolConfig(true, DataPeerCheck.OFF, SendVersion.OFF)))) {
             h.write("f.txt", "data via the balancer".getBytes(StandardCharsets.US_ASCII));
-            try (FtpTestClient c = FtpTestClient.connect(h.proxyAddress())) {
-                c.sendRaw("PROXY TCP4 198.51.100.77 127.0.0.1 40000 21\r\n".getBytes(StandardCharsets.US_ASCII));
-                assertThat(c.readReply().code()).isEqualTo(220);
-                c.command("USER " + ProxyHarness.USER);
-                c.command("PASS " + ProxyHarness.PASSWORD);
-                c.command("TYPE I");
+            try (FtpTestClient c = loginBehindBalancer(h)) {
                 assertThat(new String(DataMode.EPSV.download(c, "RETR f.txt"), StandardCharsets.US_ASCII)).isEqualTo("data via the balancer");
             }
             h.assertQuiescent();
@@ -117,12 +112,7 @@ class ProxyProtocolIT {
                 new ProxyProtocolConfig(true, DataPeerCheck.PROXY_HEADER, SendVersion.OFF)))) {
             byte[] content = dev.portcullis.testing.Digests.randomBytes(300_000, 11);
             h.write("f.bin", content);
-            try (FtpTestClient c = FtpTestClient.connect(h.proxyAddress())) {
-                c.sendRaw("PROXY TCP4 198.51.100.77 127.0.0.1 40000 21\r\n".getBytes(StandardCharsets.US_ASCII));
-                assertThat(c.readReply().code()).isEqualTo(220);
-                c.command("USER " + ProxyHarness.USER);
-                c.command("PASS " + ProxyHarness.PASSWORD);
-                c.command("TYPE I");
+            try (FtpTestClient c = loginBehindBalancer(h)) {
 
                 // A data connection whose header names another client: closed unread, the expectation stays.
                 java.net.InetSocketAddress data = c.epsv();
@@ -187,5 +177,16 @@ class ProxyProtocolIT {
             assertThat(fake.received()).contains(expected).contains("PROXY UNKNOWN"); // the session's, and the readiness check's
             assertThat(fake.received().indexOf(expected)).isLessThan(fake.received().indexOf("NOOP"));
         }
+    }
+
+    /** A binary session whose control connection came through a balancer for client 198.51.100.77. */
+    private static FtpTestClient loginBehindBalancer(ProxyHarness h) throws Exception {
+        FtpTestClient c = FtpTestClient.connect(h.proxyAddress());
+        c.sendRaw("PROXY TCP4 198.51.100.77 127.0.0.1 40000 21\r\n".getBytes(StandardCharsets.US_ASCII));
+        assertThat(c.readReply().code()).isEqualTo(220);
+        c.command("USER " + ProxyHarness.USER);
+        c.command("PASS " + ProxyHarness.PASSWORD);
+        c.command("TYPE I");
+        return c;
     }
 }
