@@ -130,7 +130,11 @@ public final class PortcullisServer implements AutoCloseable {
             // Started even when data.zero-copy is off, so that a reload can turn it on.
             splice = dev.portcullis.data.SpliceService.start(Math.max(1, Runtime.getRuntime().availableProcessors()));
         }
-        log.info("data relay: {}", splice != null && config.data().zeroCopy() ? "zero-copy (splice) for plain data connections, copy for TLS"
+        if (splice != null) {
+            splice.pipes(config.data().splicePipeSize(), config.data().splicePipeBudget());
+        }
+        log.info("data relay: {}", splice != null && config.data().zeroCopy()
+                ? "zero-copy (splice) for plain data connections, copy for TLS; " + pipeSizing(config.data())
                 : "copy" + (config.data().zeroCopy() ? " (zero-copy needs the epoll transport)" : " (data.zero-copy is off)"));
         context = buildContext(config);
         bandwidthTotal.rate(config.limits().bandwidthTotal());
@@ -240,6 +244,19 @@ public final class PortcullisServer implements AutoCloseable {
      *
      * @throws ConfigException if the new configuration cannot be applied; the old one stays in force
      */
+    /** What the start line says of splice pipes: whether they grow, to what, and why not. */
+    private static String pipeSizing(dev.portcullis.config.DataPolicy data) {
+        if (data.splicePipeSize() <= 64 * 1024) {
+            return "pipes of the kernel's default size (data.splice-pipe-size)";
+        }
+        if (!dev.portcullis.data.SpliceService.pipesCanGrow()) {
+            return "pipes of the kernel's default size: growing them to data.splice-pipe-size needs Java 22 or later (this is "
+                    + Runtime.version().feature() + ")";
+        }
+        return "pipes of bulk transfers grow to " + data.splicePipeSize() / 1024 + " KiB (at most "
+                + data.splicePipeBudget() / 1024 + " KiB of them at once)";
+    }
+
     public synchronized void reload(ProxyConfig next) throws ConfigException {
         List<String> kept = new ArrayList<>();
         if (!next.listen().equals(config.listen()) || !next.tls().implicitListen().equals(config.tls().implicitListen())) {
@@ -267,6 +284,9 @@ public final class PortcullisServer implements AutoCloseable {
         context = nextContext;
         config = effective;
         bandwidthTotal.rate(effective.limits().bandwidthTotal());
+        if (splice != null) {
+            splice.pipes(effective.data().splicePipeSize(), effective.data().splicePipeBudget());
+        }
         syncBackendMeters(backends.configure(effective.backends(), demoBackend()));
         logPool(effective);
         logLoosenedSecurity(effective);
@@ -327,6 +347,10 @@ public final class PortcullisServer implements AutoCloseable {
         Gauge.builder(DATA_EXPECTATIONS, expectations, ExpectationTable::size).description("live data expectations").register(meters);
         io.micrometer.core.instrument.FunctionCounter.builder(ZERO_COPY_RELAYS, this, s -> s.splice == null ? 0 : s.splice.relays())
                 .description("data relays moved by splice(2) instead of being copied").register(meters);
+        Gauge.builder(SPLICE_PIPE_BYTES, this, s -> s.splice == null ? 0 : s.splice.grownPipeBytes()).baseUnit("bytes")
+                .description("bytes of splice pipes grown beyond the kernel's default, open now").register(meters);
+        io.micrometer.core.instrument.FunctionCounter.builder(SPLICE_PIPES_GROWN, this, s -> s.splice == null ? 0 : s.splice.pipesGrown())
+                .description("splice pipes grown beyond the kernel's default (transfers that carried bulk)").register(meters);
         Gauge.builder(BANS_ACTIVE, bans, b -> b.active().size()).description("client addresses banned after failed logins").register(meters);
         if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider provider) {
             Gauge.builder(ALLOCATOR_DIRECT, provider, p -> p.metric().usedDirectMemory()).baseUnit("bytes").register(meters);

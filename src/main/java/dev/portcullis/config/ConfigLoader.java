@@ -51,7 +51,8 @@ public final class ConfigLoader {
             "bandwidth-per-session", "bandwidth-total");
     private static final Set<String> DATA_KEYS = Set.of(
             "allow-foreign-address", "allow-privileged-ports", "active-source-port",
-            "backend-mode", "backend-active-source", "backend-pasv-address", "zero-copy");
+            "backend-mode", "backend-active-source", "backend-pasv-address", "zero-copy",
+            "splice-pipe-size", "splice-pipe-budget");
 
     private ConfigLoader() {
     }
@@ -171,7 +172,9 @@ public final class ConfigLoader {
                 r.enumValue("data.backend-mode", BackendDataMode.class, p.backendMode()),
                 r.optionalString("data.backend-active-source").map(v -> r.parse("data.backend-active-source", v, ConfigLoader::ipLiteral)),
                 r.enumValue("data.backend-pasv-address", BackendPasvAddress.class, p.backendPasvAddress()),
-                r.bool("data.zero-copy", p.zeroCopy()));
+                r.bool("data.zero-copy", p.zeroCopy()),
+                (int) r.size("data.splice-pipe-size", p.splicePipeSize(), 64L << 20),
+                r.size("data.splice-pipe-budget", p.splicePipeBudget(), 1L << 40));
         TlsConfig tls = tls(r, src, cli, listen);
         BackendTlsConfig backendTls = backendTls(r, src, cli);
 
@@ -344,6 +347,31 @@ public final class ConfigLoader {
             throw new IllegalArgumentException("expected a file path in an existing, writable directory");
         }
         return p;
+    }
+
+    /** A number of bytes such as 1MiB, 512KiB or 65536, between {@code min} and {@code max}. */
+    static Long byteCount(String text, long min, long max) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)\\s*(\\d+)\\s*(kib|mib|gib|b)?\\s*").matcher(text);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("expected a size such as 1MiB, 512KiB or a number of bytes");
+        }
+        String unit = m.group(2) == null ? "b" : m.group(2).toLowerCase(Locale.ROOT);
+        long factor = switch (unit) {
+            case "kib" -> 1024L;
+            case "mib" -> 1024L * 1024;
+            case "gib" -> 1024L * 1024 * 1024;
+            default -> 1L;
+        };
+        long bytes;
+        try {
+            bytes = Math.multiplyExact(Long.parseLong(m.group(1)), factor);
+        } catch (ArithmeticException | NumberFormatException e) {
+            bytes = Long.MAX_VALUE;
+        }
+        if (bytes < min || bytes > max) {
+            throw new IllegalArgumentException("expected a size from " + min + " to " + max + " bytes");
+        }
+        return bytes;
     }
 
     static String fileSize(String text) {
@@ -624,6 +652,16 @@ public final class ConfigLoader {
                 fail(key, v.get(), e.getMessage());
                 return def;
             }
+        }
+
+        /** A size in bytes (1MiB, 512KiB, 65536) from 0 to {@code max}; {@code def} if absent or wrong (the error is kept). */
+        long size(String key, long def, long max) {
+            Optional<String> v = optionalString(key);
+            if (v.isEmpty()) {
+                return def;
+            }
+            Long bytes = parse(key, v.get(), text -> byteCount(text, 0, max));
+            return bytes == null ? def : bytes;
         }
 
         <T> T parse(String key, String value, Function<String, T> parser) {

@@ -13,6 +13,8 @@ import java.util.Optional;
  * @param backendActiveSource  the address the proxy listens on and announces in PORT/EPRT to the backend
  * @param backendPasvAddress   where to connect after a backend 227: its control address or the announced one
  * @param zeroCopy             move plain data connections with splice(2) (epoll transport), not through user space
+ * @param splicePipeSize       bytes a splice pipe grows to once its transfer carries bulk (Linux default 64 KiB: no growth)
+ * @param splicePipeBudget     bytes of grown pipes all transfers together may hold; the rest keep default pipes
  */
 public record DataPolicy(
         boolean allowForeignAddress,
@@ -21,20 +23,23 @@ public record DataPolicy(
         BackendDataMode backendMode,
         Optional<InetAddress> backendActiveSource,
         BackendPasvAddress backendPasvAddress,
-        boolean zeroCopy) {
+        boolean zeroCopy,
+        int splicePipeSize,
+        long splicePipeBudget) {
 
     public static final DataPolicy DEFAULTS = new DataPolicy(
-            false, false, 0, BackendDataMode.PASSIVE, Optional.empty(), BackendPasvAddress.CONTROL, true);
+            false, false, 0, BackendDataMode.PASSIVE, Optional.empty(), BackendPasvAddress.CONTROL, true,
+            1 << 20, 32L << 20);
 
     public DataPolicy(boolean allowForeignAddress, boolean allowPrivilegedPorts, int activeSourcePort, BackendDataMode backendMode,
                       Optional<InetAddress> backendActiveSource, BackendPasvAddress backendPasvAddress) {
         this(allowForeignAddress, allowPrivilegedPorts, activeSourcePort, backendMode, backendActiveSource, backendPasvAddress,
-                DEFAULTS.zeroCopy());
+                DEFAULTS.zeroCopy(), DEFAULTS.splicePipeSize(), DEFAULTS.splicePipeBudget());
     }
 
     public DataPolicy withZeroCopy(boolean on) {
         return new DataPolicy(allowForeignAddress, allowPrivilegedPorts, activeSourcePort, backendMode, backendActiveSource,
-                backendPasvAddress, on);
+                backendPasvAddress, on, splicePipeSize, splicePipeBudget);
     }
 
     /** How the proxy's own data connections to the backend are made. */

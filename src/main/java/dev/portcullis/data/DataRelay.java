@@ -184,7 +184,7 @@ public final class DataRelay {
         try {
             spliced = new SpliceTransfer(((io.netty.channel.epoll.EpollSocketChannel) client).fd(),
                     ((io.netty.channel.epoll.EpollSocketChannel) backend).fd(), clientSide.held, backendSide.held, idleNanos,
-                    () -> client.eventLoop().execute(this::spliceFinished));
+                    splice.pipes(), () -> client.eventLoop().execute(this::spliceFinished));
         } catch (java.io.IOException e) {
             fallBackToCopy(); // no pipe to be had (descriptor limit): copy instead
             return;

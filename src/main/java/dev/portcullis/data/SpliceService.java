@@ -28,7 +28,36 @@ public final class SpliceService implements AutoCloseable {
         return handedOff.get();
     }
 
+    private final PipeBudget pipes = new PipeBudget(0, 0);
+
     private SpliceService() {
+    }
+
+    /**
+     * How large pipes of transfers that carry bulk grow (bytes; the kernel's default or less: they
+     * do not), and how many bytes of grown pipes may be open at once. Applies to pipes grown from now on.
+     */
+    public void pipes(int pipeSize, long budget) {
+        pipes.configure(pipeSize, budget);
+    }
+
+    PipeBudget pipes() {
+        return pipes;
+    }
+
+    /** Bytes held by grown pipes now. */
+    public long grownPipeBytes() {
+        return pipes.bytesInUse();
+    }
+
+    /** Pipes grown beyond the kernel's default since start. */
+    public long pipesGrown() {
+        return pipes.pipesGrown();
+    }
+
+    /** Whether pipes can grow on this JVM (JDK 22 or later: fcntl is reached through the foreign-function API). */
+    public static boolean pipesCanGrow() {
+        return PipeCapacity.available();
     }
 
     /** Starts {@code threads} workers; null (copy path only) if they cannot start here. */

@@ -30,6 +30,10 @@ final class SpliceTransfer {
         boolean lost;
         /** The source ended with an error (reset), not a clean end of stream. */
         boolean sourceFailed;
+        /** Whether growing the pipe was tried (once, when it first fills: only a direction that carries bulk). */
+        boolean growthTried;
+        /** Bytes of this pipe charged to the {@link PipeBudget}; 0 for a pipe of the kernel's default size. */
+        long grownTo;
 
         Direction(int src, FileDescriptor dstFd, Deque<ByteBuf> before) throws IOException {
             this.src = src;
@@ -113,10 +117,32 @@ final class SpliceTransfer {
                     return;
                 }
                 inPipe += n;
+                if (!growthTried && inPipe >= PipeBudget.KERNEL_DEFAULT - 4096) {
+                    grow();
+                }
+            }
+        }
+
+        /** This direction carries bulk: a larger pipe moves a window's worth per call instead of 64 KiB. */
+        private void grow() {
+            growthTried = true;
+            if (pipes == null) {
+                return;
+            }
+            int reserved = pipes.reserve();
+            if (reserved > 0) {
+                grownTo = pipes.settle(reserved, PipeCapacity.grow(pipe[1].intValue(), reserved));
+                if (grownTo == 0) {
+                    PipeCapacity.refused(reserved);
+                }
             }
         }
 
         void close() {
+            if (pipes != null) {
+                pipes.release(grownTo);
+                grownTo = 0;
+            }
             for (FileDescriptor f : pipe) {
                 try {
                     f.close();
@@ -148,13 +174,16 @@ final class SpliceTransfer {
     final int backendFd;
     final long idleNanos;
     final Runnable onFinished;
+    /** Where grown pipes are charged; null: pipes keep the kernel's default size. */
+    final PipeBudget pipes;
     volatile boolean abortRequested;
     long lastActivity = System.nanoTime();
     int clientInterest = -1;
     int backendInterest = -1;
 
     SpliceTransfer(FileDescriptor client, FileDescriptor backend, Deque<ByteBuf> fromClient, Deque<ByteBuf> fromBackend,
-                   long idleNanos, Runnable onFinished) throws IOException {
+                   long idleNanos, PipeBudget pipes, Runnable onFinished) throws IOException {
+        this.pipes = pipes;
         this.clientFd = client.intValue();
         this.backendFd = backend.intValue();
         this.clientToBackend = new Direction(clientFd, backend, fromClient);

@@ -71,6 +71,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void splicePipeSizesReadAsBytesAndAreBounded() throws Exception {
+        assertThat(ConfigLoader.load(Optional.empty(), CliOverrides.NONE).data())
+                .extracting(DataPolicy::splicePipeSize, DataPolicy::splicePipeBudget).containsExactly(1 << 20, 32L << 20);
+        ProxyConfig c = ConfigLoader.load(Optional.of(yaml("data: {splice-pipe-size: 512KiB, splice-pipe-budget: 65536}\n")),
+                CliOverrides.NONE);
+        assertThat(c.data().splicePipeSize()).isEqualTo(512 * 1024);
+        assertThat(c.data().splicePipeBudget()).isEqualTo(65536);
+        Path big = yaml("data: {splice-pipe-size: 1GiB}\n");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.of(big), CliOverrides.NONE))
+                .hasMessage(big + ": data.splice-pipe-size: '1GiB' (expected a size from 0 to 67108864 bytes)");
+        Path word = yaml("data: {splice-pipe-budget: lots}\n");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.of(word), CliOverrides.NONE))
+                .hasMessage(word + ": data.splice-pipe-budget: 'lots' (expected a size such as 1MiB, 512KiB or a number of bytes)");
+    }
+
+    @Test
     void flagsOverrideTheFile() throws Exception {
         ProxyConfig c = ConfigLoader.load(Optional.of(yaml("backend: a:21\npassive-ports: 40000-40099\n")),
                 new CliOverrides(List.of("127.0.0.1:2200"), "b:2121", "41000-41009", "198.51.100.1"));

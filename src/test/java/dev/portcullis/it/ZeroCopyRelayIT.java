@@ -172,4 +172,36 @@ class ZeroCopyRelayIT {
             h.assertQuiescent();
         }
     }
+
+    /**
+     * On Java 22 and later the packaged proxy grows the pipes of bulk transfers to 1 MiB: both
+     * directions of data byte-exact through curl, each bulk direction grows one pipe, and the
+     * pipes' bytes go back to the budget when the transfers end. Runs the jar on such a JDK
+     * (Temurin 25 on these machines); skipped where none is installed.
+     */
+    @Test
+    void bulkTransfersGrowTheirPipesOnJava22AndLater() throws Exception {
+        java.util.Optional<Path> java = dev.portcullis.testing.Jdks.javaAtLeast22();
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.isPresent(), "no JDK 22 or later on this machine");
+        byte[] big = Digests.randomBytes(40 * 1024 * 1024 + 777, 11);
+        Files.write(root.resolve("big.bin"), big);
+        try (dev.portcullis.backend.EmbeddedFtpServer backend = dev.portcullis.backend.EmbeddedFtpServer.start("127.0.0.1", 0, root,
+                    List.of(new dev.portcullis.backend.EmbeddedFtpServer.Account(ProxyHarness.USER, ProxyHarness.PASSWORD, true)));
+             dev.portcullis.testing.PackagedProxy proxy = dev.portcullis.testing.PackagedProxy.start(java.get(), out,
+                    "backend: 127.0.0.1:" + backend.port() + "\npassive-ports: 30700-30799\n")) {
+            assertThat(proxy.log()).contains("pipes of bulk transfers grow to 1024 KiB").doesNotContain("restricted method");
+            Processes.Result down = Processes.run(List.of("curl", "-sS", "--max-time", "60", "-o", out.resolve("down").toString(),
+                    proxy.url("big.bin")), 70);
+            assertThat(down.exitCode()).as(down.stderr()).isZero();
+            assertThat(Digests.sha256(out.resolve("down"))).isEqualTo(Digests.sha256(big));
+            Processes.Result up = Processes.run(List.of("curl", "-sS", "--max-time", "60", "-T", out.resolve("down").toString(),
+                    proxy.url("up.bin")), 70);
+            assertThat(up.exitCode()).as(up.stderr()).isZero();
+            assertThat(Digests.sha256(root.resolve("up.bin"))).isEqualTo(Digests.sha256(big));
+            assertThat(proxy.metric("portcullis_data_zero_copy_relays_total")).isEqualTo(2);
+            assertThat(proxy.metric("portcullis_data_splice_pipes_grown_total")).as("one pipe per bulk direction").isEqualTo(2);
+            ProxyHarness.awaitTrue(Duration.ofSeconds(5), () -> proxy.metricQuietly("portcullis_data_splice_pipe_bytes") == 0);
+            assertThat(proxy.metric("portcullis_data_splice_pipe_bytes")).as("grown pipes given back").isZero();
+        }
+    }
 }
