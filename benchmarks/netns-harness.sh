@@ -72,6 +72,16 @@ for tool in vsftpd curl python3 java nft openssl; do
   command -v "$tool" >/dev/null || { say "missing $tool (install: vsftpd curl python3 nftables and a JDK)"; exit 1; }
 done
 [ -f target/portcullis.jar ] || mvn -q -B package -DskipTests
+# The JVM for Portcullis: PORTCULLIS_JAVA, else the newest JDK 22+ under /usr/lib/jvm (there the
+# splice pipes of bulk transfers grow to 1 MiB), else the default java.
+JAVA=${PORTCULLIS_JAVA:-}
+if [ -z "$JAVA" ]; then
+  for home in /usr/lib/jvm/*; do
+    v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$home/release" 2>/dev/null || true)
+    if [ -n "$v" ] && [ "$v" -ge 22 ] && [ -x "$home/bin/java" ]; then JAVA="$home/bin/java"; fi
+  done
+fi
+JAVA=${JAVA:-java}
 
 in_c() { ip netns exec $NS_C "$@"; }
 in_e() { ip netns exec $NS_E "$@"; }
@@ -161,7 +171,7 @@ limits: {max-sessions-per-ip: 1000}
 admin: {listen: "127.0.0.1:9121"}
 ${PORTCULLIS_YAML_EXTRA:-}
 CONF
-in_e bash -c "ulimit -n $(ulimit -Hn); exec java -Xss256k -XX:+UseSerialGC -jar target/portcullis.jar --config $WORK/portcullis.yaml" \
+in_e bash -c "ulimit -n $(ulimit -Hn); exec $JAVA -Xss256k -XX:+UseSerialGC -jar target/portcullis.jar --config $WORK/portcullis.yaml" \
   > "$WORK/portcullis.log" 2>&1 & PIDS+=($!)
 PORTCULLIS_LAUNCHER=$!
 
@@ -174,7 +184,7 @@ backend-tls: {mode: explicit, ca: $WORK/server.pem}
 admin: {listen: "off"}
 ${PORTCULLIS_YAML_EXTRA:-}
 CONF
-in_e bash -c "exec java -Xss256k -XX:+UseSerialGC -jar target/portcullis.jar --config $WORK/portcullis-tls.yaml" \
+in_e bash -c "exec $JAVA -Xss256k -XX:+UseSerialGC -jar target/portcullis.jar --config $WORK/portcullis-tls.yaml" \
   > "$WORK/portcullis-tls.log" 2>&1 & PIDS+=($!)
 
 HAVE_FTP_PROXY=0
@@ -227,6 +237,11 @@ for m in "${MODES[@]}"; do
     if [ "$got" = "$BIG_SHA" ]; then say "ok   $m ${flags:-EPSV}"; else say "FAIL $m ${flags:-EPSV}"; FAIL=1; fi
   done
 done
+# Where the JVM can grow splice pipes, the transfers above must have grown them (one per bulk direction).
+if grep -q "pipes of bulk transfers grow" "$WORK/portcullis.log"; then
+  grown=$(in_e curl -s --max-time 5 http://127.0.0.1:9121/metrics | awk '/^portcullis_data_splice_pipes_grown_total /{print int($2)}')
+  if [ "${grown:-0}" -ge 3 ]; then say "ok   portcullis grew $grown splice pipes"; else say "FAIL portcullis grew ${grown:-no} splice pipes (expected 3)"; FAIL=1; fi
+fi
 declare -A TLS_URL=( [direct]="ftp://$S_IP:2221" [portcullis]="ftp://$E_CIP:2221" )
 for m in direct portcullis; do
   for flags in "" "--disable-epsv"; do
@@ -330,7 +345,7 @@ passive-ports: 53000-53099
 limits: {max-sessions: 100000, max-sessions-per-ip: 100000}
 admin: {listen: "127.0.0.1:9122"}
 CONF
-in_e bash -c "ulimit -n $(ulimit -Hn); exec java -Xss256k -XX:+UseSerialGC -jar target/portcullis.jar --config $WORK/idle.yaml" \
+in_e bash -c "ulimit -n $(ulimit -Hn); exec $JAVA -Xss256k -XX:+UseSerialGC -jar target/portcullis.jar --config $WORK/idle.yaml" \
   > "$WORK/idle-portcullis.log" 2>&1 & PIDS+=($!)
 IDLE_LAUNCHER=$!
 wait_port $NS_S $S_IP 2100
@@ -394,9 +409,10 @@ row() { # label associative-array-name
 {
   echo "## Namespace run $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
-  echo "Machine: $(nproc) cores shared by client, edge and server; $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(uname -sr); $(java -version 2>&1 | head -n1); vsftpd on tmpfs."
+  echo "Machine: $(nproc) cores shared by client, edge and server; $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(uname -sr); Portcullis on $("$JAVA" -version 2>&1 | head -n1); vsftpd on tmpfs."
   echo "Command: \`bash benchmarks/netns-harness.sh\` (SIZE_MIB=$SIZE_MIB PAR=$PAR PAR_MIB=$PAR_MIB SESS_SECONDS=$SESS_SECONDS WARM_SECONDS=$WARM_SECONDS IDLE=$IDLE NOOPS=$NOOPS ROUNDS=$ROUNDS${PORTCULLIS_YAML_EXTRA:+ PORTCULLIS_YAML_EXTRA='$PORTCULLIS_YAML_EXTRA'}); medians of $ROUNDS interleaved rounds; MB = 10^6 bytes; ratios of direct."
   echo "Kernel helper: nftables ct helper \"ftp\" with DNAT; NAT of 227: $NAT_FTP."
+  echo "Portcullis: $(grep -o 'data relay: .*' "$WORK/portcullis.log" | head -n1)."
   echo
   printf '| figure |'; for m in "${MODES[@]}"; do printf ' %s |' "$m"; done; echo
   printf '|---|'; for m in "${MODES[@]}"; do printf -- '---|'; done; echo
