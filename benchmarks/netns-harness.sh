@@ -11,7 +11,9 @@
 # (login + EPSV + LIST + QUIT, 8 workers), (d) proxy CPU seconds per GiB, (e) RSS and heap with
 # idle control sessions, (f) latency added to a NOOP round trip (p50, p99), (g) explicit FTPS RETR
 # (a second vsftpd that requires TLS; a second Portcullis that ends the client's TLS and opens its
-# own to that vsftpd; the kernel helper and ftp-proxy cannot do FTPS).
+# own to that vsftpd; ProFTPD + mod_proxy doing the same, where its Debian packages are unpacked
+# under MODPROXY_ROOT (default /opt/portcullis-interop/root, as .ci/run does); the kernel helper
+# and ftp-proxy cannot do FTPS).
 # Usage: bash benchmarks/netns-harness.sh            full run (after an untimed warm-up of every mode), appends to benchmarks/RESULTS.md
 #        bash benchmarks/netns-harness.sh --smoke    30-second correctness check of every mode (CI)
 #        PORTCULLIS_YAML_EXTRA='data: {zero-copy: false}' ...   extra config lines for Portcullis (A/B runs)
@@ -211,6 +213,54 @@ CONF
   in_e /usr/sbin/ftp-proxy -d -n -f "$WORK/ftp-proxy.conf" > "$WORK/ftp-proxy.log" 2>&1 & PIDS+=($!)
 fi
 
+# ProFTPD + mod_proxy as a TLS-terminating reverse proxy (198.51.100.1:2223 -> vsftpd:2221), for (g).
+MODPROXY_ROOT=${MODPROXY_ROOT:-/opt/portcullis-interop/root}
+HAVE_MOD_PROXY=0
+if [ -x "$MODPROXY_ROOT/usr/sbin/proftpd" ] && [ -f "$MODPROXY_ROOT/usr/lib/proftpd/mod_proxy.so" ] \
+   && [ -f "$MODPROXY_ROOT/usr/lib/proftpd/mod_tls.so" ]; then
+  HAVE_MOD_PROXY=1
+  mkdir -p "$WORK/mod_proxy-tables"; chmod 777 "$WORK/mod_proxy-tables"
+  cat > "$WORK/mod_proxy.conf" <<CONF
+ServerName "mod_proxy"
+ServerType standalone
+Port 2223
+DefaultAddress $E_CIP
+SocketBindTight on
+UseIPv6 off
+User nobody
+Group nogroup
+PidFile $WORK/mod_proxy.pid
+ScoreboardFile $WORK/mod_proxy.scoreboard
+DelayTable none
+WtmpLog off
+UseReverseDNS off
+MaxInstances 500
+PassivePorts 55000 55999
+ModulePath $MODPROXY_ROOT/usr/lib/proftpd
+LoadModule mod_tls.c
+LoadModule mod_proxy.c
+<IfModule mod_tls.c>
+  TLSEngine on
+  TLSRequired on
+  TLSProtocol TLSv1.2 TLSv1.3
+  TLSECCertificateFile $WORK/edge.pem
+  TLSECCertificateKeyFile $WORK/edge.key
+  TLSOptions NoSessionReuseRequired
+</IfModule>
+<IfModule mod_proxy.c>
+  ProxyEngine on
+  ProxyRole reverse
+  ProxyReverseServers ftp://$S_IP:2221
+  ProxyTables $WORK/mod_proxy-tables
+  ProxyLog $WORK/mod_proxy.log
+  ProxyTLSEngine on
+  ProxyTLSCACertificateFile $WORK/server.pem
+  ProxyTLSVerifyServer on
+</IfModule>
+CONF
+  in_e "$MODPROXY_ROOT/usr/sbin/proftpd" -n -c "$WORK/mod_proxy.conf" > "$WORK/mod_proxy.out" 2>&1 & PIDS+=($!)
+fi
+
 wait_port() { # ns host port
   for _ in $(seq 1 200); do ip netns exec "$1" bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null && return 0; sleep 0.1; done
   say "nothing listens on $2:$3 in $1"; return 1
@@ -220,6 +270,7 @@ wait_port $NS_S $S_IP 2221
 wait_port $NS_E $E_CIP 2121
 wait_port $NS_E $E_CIP 2221
 [ "$HAVE_FTP_PROXY" = 1 ] && wait_port $NS_E $E_CIP 2122
+[ "$HAVE_MOD_PROXY" = 1 ] && wait_port $NS_E $E_CIP 2223
 # The JVM is the launcher's child in the namespace: find it for CPU and memory readings.
 JAVA_PID=$(pgrep -P "$PORTCULLIS_LAUNCHER" java || echo "$PORTCULLIS_LAUNCHER")
 FTP_PROXY_PID=$(pgrep -f "ftp-proxy -d -n -f $WORK" | head -n1 || true)
@@ -242,8 +293,10 @@ if grep -q "pipes of bulk transfers grow" "$WORK/portcullis.log"; then
   grown=$(in_e curl -s --max-time 5 http://127.0.0.1:9121/metrics | awk '/^portcullis_data_splice_pipes_grown_total /{print int($2)}')
   if [ "${grown:-0}" -ge 3 ]; then say "ok   portcullis grew $grown splice pipes"; else say "FAIL portcullis grew ${grown:-no} splice pipes (expected 3)"; FAIL=1; fi
 fi
-declare -A TLS_URL=( [direct]="ftp://$S_IP:2221" [portcullis]="ftp://$E_CIP:2221" )
-for m in direct portcullis; do
+declare -A TLS_URL=( [direct]="ftp://$S_IP:2221" [portcullis]="ftp://$E_CIP:2221" [mod_proxy]="ftp://$E_CIP:2223" )
+TLS_MODES=(direct portcullis)
+[ "$HAVE_MOD_PROXY" = 1 ] && TLS_MODES+=(mod_proxy)
+for m in "${TLS_MODES[@]}"; do
   for flags in "" "--disable-epsv"; do
     got=$(in_c curl -sS --max-time 30 --ssl-reqd -k $flags "${TLS_URL[$m]}/big.bin" | sha256sum | cut -d' ' -f1 || true)
     if [ "$got" = "$BIG_SHA" ]; then say "ok   $m FTPS ${flags:-EPSV}"; else say "FAIL $m FTPS ${flags:-EPSV}"; FAIL=1; fi
@@ -254,7 +307,7 @@ if in_c curl -sS -v --max-time 20 --disable-epsv "${URL[kernel]}/" 2>&1 >/dev/nu
   NAT_FTP="yes (227 rewritten to the edge address by nf_nat_ftp)"
 fi
 if [ "$FAIL" != 0 ]; then
-  for log in portcullis portcullis-tls; do say "---- $log.log (last lines)"; tail -n 20 "$WORK/$log.log" >&2 || true; done
+  for log in portcullis portcullis-tls mod_proxy mod_proxy.out; do say "---- $log.log (last lines)"; tail -n 20 "$WORK/$log.log" >&2 || true; done
 fi
 if [ "$SMOKE" = 1 ]; then
   [ "$FAIL" = 0 ] && say "smoke: every mode transferred byte-exact (kernel helper NAT: $NAT_FTP)"
@@ -266,7 +319,9 @@ fi
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 cpu_ticks() { awk '{print $14+$15+$16+$17}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 HZ=$(getconf CLK_TCK)
-declare -A RETR STOR PARA SESS CPU FTPS
+# Busy and total ticks of the whole machine (all processes, interrupts and softirqs included).
+machine_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat; }
+declare -A RETR STOR PARA SESS CPU FTPS MCPU BUSY
 # (c)'s workload: 8 workers, each session login + EPSV + LIST + QUIT; prints sessions per second.
 cat > "$WORK/sessions.py" <<'PY'
 import ftplib, sys, threading, time
@@ -302,8 +357,12 @@ for round in $(seq 1 "$ROUNDS"); do
   for m in "${MODES[@]}"; do
     pid=""; [ "$m" = portcullis ] && pid=$JAVA_PID; [ "$m" = ftp-proxy ] && pid=$FTP_PROXY_PID
     t0=$( [ -n "$pid" ] && cpu_ticks "$pid" || echo 0 )
+    read -r mb0 mt0 < <(machine_ticks)
     RETR[$m]+="$(in_c curl -sS -o /dev/null -w '%{speed_download}' "${URL[$m]}/big.bin") "
+    read -r mb1 mt1 < <(machine_ticks)
     t1=$( [ -n "$pid" ] && cpu_ticks "$pid" || echo 0 )
+    MCPU[$m]+="$(awk -v d=$((mb1 - mb0)) -v hz="$HZ" -v mib="$SIZE_MIB" 'BEGIN {printf "%.3f", d / hz / (mib * 1048576 / 1e9)}') "
+    BUSY[$m]+="$(awk -v b=$((mb1 - mb0)) -v t=$((mt1 - mt0)) 'BEGIN {printf "%.2f", (t > 0) ? b / t : 0}') "
     [ -n "$pid" ] && CPU[$m]+="$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v mib="$SIZE_MIB" 'BEGIN {printf "%.3f", d / hz / (mib / 1024)}') "
     STOR[$m]+="$(in_c curl -sS -o /dev/null -w '%{speed_upload}' -T "$WORK/root/big.bin" "${URL[$m]}/upload/up-$m.bin") "
     start=$(date +%s.%N)
@@ -318,6 +377,10 @@ for round in $(seq 1 "$ROUNDS"); do
     fi
     say "round $round $m done"
   done
+  if [ "$HAVE_MOD_PROXY" = 1 ]; then
+    FTPS[mod_proxy]+="$(in_c curl -sS -o /dev/null --ssl-reqd -k -w '%{speed_download}' "${TLS_URL[mod_proxy]}/big.bin") "
+    say "round $round mod_proxy (FTPS) done"
+  fi
 done
 
 # (e) idle control sessions: vsftpd forks two processes per session, so this figure uses a
@@ -420,6 +483,10 @@ row() { # label associative-array-name
   row "(a) STOR ${SIZE_MIB} MiB, one stream, MB/s" STOR
   row "(b) ${PAR} x RETR ${PAR_MIB} MiB, aggregate MB/s" PARA
   row "(c) sessions/s (login, EPSV, LIST, QUIT; 8 workers)" SESS
+  printf '| (h) RETR: whole machine CPU s per GB (client, edge, server, softirqs) |'
+  for m in "${MODES[@]}"; do printf ' %s |' "$(echo "${MCPU[$m]}" | median)"; done; echo
+  printf '| (h) RETR: share of the %s cores busy |' "$(nproc)"
+  for m in "${MODES[@]}"; do printf ' %s |' "$(echo "${BUSY[$m]}" | median)"; done; echo
   printf '| (d) proxy CPU s per GiB moved |'
   for m in "${MODES[@]}"; do
     if [ -n "${CPU[$m]:-}" ]; then printf ' %s |' "$(echo "${CPU[$m]}" | median)"; else printf ' %s |' "–"; fi
@@ -428,6 +495,11 @@ row() { # label associative-array-name
   echo "(e) Portcullis (default settings, -XX:+UseSerialGC -Xss256k) with $IDLE_OK of $IDLE idle control sessions, each with its backend connection (to a greeter): RSS $((RSS0 / 1024)) → $((RSS1 / 1024)) MiB, heap used $(mbs "$HEAP0") → $(mbs "$HEAP1") MB; per session $(awk -v a="$RSS0" -v b="$RSS1" -v n="${IDLE_OK:-1}" 'BEGIN {printf "%.1f", (b - a) / n}') KiB of RSS, so 10,000 sessions ≈ $(awk -v a="$RSS0" -v b="$RSS1" -v n="${IDLE_OK:-1}" 'BEGIN {printf "%.0f", (a + (b - a) / n * 10000) / 1024}') MiB."
   echo "(f) NOOP round trip: direct p50 $((D50 / 1000)) µs, p99 $((D99 / 1000)) µs; through Portcullis p50 $((P50 / 1000)) µs, p99 $((P99 / 1000)) µs; added p50 $(((P50 - D50) / 1000)) µs, p99 $(((P99 - D99) / 1000)) µs."
   d=$(echo "${FTPS[direct]}" | median); p=$(echo "${FTPS[portcullis]}" | median)
-  echo "(g) explicit FTPS RETR ${SIZE_MIB} MiB, one stream (PROT P; curl → vsftpd requiring TLS): direct $(mbs "$d") MB/s; through Portcullis, which ends the client's TLS and opens its own to vsftpd (BoringSSL), $(mbs "$p") MB/s ($(ratio "$p" "$d") of direct); the kernel helper and ftp-proxy cannot carry FTPS."
+  mp=""
+  if [ -n "${FTPS[mod_proxy]:-}" ]; then
+    x=$(echo "${FTPS[mod_proxy]}" | median)
+    mp=" ProFTPD $("$MODPROXY_ROOT/usr/sbin/proftpd" -v 2>&1 | grep -o '[0-9][0-9.]*' | head -n1) + mod_proxy (OpenSSL), which does the same: $(mbs "$x") MB/s ($(ratio "$x" "$d") of direct); Portcullis = $(ratio "$p" "$x") × mod_proxy."
+  fi
+  echo "(g) explicit FTPS RETR ${SIZE_MIB} MiB, one stream (PROT P; curl → vsftpd requiring TLS): direct $(mbs "$d") MB/s; through Portcullis, which ends the client's TLS and opens its own to vsftpd (BoringSSL), $(mbs "$p") MB/s ($(ratio "$p" "$d") of direct);$mp The kernel helper and ftp-proxy cannot carry FTPS."
   echo
 } | tee -a "${RESULTS_FILE:-benchmarks/RESULTS.md}"
