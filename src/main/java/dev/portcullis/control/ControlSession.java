@@ -449,7 +449,7 @@ public final class ControlSession {
     private void closeClientGracefully() {
         client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
             if (client instanceof io.netty.channel.socket.SocketChannel sc && sc.isActive()) {
-                sc.shutdownOutput();
+                dev.portcullis.data.HalfClose.shutdownOutput(sc);
                 client.config().setAutoRead(true);
                 client.eventLoop().schedule(() -> client.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
             } else {

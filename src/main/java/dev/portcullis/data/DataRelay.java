@@ -329,7 +329,7 @@ public final class DataRelay {
             ch.close();
             return;
         }
-        duplex.shutdownOutput().addListener(f -> {
+        HalfClose.shutdownOutput(duplex).addListener(f -> {
             if (!f.isSuccess()) {
                 ch.close();
                 return;
