@@ -250,8 +250,7 @@ public final class PortcullisServer implements AutoCloseable {
             return "pipes of the kernel's default size (data.splice-pipe-size)";
         }
         if (!dev.portcullis.data.SpliceService.pipesCanGrow()) {
-            return "pipes of the kernel's default size: growing them to data.splice-pipe-size needs Java 22 or later (this is "
-                    + Runtime.version().feature() + ")";
+            return "pipes of the kernel's default size: " + dev.portcullis.data.SpliceService.whyPipesCannotGrow();
         }
         return "pipes of bulk transfers grow to " + data.splicePipeSize() / 1024 + " KiB (at most "
                 + data.splicePipeBudget() / 1024 + " KiB of them at once)";

@@ -19,6 +19,8 @@ final class PipeCapacity {
 
     private static final Logger log = LoggerFactory.getLogger("portcullis.data");
     private static final int F_SETPIPE_SZ = 1031;
+    /** Why pipes cannot grow here (empty where they can); set once, before {@link #FCNTL}. */
+    private static String unavailableBecause = "";
     private static final MethodHandle FCNTL = lookUpFcntl();
     private static volatile boolean refusalLogged;
 
@@ -28,6 +30,11 @@ final class PipeCapacity {
     /** Whether pipes can be grown on this JVM. */
     static boolean available() {
         return FCNTL != null;
+    }
+
+    /** Why they cannot (for the start line): an old JDK, or native access refused. */
+    static String unavailableBecause() {
+        return unavailableBecause;
     }
 
     /** The kernel would not grow a pipe: said once, since it will say the same for the next ones. */
@@ -63,6 +70,7 @@ final class PipeCapacity {
             Object lookup = linkerType.getMethod("defaultLookup").invoke(linker);
             Optional<?> fcntl = (Optional<?>) lookupType.getMethod("find", String.class).invoke(lookup, "fcntl");
             if (fcntl.isEmpty()) {
+                unavailableBecause = "fcntl not found in the C library";
                 return null;
             }
             Object javaInt = Class.forName("java.lang.foreign.ValueLayout").getField("JAVA_INT").get(null);
@@ -76,8 +84,12 @@ final class PipeCapacity {
             Array.set(options, 0, optionType.getMethod("firstVariadicArg", int.class).invoke(null, 2));
             return (MethodHandle) linkerType.getMethod("downcallHandle", segmentType, descriptorType, options.getClass())
                     .invoke(linker, fcntl.get(), descriptor, options);
+        } catch (ClassNotFoundException e) {
+            unavailableBecause = "growing them needs Java 22 or later (this is " + Runtime.version().feature() + ")";
+            return null;
         } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-            log.debug("pipes keep the kernel's default size: {}", e.toString());
+            Throwable cause = e instanceof java.lang.reflect.InvocationTargetException ite && ite.getCause() != null ? ite.getCause() : e;
+            unavailableBecause = "fcntl unreachable (" + cause + "; run with --enable-native-access=ALL-UNNAMED)";
             return null;
         }
     }

@@ -60,6 +60,11 @@ public final class SpliceService implements AutoCloseable {
         return PipeCapacity.available();
     }
 
+    /** Why pipes keep the kernel's default size on this JVM; empty where they can grow. */
+    public static String whyPipesCannotGrow() {
+        return PipeCapacity.unavailableBecause();
+    }
+
     /** Starts {@code threads} workers; null (copy path only) if they cannot start here. */
     public static SpliceService start(int threads) {
         SpliceService s = new SpliceService();
