@@ -78,9 +78,10 @@ done
 # splice pipes of bulk transfers grow to 1 MiB), else the default java.
 JAVA=${PORTCULLIS_JAVA:-}
 if [ -z "$JAVA" ]; then
+  best=21
   for home in /usr/lib/jvm/*; do
     v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$home/release" 2>/dev/null || true)
-    if [ -n "$v" ] && [ "$v" -ge 22 ] && [ -x "$home/bin/java" ]; then JAVA="$home/bin/java"; fi
+    if [ -n "$v" ] && [ "$v" -gt "$best" ] && [ -x "$home/bin/java" ]; then JAVA="$home/bin/java"; best=$v; fi
   done
 fi
 JAVA=${JAVA:-java}

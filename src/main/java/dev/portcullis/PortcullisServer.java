@@ -134,7 +134,7 @@ public final class PortcullisServer implements AutoCloseable {
             splice.pipes(config.data().splicePipeSize(), config.data().splicePipeBudget());
         }
         log.info("data relay: {}", splice != null && config.data().zeroCopy()
-                ? "zero-copy (splice) for plain data connections, copy for TLS; " + pipeSizing(config.data())
+                ? "zero-copy (splice) for plain data connections, copy for TLS; " + splice.describePipes()
                 : "copy" + (config.data().zeroCopy() ? " (zero-copy needs the epoll transport)" : " (data.zero-copy is off)"));
         context = buildContext(config);
         bandwidthTotal.rate(config.limits().bandwidthTotal());
@@ -244,18 +244,6 @@ public final class PortcullisServer implements AutoCloseable {
      *
      * @throws ConfigException if the new configuration cannot be applied; the old one stays in force
      */
-    /** What the start line says of splice pipes: whether they grow, to what, and why not. */
-    private static String pipeSizing(dev.portcullis.config.DataPolicy data) {
-        if (data.splicePipeSize() <= 64 * 1024) {
-            return "pipes of the kernel's default size (data.splice-pipe-size)";
-        }
-        if (!dev.portcullis.data.SpliceService.pipesCanGrow()) {
-            return "pipes of the kernel's default size: " + dev.portcullis.data.SpliceService.whyPipesCannotGrow();
-        }
-        return "pipes of bulk transfers grow to " + data.splicePipeSize() / 1024 + " KiB (at most "
-                + data.splicePipeBudget() / 1024 + " KiB of them at once)";
-    }
-
     public synchronized void reload(ProxyConfig next) throws ConfigException {
         List<String> kept = new ArrayList<>();
         if (!next.listen().equals(config.listen()) || !next.tls().implicitListen().equals(config.tls().implicitListen())) {

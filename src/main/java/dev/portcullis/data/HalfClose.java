@@ -1,6 +1,5 @@
 package dev.portcullis.data;
 
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.epoll.PortcullisEpollAccess;
 import io.netty.channel.socket.DuplexChannel;
@@ -15,7 +14,7 @@ public final class HalfClose {
     /** Ends {@code ch}'s output; the future fails where the socket is gone. */
     public static ChannelFuture shutdownOutput(DuplexChannel ch) {
         try {
-            if (PortcullisEpollAccess.shutdownOutputQuietly((Channel) ch)) {
+            if (PortcullisEpollAccess.shutdownOutputQuietly(ch)) {
                 return ch.newSucceededFuture();
             }
         } catch (IOException | RuntimeException e) {

@@ -20,6 +20,7 @@ public final class SpliceService implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger("portcullis.data");
 
     private final List<SpliceWorker> workers = new ArrayList<>();
+    private final PipeBudget pipes = new PipeBudget(0, 0);
     private final AtomicInteger next = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicLong handedOff = new java.util.concurrent.atomic.AtomicLong();
 
@@ -27,8 +28,6 @@ public final class SpliceService implements AutoCloseable {
     public long relays() {
         return handedOff.get();
     }
-
-    private final PipeBudget pipes = new PipeBudget(0, 0);
 
     private SpliceService() {
     }
@@ -55,14 +54,16 @@ public final class SpliceService implements AutoCloseable {
         return pipes.pipesGrown();
     }
 
-    /** Whether pipes can grow on this JVM (JDK 22 or later: fcntl is reached through the foreign-function API). */
-    public static boolean pipesCanGrow() {
-        return PipeCapacity.available();
-    }
-
-    /** Why pipes keep the kernel's default size on this JVM; empty where they can grow. */
-    public static String whyPipesCannotGrow() {
-        return PipeCapacity.unavailableBecause();
+    /** What the start line says of the pipes: whether they grow, to what, and why not. */
+    public String describePipes() {
+        int size = pipes.pipeSize();
+        if (size <= PipeBudget.KERNEL_DEFAULT) {
+            return "pipes of the kernel's default size (data.splice-pipe-size)";
+        }
+        if (!PipeCapacity.available()) {
+            return "pipes of the kernel's default size: " + PipeCapacity.unavailableBecause();
+        }
+        return "pipes of bulk transfers grow to " + size / 1024 + " KiB (at most " + pipes.limit() / 1024 + " KiB of them at once)";
     }
 
     /** Starts {@code threads} workers; null (copy path only) if they cannot start here. */

@@ -126,9 +126,6 @@ final class SpliceTransfer {
         /** This direction carries bulk: a larger pipe moves a window's worth per call instead of 64 KiB. */
         private void grow() {
             growthTried = true;
-            if (pipes == null) {
-                return;
-            }
             int reserved = pipes.reserve();
             if (reserved > 0) {
                 grownTo = pipes.settle(reserved, PipeCapacity.grow(pipe[1].intValue(), reserved));
@@ -139,10 +136,8 @@ final class SpliceTransfer {
         }
 
         void close() {
-            if (pipes != null) {
-                pipes.release(grownTo);
-                grownTo = 0;
-            }
+            pipes.release(grownTo);
+            grownTo = 0;
             for (FileDescriptor f : pipe) {
                 try {
                     f.close();
@@ -174,7 +169,7 @@ final class SpliceTransfer {
     final int backendFd;
     final long idleNanos;
     final Runnable onFinished;
-    /** Where grown pipes are charged; null: pipes keep the kernel's default size. */
+    /** Where grown pipes are charged (and how large they grow). */
     final PipeBudget pipes;
     volatile boolean abortRequested;
     long lastActivity = System.nanoTime();

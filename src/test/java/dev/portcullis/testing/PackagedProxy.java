@@ -1,7 +1,6 @@
 package dev.portcullis.testing;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,13 +21,12 @@ public final class PackagedProxy implements AutoCloseable {
     private final Process process;
     private final Path logFile;
     private final int port;
-    private final int adminPort;
+    private int adminPort; // read from the start line
 
-    private PackagedProxy(Process process, Path logFile, int port, int adminPort) {
+    private PackagedProxy(Process process, Path logFile, int port) {
         this.process = process;
         this.logFile = logFile;
         this.port = port;
-        this.adminPort = adminPort;
     }
 
     /** Starts the jar with {@code java} and a config of a loopback listener plus {@code extraYaml}; waits for its "listening" line. */
@@ -42,7 +40,7 @@ public final class PackagedProxy implements AutoCloseable {
         Path log = dir.resolve("packaged-proxy.log");
         Process p = new ProcessBuilder(java.toString(), "-jar", Path.of("target", "portcullis.jar").toString(), "--config", cfg.toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        PackagedProxy proxy = new PackagedProxy(p, log, port, 0);
+        PackagedProxy proxy = new PackagedProxy(p, log, port);
         try {
             // The proxy's own word, not a connect loop: a port in the ephemeral range can connect to itself.
             ProxyHarness.awaitTrue(Duration.ofSeconds(30), () -> proxy.logQuietly().contains("admin listening on") || !p.isAlive());
@@ -50,7 +48,8 @@ public final class PackagedProxy implements AutoCloseable {
             if (!m.find() || !proxy.log().contains("listening on /127.0.0.1:" + port)) {
                 throw new IllegalStateException("the proxy did not start:\n" + proxy.log());
             }
-            return new PackagedProxy(p, log, port, Integer.parseInt(m.group(1)));
+            proxy.adminPort = Integer.parseInt(m.group(1));
+            return proxy;
         } catch (Exception | AssertionError e) {
             proxy.close();
             throw e;
@@ -59,10 +58,6 @@ public final class PackagedProxy implements AutoCloseable {
 
     public String url(String path) {
         return "ftp://" + ProxyHarness.USER + ":" + ProxyHarness.PASSWORD + "@127.0.0.1:" + port + "/" + path;
-    }
-
-    public InetSocketAddress address() {
-        return new InetSocketAddress("127.0.0.1", port);
     }
 
     public String log() throws IOException {
