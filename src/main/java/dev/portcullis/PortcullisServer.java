@@ -86,6 +86,7 @@ public final class PortcullisServer implements AutoCloseable {
     private final MicrometerProxyMetrics metrics = new MicrometerProxyMetrics(meters);
     private final BackendPool backends = new BackendPool();
     private dev.portcullis.data.SpliceService splice;
+    private dev.portcullis.nat.KernelNat kernelNat;
     private final dev.portcullis.data.PortBudget portBudget = new dev.portcullis.data.PortBudget();
     private final dev.portcullis.data.TokenBucket bandwidthTotal = new dev.portcullis.data.TokenBucket(0, System::nanoTime);
     private final LoginBans bans;
@@ -136,6 +137,13 @@ public final class PortcullisServer implements AutoCloseable {
         log.info("data relay: {}", splice != null && config.data().zeroCopy()
                 ? "zero-copy (splice) for plain data connections, copy for TLS; " + splice.describePipes()
                 : "copy" + (config.data().zeroCopy() ? " (zero-copy needs the epoll transport)" : " (data.zero-copy is off)"));
+        if (config.data().kernelNat().enabled()) {
+            requireForwarding(config);
+            // Before any port is bound: a proxy that cannot make its table must not start half-working.
+            kernelNat = dev.portcullis.nat.KernelNat.start(config.data().kernelNat(),
+                    config.timeouts().expectation().plusSeconds(10));
+            log.info("data path: {}", kernelNat.describe());
+        }
         context = buildContext(config);
         bandwidthTotal.rate(config.limits().bandwidthTotal());
         logLoosenedSecurity(config);
@@ -235,7 +243,27 @@ public final class PortcullisServer implements AutoCloseable {
                 new BounceGuard(c.data().allowForeignAddress(), c.data().allowPrivilegedPorts()),
                 new CommandPolicy(c.commands().denyCommands(), c.commands().denyAnonymous(), c.commands().allowCommands()),
                 new FeatFilter(hiddenFeatures(), provided), new FeatFilter(hiddenFeatures(), List.of("EPRT", "EPSV")),
-                registry, metrics, audit, serverTls, backendTls, bans, portBudget, bandwidthTotal, splice);
+                registry, metrics, audit, serverTls, backendTls, bans, portBudget, bandwidthTotal, splice, kernelNat);
+    }
+
+    /**
+     * Kernel-forwarded data from a client to a backend on another host is routed by this host: with
+     * forwarding off every such transfer would time out, so say so before starting.
+     */
+    private static void requireForwarding(ProxyConfig c) throws ConfigException {
+        boolean allLocal = c.backends().allBackends().stream().allMatch(b -> b.host().equals("localhost") || b.host().startsWith("127."));
+        if (allLocal) {
+            return;
+        }
+        try {
+            String on = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/net/ipv4/ip_forward")).strip();
+            if (!on.equals("1")) {
+                throw new ConfigException("data.kernel-nat: 'true' (needs net.ipv4.ip_forward = 1 to forward data to "
+                        + c.backends().allBackends() + "; it is " + on + ")");
+            }
+        } catch (IOException e) {
+            throw new ConfigException("data.kernel-nat: 'true' (cannot read net.ipv4.ip_forward: " + e.getMessage() + ")");
+        }
     }
 
     /**
@@ -265,6 +293,10 @@ public final class PortcullisServer implements AutoCloseable {
         }
         if (!next.transparent().equals(config.transparent())) {
             kept.add("transparent");
+        }
+        if (!next.data().kernelNat().equals(config.data().kernelNat())) {
+            kept.add("data.kernel-nat");
+            next = next.withData(next.data().withKernelNat(config.data().kernelNat()));
         }
         SessionContext nextContext = buildContext(effective);
         bans.configure(effective.commands().banAfterFailures(), effective.commands().banWindow(), effective.commands().banTime());
@@ -336,6 +368,12 @@ public final class PortcullisServer implements AutoCloseable {
                 .description("data relays moved by splice(2) instead of being copied").register(meters);
         Gauge.builder(SPLICE_PIPE_BYTES, this, s -> s.splice == null ? 0 : s.splice.grownPipeBytes()).baseUnit("bytes")
                 .description("bytes of splice pipes grown beyond the kernel's default, open now").register(meters);
+        Gauge.builder(KERNEL_NAT_MAPPINGS, this, s -> s.kernelNat == null ? 0 : s.kernelNat.activeMappings())
+                .description("passive data connections netfilter forwards through the proxy's mappings now").register(meters);
+        io.micrometer.core.instrument.FunctionCounter.builder(KERNEL_NAT_REQUESTS, this, s -> s.kernelNat == null ? 0 : s.kernelNat.mappedTotal())
+                .tag("result", "mapped").description("kernel NAT mappings asked of nft, by result (failed: that transfer was relayed)").register(meters);
+        io.micrometer.core.instrument.FunctionCounter.builder(KERNEL_NAT_REQUESTS, this, s -> s.kernelNat == null ? 0 : s.kernelNat.failedTotal())
+                .tag("result", "failed").description("kernel NAT mappings asked of nft, by result (failed: that transfer was relayed)").register(meters);
         io.micrometer.core.instrument.FunctionCounter.builder(SPLICE_PIPES_GROWN, this, s -> s.splice == null ? 0 : s.splice.pipesGrown())
                 .description("splice pipes grown beyond the kernel's default (transfers that carried bulk)").register(meters);
         Gauge.builder(BANS_ACTIVE, bans, b -> b.active().size()).description("client addresses banned after failed logins").register(meters);
@@ -496,6 +534,9 @@ public final class PortcullisServer implements AutoCloseable {
         }
         if (splice != null) {
             splice.close();
+        }
+        if (kernelNat != null) {
+            kernelNat.close();
         }
         if (acceptors != null) {
             acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

@@ -52,7 +52,7 @@ public final class ConfigLoader {
     private static final Set<String> DATA_KEYS = Set.of(
             "allow-foreign-address", "allow-privileged-ports", "active-source-port",
             "backend-mode", "backend-active-source", "backend-pasv-address", "zero-copy",
-            "splice-pipe-size", "splice-pipe-budget");
+            "splice-pipe-size", "splice-pipe-budget", "kernel-nat", "kernel-nat-nft", "kernel-nat-table");
 
     private ConfigLoader() {
     }
@@ -174,7 +174,8 @@ public final class ConfigLoader {
                 r.enumValue("data.backend-pasv-address", BackendPasvAddress.class, p.backendPasvAddress()),
                 r.bool("data.zero-copy", p.zeroCopy()),
                 (int) r.size("data.splice-pipe-size", p.splicePipeSize(), 64L << 20),
-                r.size("data.splice-pipe-budget", p.splicePipeBudget(), 1L << 40));
+                r.size("data.splice-pipe-budget", p.splicePipeBudget(), 1L << 40),
+                kernelNat(r));
         TlsConfig tls = tls(r, src, cli, listen);
         BackendTlsConfig backendTls = backendTls(r, src, cli);
 
@@ -210,9 +211,37 @@ public final class ConfigLoader {
         if (transparent.enabled() && !backends.isDemo()) {
             r.fail("backend", backends.allBackends().toString(), "transparent mode relays to each connection's original destination; remove backend");
         }
+        if (data.kernelNat().enabled()) {
+            // Data the kernel forwards never passes through the proxy: what needs to see or shape it
+            // cannot be combined with it.
+            String why = limits.bandwidthPerSession() > 0 || limits.bandwidthTotal() > 0 ? "limits.bandwidth-* (the kernel does not pace data)"
+                    : proxyProtocol.accept() ? "proxy-protocol.accept (data connections carry a PROXY header only the relay can read)"
+                    : transparent.enabled() ? "transparent mode" : null;
+            if (why != null) {
+                r.fail("data.kernel-nat", "true", "kernel-forwarded data cannot be combined with " + why);
+            }
+        }
         r.throwIfFailed();
         return new ProxyConfig(listen, backends, passive, publicAddress, timeouts, limits, data, tls, backendTls, audit, admin, rules,
                 proxyProtocol, transparent);
+    }
+
+    private static KernelNatConfig kernelNat(Reader r) {
+        KernelNatConfig d = KernelNatConfig.OFF;
+        boolean enabled = r.bool("data.kernel-nat", d.enabled());
+        String nftText = r.string("data.kernel-nat-nft", d.nft().toString());
+        Path nft = enabled ? r.parse("data.kernel-nat-nft", nftText, ConfigLoader::executableFile) : Path.of(nftText);
+        String table = r.string("data.kernel-nat-table", d.table());
+        KernelNatConfig c = r.parse("data.kernel-nat-table", table, t -> new KernelNatConfig(enabled, nft == null ? d.nft() : nft, t));
+        return c == null ? d : c;
+    }
+
+    static Path executableFile(String text) {
+        Path p = Path.of(text.strip());
+        if (!java.nio.file.Files.isRegularFile(p) || !java.nio.file.Files.isExecutable(p)) {
+            throw new IllegalArgumentException("expected an executable file");
+        }
+        return p;
     }
 
     private static BackendPoolConfig backends(Reader r, CliOverrides cli) throws ConfigException {

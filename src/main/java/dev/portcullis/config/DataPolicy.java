@@ -15,6 +15,7 @@ import java.util.Optional;
  * @param zeroCopy             move plain data connections with splice(2) (epoll transport), not through user space
  * @param splicePipeSize       bytes a splice pipe grows to once its transfer carries bulk (Linux default 64 KiB: no growth)
  * @param splicePipeBudget     bytes of grown pipes all transfers together may hold; the rest keep default pipes
+ * @param kernelNat            plain passive data forwarded by netfilter through mappings the proxy adds (off by default)
  */
 public record DataPolicy(
         boolean allowForeignAddress,
@@ -25,21 +26,27 @@ public record DataPolicy(
         BackendPasvAddress backendPasvAddress,
         boolean zeroCopy,
         int splicePipeSize,
-        long splicePipeBudget) {
+        long splicePipeBudget,
+        KernelNatConfig kernelNat) {
 
     public static final DataPolicy DEFAULTS = new DataPolicy(
             false, false, 0, BackendDataMode.PASSIVE, Optional.empty(), BackendPasvAddress.CONTROL, true,
-            1 << 20, 32L << 20);
+            1 << 20, 32L << 20, KernelNatConfig.OFF);
 
     public DataPolicy(boolean allowForeignAddress, boolean allowPrivilegedPorts, int activeSourcePort, BackendDataMode backendMode,
                       Optional<InetAddress> backendActiveSource, BackendPasvAddress backendPasvAddress) {
         this(allowForeignAddress, allowPrivilegedPorts, activeSourcePort, backendMode, backendActiveSource, backendPasvAddress,
-                DEFAULTS.zeroCopy(), DEFAULTS.splicePipeSize(), DEFAULTS.splicePipeBudget());
+                DEFAULTS.zeroCopy(), DEFAULTS.splicePipeSize(), DEFAULTS.splicePipeBudget(), DEFAULTS.kernelNat());
     }
 
     public DataPolicy withZeroCopy(boolean on) {
         return new DataPolicy(allowForeignAddress, allowPrivilegedPorts, activeSourcePort, backendMode, backendActiveSource,
-                backendPasvAddress, on, splicePipeSize, splicePipeBudget);
+                backendPasvAddress, on, splicePipeSize, splicePipeBudget, kernelNat);
+    }
+
+    public DataPolicy withKernelNat(KernelNatConfig nat) {
+        return new DataPolicy(allowForeignAddress, allowPrivilegedPorts, activeSourcePort, backendMode, backendActiveSource,
+                backendPasvAddress, zeroCopy, splicePipeSize, splicePipeBudget, nat);
     }
 
     /** How the proxy's own data connections to the backend are made. */

@@ -9,6 +9,7 @@ import dev.portcullis.config.ProxyProtocolConfig;
 import dev.portcullis.config.TlsConfig;
 import dev.portcullis.config.DataPolicy.BackendPasvAddress;
 import dev.portcullis.data.Addresses;
+import dev.portcullis.nat.NatMapping;
 import dev.portcullis.data.DataRelay;
 import dev.portcullis.data.DataRelay.Side;
 import dev.portcullis.data.DataSetup;
@@ -111,6 +112,7 @@ public final class ControlSession {
         final DataSetup setup;
         boolean started;
         FtpReply finalReply;
+        final long startNanos = System.nanoTime();
 
         Transfer(FtpCommand command, ReplySlot slot, DataSetup setup) {
             this.command = command;
@@ -950,15 +952,58 @@ public final class ControlSession {
                 return; // replaced or session gone while binding; the listener is released already
             }
             scheduleExpiry(s, listener);
-            prepareBackendSide(slot, s, () -> {
+            prepareBackendSide(slot, s, () -> forwardInKernelIfEligible(s, listener, () -> {
                 s.markReady();
                 String text = extended
                         ? ExtendedHostPort.extendedPassiveReplyText(listener.port())
                         : HostPort.passiveReplyText(announce, listener.port());
                 ctx.metrics().rewrite(extended ? "epsv" : "pasv");
                 reply(slot, extended ? 229 : 227, text);
-            });
+            }));
         });
+    }
+
+    /**
+     * With data.kernel-nat, has netfilter forward the client's data connection for {@code s} straight
+     * to the backend's data port, then runs {@code announce}. The passive listener stays bound: it
+     * holds the port, and a connection from any other address still reaches it and is refused as
+     * theft. Where the kernel cannot take the transfer (TLS, IPv6, backend active mode) or nft fails,
+     * {@code announce} runs at once and the proxy relays the data as usual.
+     */
+    private void forwardInKernelIfEligible(DataSetup s, PassiveListener listener, Runnable announce) {
+        dev.portcullis.nat.KernelNat nat = ctx.kernelNat();
+        NatMapping m = nat == null || !nat.available() || clientTls.protectData() || ctx.backendTls() != null
+                || s.backendTarget() == null || s.isClosed() ? null : natMapping(s, listener);
+        if (m == null) {
+            announce.run();
+            return;
+        }
+        java.util.concurrent.CompletableFuture<Void> added = nat.map(m);
+        io.netty.util.concurrent.ScheduledFuture<?> timer = client.eventLoop().schedule(
+                () -> added.completeExceptionally(new java.util.concurrent.TimeoutException("nft did not answer in 2 s")), 2, TimeUnit.SECONDS);
+        added.whenComplete((v, e) -> client.eventLoop().execute(() -> {
+            timer.cancel(false);
+            if (e != null) {
+                nat.abandon(m);
+                log.warn("{} kernel NAT mapping {} failed ({}); this transfer is relayed", id, m, e.getMessage());
+            } else {
+                s.kernelForwarded(m);
+                s.onClose(() -> nat.unmap(m)); // at once if the setup was discarded meanwhile
+                log.debug("{} data forwarded by the kernel: {}", id, m);
+            }
+            announce.run();
+        }));
+    }
+
+    private NatMapping natMapping(DataSetup s, PassiveListener listener) {
+        Inet4Address clientV4 = Addresses.ipv4(clientAddress);
+        Inet4Address publicV4 = Addresses.ipv4(((InetSocketAddress) client.localAddress()).getAddress());
+        Inet4Address backendV4 = Addresses.ipv4(s.backendTarget().getAddress());
+        Inet4Address sourceV4 = Addresses.ipv4(((InetSocketAddress) backend.localAddress()).getAddress());
+        if (clientV4 == null || publicV4 == null || backendV4 == null || sourceV4 == null) {
+            return null; // the proxy's table is IPv4 only
+        }
+        return new NatMapping(clientV4, publicV4, listener.port(), backendV4, s.backendTarget().getPort(), sourceV4);
     }
 
     private void onClientDataAccepted(DataSetup s, Channel ch) {
@@ -1003,6 +1048,9 @@ public final class ControlSession {
     private void scheduleExpiry(DataSetup s, PassiveListener listener) {
         long ttl = ctx.config().timeouts().expectation().toNanos();
         io.netty.util.concurrent.ScheduledFuture<?> expiry = client.eventLoop().schedule(() -> {
+            if (s.kernelForwarded() != null && transfer != null && transfer.setup == s) {
+                return; // the kernel carries this transfer; its final reply ends the setup
+            }
             if (listener.expireIfUnclaimed()) {
                 log.info("{} data expectation on port {} expired unused", id, listener.port());
                 if (setup == s) {
@@ -1210,10 +1258,19 @@ public final class ControlSession {
             reply(slot, 450, "Transfer limit reached (" + maxTransfers + " per session); reconnect to continue.");
             return;
         }
+        if (setup.kernelForwarded() != null && clientTls.protectData()) {
+            discardSetup(); // the kernel would carry the client's TLS to a backend port that expects plain data
+            reply(slot, 425, "Data protection changed after PASV/EPSV; send PASV or EPSV again.");
+            return;
+        }
         transfersStarted++;
         Transfer t = new Transfer(c, slot, setup);
         setup = null; // one-shot: the next transfer needs a new PASV/PORT
         transfer = t;
+        if (t.setup.kernelForwarded() != null) {
+            forward(slot, c, r -> onTransferReply(t, r));
+            return; // no relay: the backend's final reply ends the transfer
+        }
         t.setup.relay().onDone(r -> {
             if (t.finalReply != null) {
                 finishTransfer(t);
@@ -1235,6 +1292,10 @@ public final class ControlSession {
             return;
         }
         t.finalReply = r;
+        if (t.setup.kernelForwarded() != null) {
+            finishTransfer(t);
+            return;
+        }
         DataRelay relay = t.setup.relay();
         // On success, hold the reply until every byte is relayed: a client must never see 226
         // while data is still in flight. On failure, or when no data connection ever came, stop now.
@@ -1260,17 +1321,19 @@ public final class ControlSession {
             default -> ProxyMetrics.Direction.LISTING;
         };
         DataRelay.Side receiver = direction == ProxyMetrics.Direction.UPLOAD ? DataRelay.Side.BACKEND : DataRelay.Side.CLIENT;
-        if ((relay.wasAborted() || relay.lostBytesTowards(receiver)) && reply.isPositiveCompletion()) {
+        boolean inKernel = t.setup.kernelForwarded() != null;
+        if (!inKernel && (relay.wasAborted() || relay.lostBytesTowards(receiver)) && reply.isPositiveCompletion()) {
             // The backend finished, but the proxy could not deliver every byte: never report that as success.
             reply = FtpReply.of(426, "Connection closed; transfer aborted: the data connection failed.");
         }
         t.setup.close();
         String mode = t.setup.clientMode().name().toLowerCase(java.util.Locale.ROOT);
+        // Bytes the kernel forwarded never pass through the proxy: it counts none (the backend's own log has them).
         long bytes = relay.bytesBackendToClient() + relay.bytesClientToBackend();
-        long millis = TimeUnit.NANOSECONDS.toMillis(relay.elapsedNanos());
+        long millis = TimeUnit.NANOSECONDS.toMillis(inKernel ? System.nanoTime() - t.startNanos : relay.elapsedNanos());
         String path = t.command.argument().isEmpty() ? "-" : t.command.argumentUtf8();
-        log.info("{} transfer {} {} bytes={} ms={} mode={} relay={} result={}", id, t.command.verb(), path, bytes, millis, mode,
-                relay.zeroCopied() ? "splice" : "copy", reply.code());
+        log.info("{} transfer {} {} bytes={} ms={} mode={} relay={} result={}", id, t.command.verb(), path, inKernel ? "-" : bytes, millis, mode,
+                inKernel ? "kernel" : relay.zeroCopied() ? "splice" : "copy", reply.code());
         ctx.metrics().transfer(direction, mode, reply.isPositiveCompletion(), relay.bytesClientToBackend(), relay.bytesBackendToClient());
         ctx.audit().transfer(new dev.portcullis.audit.TransferRecord(java.time.Instant.now(), millis, id,
                 clientAddress.getHostAddress(), String.valueOf(user), isAnonymous(), t.command.verb(), path, bytes,
@@ -1378,8 +1441,9 @@ public final class ControlSession {
             if (closed || !outstanding.contains(p)) {
                 return;
             }
-            if (transfer != null && transfer.setup.relay().isEngaged() && !transfer.setup.relay().isDone()) {
-                watchReply(p); // the data is still moving: the final reply may follow it
+            if (transfer != null && (transfer.setup.kernelForwarded() != null
+                    || transfer.setup.relay().isEngaged() && !transfer.setup.relay().isDone())) {
+                watchReply(p); // the data is still moving (or the kernel moves it, unseen): the final reply may follow it
                 return;
             }
             log.warn("{} backend did not answer {} within {} ms", id, p.what(), ms);

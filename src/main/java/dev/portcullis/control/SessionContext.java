@@ -21,7 +21,7 @@ import dev.portcullis.tls.ServerTls;
  * What every session of one proxy shares, built once at start from the validated config.
  * {@code serverTls} is null when FTPS towards clients is off; {@code backendTls} when TLS towards
  * the backend is off. {@code bandwidthTotal} is shared by every session (rate 0: no limit). {@code splice} is null
- * where data is always copied (no epoll, or data.zero-copy off).
+ * where data is always copied (no epoll, or data.zero-copy off); {@code kernelNat} is null unless data.kernel-nat is on.
  */
 public record SessionContext(
         ProxyConfig config,
@@ -41,5 +41,6 @@ public record SessionContext(
         LoginBans bans,
         PortBudget portBudget,
         TokenBucket bandwidthTotal,
-        SpliceService splice) {
+        SpliceService splice,
+        dev.portcullis.nat.KernelNat kernelNat) {
 }

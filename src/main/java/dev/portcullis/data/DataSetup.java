@@ -22,6 +22,7 @@ public final class DataSetup {
     private boolean backendConnectStarted;
     private boolean clientConnectStarted;
     private boolean closed;
+    private dev.portcullis.nat.NatMapping kernelForwarded;
     private final java.util.List<Runnable> closeActions = new java.util.ArrayList<>(1);
 
     private DataSetup(ClientMode clientMode, InetSocketAddress activeClientTarget) {
@@ -78,6 +79,16 @@ public final class DataSetup {
     /** The backend's data address when the proxy connects to the backend (backend passive mode). */
     public InetSocketAddress backendTarget() {
         return backendTarget;
+    }
+
+    /** Netfilter forwards the client's data connection straight to the backend (data.kernel-nat): no relay. */
+    public void kernelForwarded(dev.portcullis.nat.NatMapping mapping) {
+        this.kernelForwarded = mapping;
+    }
+
+    /** The mapping netfilter forwards this setup's data connection with, or null when the proxy relays it. */
+    public dev.portcullis.nat.NatMapping kernelForwarded() {
+        return kernelForwarded;
     }
 
     public void markReady() {

@@ -24,6 +24,8 @@ public final class MeterNames {
     public static final String ZERO_COPY_RELAYS = "portcullis.data.zero.copy.relays";
     public static final String SPLICE_PIPE_BYTES = "portcullis.data.splice.pipe.bytes";
     public static final String SPLICE_PIPES_GROWN = "portcullis.data.splice.pipes.grown";
+    public static final String KERNEL_NAT_MAPPINGS = "portcullis.data.kernel.nat.mappings";
+    public static final String KERNEL_NAT_REQUESTS = "portcullis.data.kernel.nat.requests";
     public static final String BANS_ACTIVE = "portcullis.bans.active";
     public static final String ADDED_LATENCY = "portcullis.command.added.latency";
     public static final String ALLOCATOR_DIRECT = "portcullis.netty.allocator.direct.used";

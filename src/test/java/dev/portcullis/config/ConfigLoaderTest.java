@@ -87,6 +87,31 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void kernelNatIsOffByDefaultAndItsErrorsNameKeyAndValue() throws Exception {
+        assertThat(ConfigLoader.load(Optional.empty(), CliOverrides.NONE).data().kernelNat()).isEqualTo(KernelNatConfig.OFF);
+        ProxyConfig c = ConfigLoader.load(Optional.of(yaml("data: {kernel-nat: true, kernel-nat-nft: /bin/sh, kernel-nat-table: edge_1}\n")),
+                CliOverrides.NONE);
+        assertThat(c.data().kernelNat()).isEqualTo(new KernelNatConfig(true, Path.of("/bin/sh"), "edge_1"));
+        Path badTable = yaml("data: {kernel-nat: true, kernel-nat-nft: /bin/sh, kernel-nat-table: \"x; flush ruleset\"}\n");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.of(badTable), CliOverrides.NONE))
+                .hasMessage(badTable + ": data.kernel-nat-table: 'x; flush ruleset' (expected a table name of letters, digits and '_',"
+                        + " starting with a letter, at most 32 characters)");
+        Path noNft = yaml("data: {kernel-nat: true, kernel-nat-nft: /nonexistent/nft}\n");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.of(noNft), CliOverrides.NONE))
+                .hasMessage(noNft + ": data.kernel-nat-nft: '/nonexistent/nft' (expected an executable file)");
+        Path paced = yaml("limits: {bandwidth-per-session: 1MiB/s}\ndata: {kernel-nat: true, kernel-nat-nft: /bin/sh}\n");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.of(paced), CliOverrides.NONE))
+                .hasMessage(paced + ": data.kernel-nat: 'true' (kernel-forwarded data cannot be combined with limits.bandwidth-*"
+                        + " (the kernel does not pace data))");
+        Path proxied = yaml("proxy-protocol: {accept: true}\ndata: {kernel-nat: true, kernel-nat-nft: /bin/sh}\n");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.of(proxied), CliOverrides.NONE))
+                .hasMessageContaining(": data.kernel-nat: 'true' (kernel-forwarded data cannot be combined with proxy-protocol.accept");
+        // Off, the nft path is not looked at.
+        assertThat(ConfigLoader.load(Optional.of(yaml("data: {kernel-nat-nft: /nonexistent/nft}\n")), CliOverrides.NONE)
+                .data().kernelNat().enabled()).isFalse();
+    }
+
+    @Test
     void flagsOverrideTheFile() throws Exception {
         ProxyConfig c = ConfigLoader.load(Optional.of(yaml("backend: a:21\npassive-ports: 40000-40099\n")),
                 new CliOverrides(List.of("127.0.0.1:2200"), "b:2121", "41000-41009", "198.51.100.1"));

@@ -1,0 +1,249 @@
+package dev.portcullis.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.portcullis.testing.Digests;
+import dev.portcullis.testing.NetnsLab;
+import dev.portcullis.testing.Processes;
+import dev.portcullis.testing.VsftpdProcess;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * data.kernel-nat in namespaces of our own: client → edge (Portcullis from the packaged jar, which
+ * adds one-shot DNAT/SNAT mappings to an nftables table of its own) → server running vsftpd, which
+ * insists that data connections come from the control connection's address (the SNAT half).
+ * curl and Python ftplib in the client namespace; every file byte-exact.
+ */
+class KernelNatIT {
+
+    private static final Path JAR = Path.of("target", "portcullis.jar").toAbsolutePath();
+    private static final String TABLE = "portcullis_it";
+    private static final String URL = "ftp://anonymous:x@" + NetnsLab.EDGE_CLIENT_SIDE + ":2121/";
+    private static NetnsLab lab;
+    private static Path dir;
+    private static Path root;
+    private static byte[] content;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        NetnsLab.assumeAvailable();
+        VsftpdProcess.assumeAvailable();
+        lab = NetnsLab.create("pck");
+        // A second address in the client's namespace, for the passive-port thief.
+        lab.in(lab.client, "ip", "addr", "add", "198.51.100.3/24", "dev", "c0");
+        dir = Files.createTempDirectory(Path.of("/tmp"), "portcullis-kernel-nat-");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        root = Files.createDirectories(dir.resolve("root"));
+        Path upload = Files.createDirectories(root.resolve("upload"));
+        Files.setOwner(upload, upload.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("ftp"));
+        content = Digests.randomBytes(3 * 1024 * 1024 + 17, 7);
+        Files.write(root.resolve("f.bin"), content);
+        Path conf = dir.resolve("vsftpd.conf");
+        Files.writeString(conf, String.join("\n",
+                "listen=YES", "listen_ipv6=NO", "listen_address=" + NetnsLab.SERVER_IP, "listen_port=21",
+                "background=NO", "anonymous_enable=YES", "anon_root=" + root, "no_anon_password=YES",
+                "local_enable=NO", "write_enable=YES", "anon_upload_enable=YES", "anon_umask=022",
+                "pasv_enable=YES", "pasv_min_port=31000", "pasv_max_port=31099", "port_enable=YES",
+                "connect_from_port_20=NO", "seccomp_sandbox=NO", "isolate_network=NO", "isolate=NO",
+                "secure_chroot_dir=/var/run/vsftpd/empty", "xferlog_enable=NO", ""));
+        Files.createDirectories(Path.of("/var/run/vsftpd/empty"));
+        lab.start(lab.server, dir.resolve("vsftpd.out"), "/usr/sbin/vsftpd", conf.toString());
+        awaitPort(lab.edge, NetnsLab.SERVER_IP, 21);
+    }
+
+    @AfterAll
+    static void tearDown() throws Exception {
+        if (lab != null) {
+            lab.close();
+        }
+    }
+
+    private static void awaitPort(String ns, String host, int port) throws Exception {
+        for (int i = 0; i < 100; i++) {
+            if (lab.run(ns, 5, "bash", "-c", "exec 3<>/dev/tcp/" + host + "/" + port).exitCode() == 0) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError(host + ":" + port + " never answered in " + ns);
+    }
+
+    private static String config(String extra) {
+        return "listen: " + NetnsLab.EDGE_CLIENT_SIDE + ":2121\n"
+                + "backend: " + NetnsLab.SERVER_IP + ":21\n"
+                + "passive-ports: 30000-30099\n"
+                + "admin: {listen: \"127.0.0.1:9181\"}\n"
+                + "timeouts: {backend-reply: 2s}\n"
+                + "data: {kernel-nat: true, kernel-nat-table: " + TABLE + extra + "}\n";
+    }
+
+    /** Starts Portcullis in the edge namespace from the jar; returns its process once it listens (or has exited). */
+    private static Process proxy(String yaml) throws Exception {
+        Path config = dir.resolve("portcullis.yaml");
+        Files.writeString(config, yaml);
+        Path log = dir.resolve("portcullis.log");
+        Files.deleteIfExists(log);
+        Process p = lab.start(lab.edge, log, Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", JAR.toString(), "--config", config.toString());
+        for (int i = 0; i < 300 && p.isAlive(); i++) {
+            if (Files.exists(log) && Files.readString(log).contains("admin listening on")) {
+                return p;
+            }
+            Thread.sleep(100);
+        }
+        return p;
+    }
+
+    private static String log() throws Exception {
+        Path p = dir.resolve("portcullis.log");
+        return Files.exists(p) ? Files.readString(p) : "(no log)";
+    }
+
+    private static Processes.Result curl(String... args) throws Exception {
+        String[] full = new String[args.length + 5];
+        full[0] = "curl";
+        full[1] = "-sS";
+        full[2] = "--max-time";
+        full[3] = "30";
+        full[4] = "--ftp-pasv";
+        System.arraycopy(args, 0, full, 5, args.length);
+        return lab.run(lab.client, 60, full);
+    }
+
+    private static String metrics() throws Exception {
+        return lab.run(lab.edge, 15, "curl", "-sS", "http://127.0.0.1:9181/metrics").out();
+    }
+
+    private static String mappings() throws Exception {
+        return lab.run(lab.edge, 15, "nft", "list", "map", "ip", TABLE, "data_dnat").out();
+    }
+
+    @Test
+    void plainPassiveDataGoesThroughTheKernelAndEveryMappingIsRemoved() throws Exception {
+        Process p = proxy(config(""));
+        try {
+            assertThat(p.isAlive()).as(log()).isTrue();
+            assertThat(log()).contains("data path: kernel NAT (nftables table ip " + TABLE);
+            Path epsv = dir.resolve("got-epsv");
+            Processes.Result r = curl("-o", epsv.toString(), URL + "f.bin");
+            assertThat(r.exitCode()).as(r.stderr() + log()).isZero();
+            assertThat(Digests.sha256(epsv)).isEqualTo(Digests.sha256(content));
+            Path pasv = dir.resolve("got-pasv");
+            r = curl("--disable-epsv", "-o", pasv.toString(), URL + "f.bin");
+            assertThat(r.exitCode()).as(r.stderr() + log()).isZero();
+            assertThat(Digests.sha256(pasv)).isEqualTo(Digests.sha256(content));
+            r = curl("-T", root.resolve("f.bin").toString(), URL + "upload/k.bin");
+            assertThat(r.exitCode()).as(r.stderr() + log()).isZero();
+            assertThat(Digests.sha256(root.resolve("upload/k.bin"))).isEqualTo(Digests.sha256(content));
+            // An upload slower than timeouts.backend-reply (2 s): the kernel moves the data unseen, and the
+            // session waits for the 226 instead of taking the backend's silence for a hang.
+            r = curl("--limit-rate", "1M", "-T", root.resolve("f.bin").toString(), URL + "upload/slow.bin");
+            assertThat(r.exitCode()).as(r.stderr() + log()).isZero();
+            assertThat(Digests.sha256(root.resolve("upload/slow.bin"))).isEqualTo(Digests.sha256(content));
+
+            String log = log();
+            assertThat(log.lines().filter(l -> l.contains(" transfer ") && l.contains("relay=kernel result=226")).count())
+                    .as(log).isEqualTo(4);
+            String m = metrics();
+            assertThat(m).contains("portcullis_data_kernel_nat_requests_total{result=\"mapped\"} 4.0")
+                    .contains("portcullis_data_kernel_nat_requests_total{result=\"failed\"} 0.0")
+                    .contains("portcullis_data_kernel_nat_mappings 0.0")
+                    .contains("portcullis_data_zero_copy_relays_total 0.0");
+            assertThat(mappings()).doesNotContain("elements");
+
+            // Active mode is the proxy's to relay (the client's address is not the kernel's to guess).
+            Path active = dir.resolve("got-active");
+            r = lab.run(lab.client, 60, "curl", "-sS", "--max-time", "30", "-P", NetnsLab.CLIENT_IP, "-o", active.toString(), URL + "f.bin");
+            assertThat(r.exitCode()).as(r.stderr() + log()).isZero();
+            assertThat(Digests.sha256(active)).isEqualTo(Digests.sha256(content));
+            assertThat(log()).containsPattern("transfer RETR f.bin bytes=" + content.length + " .*mode=active relay=(splice|copy) result=226");
+        } finally {
+            lab.stop(p);
+        }
+        // The table goes with the proxy.
+        assertThat(lab.run(lab.edge, 15, "nft", "list", "tables").out()).doesNotContain(TABLE);
+    }
+
+    @Test
+    void aPassivePortThiefFromAnotherAddressGetsNothingAndTheTransferGoesOn() throws Exception {
+        Process p = proxy(config(""));
+        try {
+            // ftplib from 198.51.100.2 asks for EPSV; a thief on 198.51.100.3 connects to that port first.
+            String script = """
+                    import ftplib, socket, hashlib, sys
+                    f = ftplib.FTP()
+                    f.connect("%s", 2121, timeout=20, source_address=("%s", 0))
+                    f.login()
+                    f.voidcmd("TYPE I")
+                    port = int(f.sendcmd("EPSV").split("|")[3])
+                    t = socket.create_connection(("%s", port), timeout=5, source_address=("198.51.100.3", 0))
+                    stolen = b""
+                    try:
+                        while True:
+                            b = t.recv(65536)
+                            if not b:
+                                break
+                            stolen += b
+                    except OSError:
+                        pass
+                    t.close()
+                    d = socket.create_connection(("%s", port), timeout=20, source_address=("%s", 0))
+                    f.sendcmd("RETR f.bin")
+                    h = hashlib.sha256()
+                    while True:
+                        b = d.recv(65536)
+                        if not b:
+                            break
+                        h.update(b)
+                    d.close()
+                    print(f.voidresp())
+                    print("stolen", len(stolen))
+                    print("sha256", h.hexdigest())
+                    f.quit()
+                    """.formatted(NetnsLab.EDGE_CLIENT_SIDE, NetnsLab.CLIENT_IP, NetnsLab.EDGE_CLIENT_SIDE,
+                    NetnsLab.EDGE_CLIENT_SIDE, NetnsLab.CLIENT_IP);
+            Processes.Result r = lab.run(lab.client, 60, "python3", "-c", script);
+            assertThat(r.exitCode()).as(r.stderr() + log()).isZero();
+            assertThat(r.out()).contains("226").contains("stolen 0").contains("sha256 " + Digests.sha256(content));
+            assertThat(log()).contains("relay=kernel result=226").containsIgnoringCase("198.51.100.3");
+        } finally {
+            lab.stop(p);
+        }
+    }
+
+    @Test
+    void whenNftGoesAwayTransfersAreRelayedByTheProxy() throws Exception {
+        // An nft that makes the table but will not take commands: every mapping fails, the proxy relays.
+        Path once = dir.resolve("nft-once");
+        Files.writeString(once, "#!/bin/sh\nif [ \"$1\" = -e ]; then exit 3; fi\nexec nft \"$@\"\n");
+        Files.setPosixFilePermissions(once, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Process p = proxy(config(", kernel-nat-nft: " + once));
+        try {
+            assertThat(p.isAlive()).as(log()).isTrue();
+            Path got = dir.resolve("got-relayed");
+            Processes.Result r = curl("-o", got.toString(), URL + "f.bin");
+            assertThat(r.exitCode()).as(r.stderr() + log()).isZero();
+            assertThat(Digests.sha256(got)).isEqualTo(Digests.sha256(content));
+            assertThat(log()).contains("kernel NAT: nft exited")
+                    .containsPattern("transfer RETR f.bin bytes=" + content.length + " .*mode=passive relay=(splice|copy) result=226");
+            // nft is known to be gone before the transfer: no mapping is even asked for.
+            assertThat(metrics()).contains("portcullis_data_kernel_nat_requests_total{result=\"mapped\"} 0.0");
+        } finally {
+            lab.stop(p);
+        }
+    }
+
+    @Test
+    void aProxyThatCannotMakeItsTableRefusesToStart() throws Exception {
+        Process p = proxy(config(", kernel-nat-nft: /bin/false"));
+        assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(log()).isEqualTo(2);
+        assertThat(log()).contains("config error: data.kernel-nat: 'true' (nft /bin/false could not create the table ip " + TABLE)
+                .doesNotContain("listening on");
+    }
+}
