@@ -5,7 +5,9 @@
 #   direct      plain routing through the edge, no helper (the physical limit of this path)
 #   kernel      DNAT 198.51.100.1:21 -> server, nftables "ct helper" of type ftp (nf_conntrack_ftp;
 #               nf_nat_ftp where the kernel has it: the run says whether 227 was rewritten)
-#   portcullis  Portcullis in the edge namespace (198.51.100.1:2121)
+#   portcullis  Portcullis in the edge namespace (198.51.100.1:2121), relaying data (splice)
+#   portcullis-knat  the same with data.kernel-nat (198.51.100.1:2124): plain passive data forwarded by
+#               netfilter through mappings Portcullis adds; control, policy and active mode as above
 #   ftp-proxy   SuSE proxy-suite ftp-proxy in the edge namespace (198.51.100.1:2122), if installed
 # Figures: (a) single-stream RETR and STOR, (b) parallel RETRs, (c) sessions per second
 # (login + EPSV + LIST + QUIT, 8 workers), (d) proxy CPU seconds per GiB, (e) RSS and heap with
@@ -185,6 +187,20 @@ in_e bash -c "ulimit -n $(ulimit -Hn); exec $JAVA $JAVA_OPTS -jar target/portcul
   > "$WORK/portcullis.log" 2>&1 & PIDS+=($!)
 PORTCULLIS_LAUNCHER=$!
 
+# The kernel data path (data.kernel-nat); PORTCULLIS_YAML_EXTRA is not applied here (it may set data: too).
+cat > "$WORK/portcullis-knat.yaml" <<CONF
+listen: $E_CIP:2124
+backend: $S_IP:21
+passive-ports: 56000-56999
+timeouts: {idle: 3600s}
+limits: {max-sessions-per-ip: 1000}
+admin: {listen: "127.0.0.1:9124"}
+data: {kernel-nat: true, kernel-nat-table: pcb_portcullis}
+CONF
+in_e bash -c "ulimit -n $(ulimit -Hn); exec $JAVA $JAVA_OPTS -jar target/portcullis.jar --config $WORK/portcullis-knat.yaml" \
+  > "$WORK/portcullis-knat.log" 2>&1 & PIDS+=($!)
+KNAT_LAUNCHER=$!
+
 cat > "$WORK/portcullis-tls.yaml" <<CONF
 listen: $E_CIP:2221
 backend: $S_IP:2221
@@ -277,14 +293,19 @@ wait_port $NS_S $S_IP 21
 wait_port $NS_S $S_IP 2221
 wait_port $NS_E $E_CIP 2121
 wait_port $NS_E $E_CIP 2221
+wait_port $NS_E $E_CIP 2124
 [ "$HAVE_FTP_PROXY" = 1 ] && wait_port $NS_E $E_CIP 2122
 [ "$HAVE_MOD_PROXY" = 1 ] && wait_port $NS_E $E_CIP 2223
 # The JVM is the launcher's child in the namespace: find it for CPU and memory readings.
 JAVA_PID=$(pgrep -P "$PORTCULLIS_LAUNCHER" java || echo "$PORTCULLIS_LAUNCHER")
+KNAT_JAVA_PID=$(pgrep -P "$KNAT_LAUNCHER" java || echo "$KNAT_LAUNCHER")
+# Its nft child (nft -e -i, long-lived) does the mapping work: its CPU counts as the proxy's.
+KNAT_NFT_PID=$(pgrep -P "$KNAT_JAVA_PID" nft || true)
 FTP_PROXY_PID=$(pgrep -f "ftp-proxy -d -n -f $WORK" | head -n1 || true)
 
-declare -A URL=( [direct]="ftp://$S_IP" [kernel]="ftp://$E_CIP" [portcullis]="ftp://$E_CIP:2121" [ftp-proxy]="ftp://$E_CIP:2122" )
-MODES=(direct kernel portcullis)
+declare -A URL=( [direct]="ftp://$S_IP" [kernel]="ftp://$E_CIP" [portcullis]="ftp://$E_CIP:2121" [portcullis-knat]="ftp://$E_CIP:2124"
+  [ftp-proxy]="ftp://$E_CIP:2122" )
+MODES=(direct kernel portcullis portcullis-knat)
 [ "$HAVE_FTP_PROXY" = 1 ] && MODES+=(ftp-proxy)
 
 # ---------------------------------------------------------------- correctness of every mode
@@ -301,6 +322,13 @@ if grep -q "pipes of bulk transfers grow" "$WORK/portcullis.log"; then
   grown=$(in_e curl -s --max-time 5 http://127.0.0.1:9121/metrics | awk '/^portcullis_data_splice_pipes_grown_total /{print int($2)}')
   if [ "${grown:-0}" -ge 3 ]; then say "ok   portcullis grew $grown splice pipes"; else say "FAIL portcullis grew ${grown:-no} splice pipes (expected 3)"; FAIL=1; fi
 fi
+# The kernel data path must have carried the passive transfers above (EPSV and PASV), not the relay.
+knat=$(in_e curl -s --max-time 5 http://127.0.0.1:9124/metrics | awk '/^portcullis_data_kernel_nat_requests_total\{result="mapped"/{print int($2)}')
+if [ "${knat:-0}" -ge 2 ] && [ "$(grep -c 'relay=kernel result=226' "$WORK/portcullis-knat.log")" -ge 2 ]; then
+  say "ok   portcullis-knat forwarded $knat passive transfers in the kernel"
+else
+  say "FAIL portcullis-knat forwarded ${knat:-no} passive transfers in the kernel (expected 2)"; FAIL=1
+fi
 declare -A TLS_URL=( [direct]="ftp://$S_IP:2221" [portcullis]="ftp://$E_CIP:2221" [mod_proxy]="ftp://$E_CIP:2223" )
 TLS_MODES=(direct portcullis)
 [ "$HAVE_MOD_PROXY" = 1 ] && TLS_MODES+=(mod_proxy)
@@ -315,7 +343,7 @@ if in_c curl -sS -v --max-time 20 --disable-epsv "${URL[kernel]}/" 2>&1 >/dev/nu
   NAT_FTP="yes (227 rewritten to the edge address by nf_nat_ftp)"
 fi
 if [ "$FAIL" != 0 ]; then
-  for log in portcullis portcullis-tls mod_proxy mod_proxy.out; do say "---- $log.log (last lines)"; tail -n 20 "$WORK/$log.log" >&2 || true; done
+  for log in portcullis portcullis-knat portcullis-tls mod_proxy mod_proxy.out; do say "---- $log.log (last lines)"; tail -n 20 "$WORK/$log.log" >&2 || true; done
 fi
 if [ "$SMOKE" = 1 ]; then
   [ "$FAIL" = 0 ] && say "smoke: every mode transferred byte-exact (kernel helper NAT: $NAT_FTP)"
@@ -325,7 +353,7 @@ fi
 
 # ---------------------------------------------------------------- figures
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-cpu_ticks() { awk '{print $14+$15+$16+$17}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+cpu_ticks() { local p t=0; for p in "$@"; do t=$((t + $(awk '{print $14+$15+$16+$17}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
 HZ=$(getconf CLK_TCK)
 # Busy and total ticks of the whole machine (all processes, interrupts and softirqs included).
 machine_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat; }
@@ -364,11 +392,12 @@ done
 for round in $(seq 1 "$ROUNDS"); do
   for m in "${MODES[@]}"; do
     pid=""; [ "$m" = portcullis ] && pid=$JAVA_PID; [ "$m" = ftp-proxy ] && pid=$FTP_PROXY_PID
-    t0=$( [ -n "$pid" ] && cpu_ticks "$pid" || echo 0 )
+    [ "$m" = portcullis-knat ] && pid="$KNAT_JAVA_PID $KNAT_NFT_PID"
+    t0=$( [ -n "$pid" ] && cpu_ticks $pid || echo 0 )
     read -r mb0 mt0 < <(machine_ticks)
     RETR[$m]+="$(in_c curl -sS -o /dev/null -w '%{speed_download}' "${URL[$m]}/big.bin") "
     read -r mb1 mt1 < <(machine_ticks)
-    t1=$( [ -n "$pid" ] && cpu_ticks "$pid" || echo 0 )
+    t1=$( [ -n "$pid" ] && cpu_ticks $pid || echo 0 )
     MCPU[$m]+="$(awk -v d=$((mb1 - mb0)) -v hz="$HZ" -v mib="$SIZE_MIB" 'BEGIN {printf "%.3f", d / hz / (mib * 1048576 / 1e9)}') "
     BUSY[$m]+="$(awk -v b=$((mb1 - mb0)) -v t=$((mt1 - mt0)) 'BEGIN {printf "%.2f", (t > 0) ? b / t : 0}') "
     [ -n "$pid" ] && CPU[$m]+="$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v mib="$SIZE_MIB" 'BEGIN {printf "%.3f", d / hz / (mib / 1024)}') "
@@ -483,7 +512,7 @@ row() { # label associative-array-name
   echo "Machine: $(nproc) cores shared by client, edge and server; $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(uname -sr); Portcullis on $("$JAVA" -version 2>&1 | head -n1) with $JAVA_OPTS; vsftpd on tmpfs."
   echo "Command: \`bash benchmarks/netns-harness.sh\` (SIZE_MIB=$SIZE_MIB PAR=$PAR PAR_MIB=$PAR_MIB SESS_SECONDS=$SESS_SECONDS WARM_SECONDS=$WARM_SECONDS IDLE=$IDLE NOOPS=$NOOPS ROUNDS=$ROUNDS${PORTCULLIS_YAML_EXTRA:+ PORTCULLIS_YAML_EXTRA='$PORTCULLIS_YAML_EXTRA'}); medians of $ROUNDS interleaved rounds; MB = 10^6 bytes; ratios of direct."
   echo "Kernel helper: nftables ct helper \"ftp\" with DNAT; NAT of 227: $NAT_FTP."
-  echo "Portcullis: $(grep -o 'data relay: .*' "$WORK/portcullis.log" | head -n1)."
+  echo "Portcullis: $(grep -o 'data relay: .*' "$WORK/portcullis.log" | head -n1). portcullis-knat: $(grep -o 'data path: .*' "$WORK/portcullis-knat.log" | head -n1) (its CPU in (d) includes its nft process)."
   echo
   printf '| figure |'; for m in "${MODES[@]}"; do printf ' %s |' "$m"; done; echo
   printf '|---|'; for m in "${MODES[@]}"; do printf -- '---|'; done; echo
