@@ -32,13 +32,13 @@ public final class KernelNat implements AutoCloseable {
     private final Duration ttl;
     private final Process nft;
     private final OutputStream commands;
-    /** Adds nft has not answered yet, by DNAT key; an SNAT key points at its DNAT key. */
+    /** Adds nft has not answered yet, by key. */
     private final Map<String, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
-    private final Map<String, String> snatToDnat = new ConcurrentHashMap<>();
     private final AtomicLong active = new AtomicLong();
     private final AtomicLong mapped = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private volatile String gone;
+    private volatile boolean closing;
 
     private KernelNat(KernelNatConfig config, Duration ttl, Process nft) {
         this.config = config;
@@ -78,11 +78,9 @@ public final class KernelNat implements AutoCloseable {
             done.completeExceptionally(new IOException(gone));
             return done;
         }
-        pending.put(m.dnatKey(), done);
-        snatToDnat.put(m.snatKey(), m.dnatKey());
+        pending.put(m.key(), done);
         done.whenComplete((v, e) -> {
-            pending.remove(m.dnatKey(), done);
-            snatToDnat.remove(m.snatKey(), m.dnatKey());
+            pending.remove(m.key(), done);
             if (e == null) {
                 mapped.incrementAndGet();
                 active.incrementAndGet();
@@ -122,7 +120,7 @@ public final class KernelNat implements AutoCloseable {
     private void readEchoes() {
         try (BufferedReader r = new BufferedReader(new InputStreamReader(nft.getInputStream(), StandardCharsets.US_ASCII))) {
             for (String line; (line = r.readLine()) != null; ) {
-                NftScript.addedDnatKey(config.table(), line).map(pending::get).ifPresent(f -> f.complete(null));
+                NftScript.addedKey(config.table(), line).map(pending::get).ifPresent(f -> f.complete(null));
             }
         } catch (IOException e) {
             // the process ended; readErrors reports it
@@ -141,7 +139,7 @@ public final class KernelNat implements AutoCloseable {
                 if (error == null || line.isBlank() || line.strip().startsWith("^")) {
                     continue;
                 }
-                String key = NftScript.quotedKey(config.table(), line).map(k -> snatToDnat.getOrDefault(k, k)).orElse(null);
+                String key = NftScript.quotedKey(config.table(), line).orElse(null);
                 CompletableFuture<Void> f = key == null ? null : pending.get(key);
                 if (f != null) {
                     f.completeExceptionally(new IOException(error));
@@ -165,8 +163,6 @@ public final class KernelNat implements AutoCloseable {
         }
         pending.values().forEach(f -> f.completeExceptionally(new IOException(why)));
     }
-
-    private volatile boolean closing;
 
     private String exitCode() {
         try {

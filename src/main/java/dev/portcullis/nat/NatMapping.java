@@ -11,14 +11,9 @@ import java.net.Inet4Address;
 public record NatMapping(Inet4Address client, Inet4Address publicAddress, int publicPort,
                          Inet4Address backend, int backendPort, Inet4Address source) {
 
-    /** The DNAT map's key, as nft writes it: client . public address . public port. */
-    public String dnatKey() {
+    /** Both maps' key, as nft writes it: client . public address . public port (the connection as the client makes it). */
+    public String key() {
         return client.getHostAddress() + " . " + publicAddress.getHostAddress() + " . " + publicPort;
-    }
-
-    /** The SNAT map's key: where the connection goes after DNAT. */
-    public String snatKey() {
-        return backend.getHostAddress() + " . " + backendPort;
     }
 
     @Override

@@ -7,9 +7,13 @@ import java.util.Optional;
  * The nft commands that make and unmake mappings, and the reading of what nft echoes back.
  * Pure text, so that what goes to the kernel is tested as text.
  *
- * <p>Two maps: {@code data_dnat} sends a new connection from a client to one of the proxy's passive ports
- * on to the backend's data port; {@code data_snat} makes it come from the proxy's own address towards
- * that backend. Only the first packet of a connection goes through NAT chains; conntrack carries
+ * <p>Two maps with the same key (client . public address . public port, unique while the proxy holds
+ * that passive port): {@code data_dnat} sends a new connection from the client to one of the proxy's
+ * passive ports on to the backend's data port; {@code data_snat} makes it come from the proxy's own
+ * address towards that backend. The SNAT map is looked up by the connection's original (pre-DNAT)
+ * tuple, not by the backend's port: a server reuses a passive port as soon as it has accepted on it,
+ * so a key of backend address and port could name two sessions' mappings at once, and removing one
+ * would remove the other. Only the first packet of a connection goes through NAT chains; conntrack carries
  * the rest, so removing a mapping once the transfer is over never cuts a connection.
  */
 public final class NftScript {
@@ -24,12 +28,12 @@ public final class NftScript {
                 + "delete table ip " + table + "\n"
                 + "table ip " + table + " {\n"
                 + "  map data_dnat { type ipv4_addr . ipv4_addr . inet_service : ipv4_addr . inet_service; flags timeout; }\n"
-                + "  map data_snat { type ipv4_addr . inet_service : ipv4_addr; flags timeout; }\n"
+                + "  map data_snat { type ipv4_addr . ipv4_addr . inet_service : ipv4_addr; flags timeout; }\n"
                 // Clients from elsewhere arrive through prerouting; clients on this host through output.
                 + "  chain prerouting { type nat hook prerouting priority dstnat; policy accept; " + lookup + "; }\n"
                 + "  chain output { type nat hook output priority -100; policy accept; " + lookup + "; }\n"
                 + "  chain postrouting { type nat hook postrouting priority srcnat; policy accept; "
-                + "ct status dnat meta l4proto tcp snat ip to ip daddr . tcp dport map @data_snat; }\n"
+                + "ct status dnat meta l4proto tcp snat ip to ct original ip saddr . ct original ip daddr . ct original proto-dst map @data_snat; }\n"
                 + "}\n";
     }
 
@@ -43,24 +47,24 @@ public final class NftScript {
      */
     public static String add(String table, NatMapping m, Duration ttl) {
         String timeout = " timeout " + Math.max(1, ttl.toSeconds()) + "s";
-        return "add element ip " + table + " data_snat { " + m.snatKey() + timeout + " : " + m.source().getHostAddress() + " }; "
-                + "add element ip " + table + " data_dnat { " + m.dnatKey() + timeout + " : "
+        return "add element ip " + table + " data_snat { " + m.key() + timeout + " : " + m.source().getHostAddress() + " }; "
+                + "add element ip " + table + " data_dnat { " + m.key() + timeout + " : "
                 + m.backend().getHostAddress() + " . " + m.backendPort() + " }\n";
     }
 
     public static String remove(String table, NatMapping m) {
-        return "delete element ip " + table + " data_dnat { " + m.dnatKey() + " }; "
-                + "delete element ip " + table + " data_snat { " + m.snatKey() + " }\n";
+        return "delete element ip " + table + " data_dnat { " + m.key() + " }; "
+                + "delete element ip " + table + " data_snat { " + m.key() + " }\n";
     }
 
-    /** The DNAT key of an element nft echoes as added ({@code nft -e}), if the line is one. */
-    public static Optional<String> addedDnatKey(String table, String line) {
+    /** The key of a DNAT element nft echoes as added ({@code nft -e}), if the line is one. */
+    public static Optional<String> addedKey(String table, String line) {
         return keyAfter("add element ip " + table + " data_dnat { ", line);
     }
 
     /**
      * The key of the first element of ours in a command nft quotes under an error (it quotes the whole
-     * input line: for an add, the SNAT key comes first), if the line is one of ours.
+     * input line), if the line is one of ours.
      */
     public static Optional<String> quotedKey(String table, String line) {
         int best = -1;

@@ -53,7 +53,14 @@ class KernelNatIT {
                 "secure_chroot_dir=/var/run/vsftpd/empty", "xferlog_enable=NO", ""));
         Files.createDirectories(Path.of("/var/run/vsftpd/empty"));
         lab.start(lab.server, dir.resolve("vsftpd.out"), "/usr/sbin/vsftpd", conf.toString());
+        // A second vsftpd with only four passive ports: concurrent sessions get the same backend port
+        // one after another (vsftpd frees it once it has accepted), which mappings must survive.
+        Path narrow = dir.resolve("vsftpd-narrow.conf");
+        Files.writeString(narrow, Files.readString(conf).replace("listen_port=21", "listen_port=2100")
+                .replace("pasv_min_port=31000", "pasv_min_port=31100").replace("pasv_max_port=31099", "pasv_max_port=31103"));
+        lab.start(lab.server, dir.resolve("vsftpd-narrow.out"), "/usr/sbin/vsftpd", narrow.toString());
         awaitPort(lab.edge, NetnsLab.SERVER_IP, 21);
+        awaitPort(lab.edge, NetnsLab.SERVER_IP, 2100);
     }
 
     @AfterAll
@@ -74,8 +81,12 @@ class KernelNatIT {
     }
 
     private static String config(String extra) {
+        return config(21, extra);
+    }
+
+    private static String config(int backendPort, String extra) {
         return "listen: " + NetnsLab.EDGE_CLIENT_SIDE + ":2121\n"
-                + "backend: " + NetnsLab.SERVER_IP + ":21\n"
+                + "backend: " + NetnsLab.SERVER_IP + ":" + backendPort + "\n"
                 + "passive-ports: 30000-30099\n"
                 + "admin: {listen: \"127.0.0.1:9181\"}\n"
                 + "timeouts: {backend-reply: 2s}\n"
@@ -167,6 +178,37 @@ class KernelNatIT {
         }
         // The table goes with the proxy.
         assertThat(lab.run(lab.edge, 15, "nft", "list", "tables").out()).doesNotContain(TABLE);
+    }
+
+    @Test
+    void concurrentSessionsOnTheSameBackendPortsKeepTheirMappings() throws Exception {
+        Process p = proxy(config(2100, ""));
+        try {
+            assertThat(p.isAlive()).as(log()).isTrue();
+            // 4 clients at once (as many as the server has passive ports: it fails a PASV when all are
+            // listening), 10 downloads each: mappings come and go while others wait for their client.
+            String script = """
+                    import ftplib, hashlib, sys, threading
+                    want, results = sys.argv[1], []
+                    def work():
+                        try:
+                            f = ftplib.FTP(); f.connect("%s", 2121, timeout=20); f.login()
+                            for _ in range(10):
+                                h = hashlib.sha256(); f.retrbinary("RETR f.bin", h.update); results.append(h.hexdigest() == want)
+                            f.quit()
+                        except Exception as e:
+                            print("error", e); results.append(False)
+                    ts = [threading.Thread(target=work) for _ in range(4)]
+                    [t.start() for t in ts]; [t.join() for t in ts]
+                    print("ok", sum(results), "of", len(results))
+                    """.formatted(NetnsLab.EDGE_CLIENT_SIDE);
+            Processes.Result r = lab.run(lab.client, 120, "python3", "-c", script, Digests.sha256(content));
+            assertThat(r.out()).as(r.stderr() + log()).contains("ok 40 of 40");
+            assertThat(log().lines().filter(l -> l.contains("relay=kernel result=226")).count()).isEqualTo(40);
+            assertThat(mappings()).doesNotContain("elements");
+        } finally {
+            lab.stop(p);
+        }
     }
 
     @Test
