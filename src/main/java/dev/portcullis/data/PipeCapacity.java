@@ -1,8 +1,6 @@
 package dev.portcullis.data;
 
 import java.lang.invoke.MethodHandle;
-import java.lang.reflect.Array;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,9 +17,8 @@ final class PipeCapacity {
 
     private static final Logger log = LoggerFactory.getLogger("portcullis.data");
     private static final int F_SETPIPE_SZ = 1031;
-    /** Why pipes cannot grow here (empty where they can); set once, before {@link #FCNTL}. */
-    private static String unavailableBecause = "";
-    private static final MethodHandle FCNTL = lookUpFcntl();
+    private static final dev.portcullis.os.LibcCall FCNTL_CALL = dev.portcullis.os.LibcCall.lookUp("fcntl", 3, 2);
+    private static final MethodHandle FCNTL = FCNTL_CALL.handle();
     private static volatile boolean refusalLogged;
 
     private PipeCapacity() {
@@ -34,7 +31,8 @@ final class PipeCapacity {
 
     /** Why they cannot (for the start line): an old JDK, or native access refused. */
     static String unavailableBecause() {
-        return unavailableBecause;
+        return FCNTL_CALL.unavailableBecause().startsWith("needs Java")
+                ? "growing them " + FCNTL_CALL.unavailableBecause() : FCNTL_CALL.unavailableBecause();
     }
 
     /** The kernel would not grow a pipe: said once, since it will say the same for the next ones. */
@@ -55,42 +53,6 @@ final class PipeCapacity {
             return (int) FCNTL.invokeExact(pipeFd, F_SETPIPE_SZ, bytes);
         } catch (Throwable e) {
             return -1;
-        }
-    }
-
-    private static MethodHandle lookUpFcntl() {
-        try {
-            Class<?> linkerType = Class.forName("java.lang.foreign.Linker");
-            Class<?> lookupType = Class.forName("java.lang.foreign.SymbolLookup");
-            Class<?> layoutType = Class.forName("java.lang.foreign.MemoryLayout");
-            Class<?> descriptorType = Class.forName("java.lang.foreign.FunctionDescriptor");
-            Class<?> segmentType = Class.forName("java.lang.foreign.MemorySegment");
-            Class<?> optionType = Class.forName("java.lang.foreign.Linker$Option");
-            Object linker = linkerType.getMethod("nativeLinker").invoke(null);
-            Object lookup = linkerType.getMethod("defaultLookup").invoke(linker);
-            Optional<?> fcntl = (Optional<?>) lookupType.getMethod("find", String.class).invoke(lookup, "fcntl");
-            if (fcntl.isEmpty()) {
-                unavailableBecause = "fcntl not found in the C library";
-                return null;
-            }
-            Object javaInt = Class.forName("java.lang.foreign.ValueLayout").getField("JAVA_INT").get(null);
-            Object args = Array.newInstance(layoutType, 3);
-            for (int i = 0; i < 3; i++) {
-                Array.set(args, i, javaInt);
-            }
-            Object descriptor = descriptorType.getMethod("of", layoutType, args.getClass()).invoke(null, javaInt, args);
-            // fcntl(int, int, ...): the third argument is variadic.
-            Object options = Array.newInstance(optionType, 1);
-            Array.set(options, 0, optionType.getMethod("firstVariadicArg", int.class).invoke(null, 2));
-            return (MethodHandle) linkerType.getMethod("downcallHandle", segmentType, descriptorType, options.getClass())
-                    .invoke(linker, fcntl.get(), descriptor, options);
-        } catch (ClassNotFoundException e) {
-            unavailableBecause = "growing them needs Java 22 or later (this is " + Runtime.version().feature() + ")";
-            return null;
-        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-            Throwable cause = e instanceof java.lang.reflect.InvocationTargetException ite && ite.getCause() != null ? ite.getCause() : e;
-            unavailableBecause = "fcntl unreachable (" + cause + "; run with --enable-native-access=ALL-UNNAMED)";
-            return null;
         }
     }
 }

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -18,11 +19,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Adds and removes the proxy's NAT mappings through one long-lived {@code nft -e -i} process: a
- * mapping costs a line on its standard input and an echo back (a few hundred microseconds), not a
- * process start. {@link #map} completes when nft has echoed the elements as added, so a 227/229
- * never announces a port before the kernel forwards it; it fails on nft's error for that line, or
- * when nft has gone. Removal is fire-and-forget: nft applies lines in order.
+ * Adds and removes the proxy's NAT mappings. The table is made with {@code nft -f -} at start; the
+ * mappings then go, on Java 22 and later, as nf_tables netlink messages on a socket of the proxy's
+ * own ({@link NetlinkMappings}: tens of microseconds each, on the caller's thread), else through one
+ * long-lived {@code nft -e -i} process (a line on its standard input and an echo back; about a
+ * millisecond of nft's CPU each, for its parser and ruleset cache). Either way {@link #map}
+ * completes only once the kernel forwards the mapping, so a 227/229 never announces a port before
+ * that; it fails on the kernel's or nft's error, or when nft has gone. With the process, removal is
+ * fire-and-forget: nft applies lines in order.
  */
 public final class KernelNat implements AutoCloseable {
 
@@ -30,6 +34,7 @@ public final class KernelNat implements AutoCloseable {
 
     private final KernelNatConfig config;
     private final Duration ttl;
+    private final NetlinkMappings netlink;
     private final Process nft;
     private final OutputStream commands;
     /** Adds nft has not answered yet, by key. */
@@ -40,9 +45,18 @@ public final class KernelNat implements AutoCloseable {
     private volatile String gone;
     private volatile boolean closing;
 
+    private KernelNat(KernelNatConfig config, Duration ttl, NetlinkMappings netlink) {
+        this.config = config;
+        this.ttl = ttl;
+        this.netlink = netlink;
+        this.nft = null;
+        this.commands = null;
+    }
+
     private KernelNat(KernelNatConfig config, Duration ttl, Process nft) {
         this.config = config;
         this.ttl = ttl;
+        this.netlink = null;
         this.nft = nft;
         this.commands = nft.getOutputStream();
         Thread out = new Thread(this::readEchoes, "portcullis-nft-echo");
@@ -61,6 +75,10 @@ public final class KernelNat implements AutoCloseable {
      */
     public static KernelNat start(KernelNatConfig config, Duration ttl) throws ConfigException {
         runOnce(config, NftScript.createTable(config.table()), "create the table");
+        Optional<NetlinkMappings> netlink = NetlinkMappings.open();
+        if (netlink.isPresent()) {
+            return new KernelNat(config, ttl, netlink.get());
+        }
         try {
             Process p = new ProcessBuilder(config.nft().toString(), "-e", "-i").redirectInput(ProcessBuilder.Redirect.PIPE).start();
             return new KernelNat(config, ttl, p);
@@ -78,9 +96,7 @@ public final class KernelNat implements AutoCloseable {
             done.completeExceptionally(new IOException(gone));
             return done;
         }
-        pending.put(m.key(), done);
         done.whenComplete((v, e) -> {
-            pending.remove(m.key(), done);
             if (e == null) {
                 mapped.incrementAndGet();
                 active.incrementAndGet();
@@ -88,6 +104,17 @@ public final class KernelNat implements AutoCloseable {
                 failed.incrementAndGet();
             }
         });
+        if (netlink != null) {
+            try {
+                netlink.add(config.table(), m, ttl);
+                done.complete(null);
+            } catch (IOException e) {
+                done.completeExceptionally(e);
+            }
+            return done;
+        }
+        pending.put(m.key(), done);
+        done.whenComplete((v, e) -> pending.remove(m.key(), done));
         send(NftScript.add(config.table(), m, ttl), done);
         return done;
     }
@@ -95,12 +122,24 @@ public final class KernelNat implements AutoCloseable {
     /** Removes a mapping {@link #map} added; connections it already forwarded go on. */
     public void unmap(NatMapping m) {
         active.decrementAndGet();
-        send(NftScript.remove(config.table(), m), null);
+        remove(m);
     }
 
     /** Takes back a mapping whose {@link #map} failed or was given up on (nft may still apply it late). */
     public void abandon(NatMapping m) {
-        send(NftScript.remove(config.table(), m), null);
+        remove(m);
+    }
+
+    private void remove(NatMapping m) {
+        if (netlink == null) {
+            send(NftScript.remove(config.table(), m), null);
+            return;
+        }
+        try {
+            netlink.remove(config.table(), m);
+        } catch (IOException e) {
+            log.warn("kernel NAT: removing {}: {}", m, e.getMessage());
+        }
     }
 
     private void send(String line, CompletableFuture<Void> onFailure) {
@@ -191,7 +230,8 @@ public final class KernelNat implements AutoCloseable {
     }
 
     public String describe() {
-        return "kernel NAT (nftables table ip " + config.table() + " via " + config.nft()
+        return "kernel NAT (nftables table ip " + config.table() + ", mappings "
+                + (netlink != null ? "by netlink" : "through " + config.nft() + " -i (" + NetlinkMappings.unavailableBecause() + ")")
                 + ") for plain passive data; TLS, active-mode and IPv6 data relayed";
     }
 
@@ -199,6 +239,11 @@ public final class KernelNat implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
+        if (netlink != null) {
+            netlink.close();
+            runQuietly(config, NftScript.deleteTable(config.table()));
+            return;
+        }
         try {
             commands.close();
         } catch (IOException e) {

@@ -18,6 +18,9 @@ import java.util.Optional;
  */
 public final class NftScript {
 
+    static final String DNAT_MAP = "data_dnat";
+    static final String SNAT_MAP = "data_snat";
+
     private NftScript() {
     }
 
