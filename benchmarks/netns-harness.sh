@@ -512,7 +512,7 @@ row() { # label associative-array-name
   echo "Machine: $(nproc) cores shared by client, edge and server; $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(uname -sr); Portcullis on $("$JAVA" -version 2>&1 | head -n1) with $JAVA_OPTS; vsftpd on tmpfs."
   echo "Command: \`bash benchmarks/netns-harness.sh\` (SIZE_MIB=$SIZE_MIB PAR=$PAR PAR_MIB=$PAR_MIB SESS_SECONDS=$SESS_SECONDS WARM_SECONDS=$WARM_SECONDS IDLE=$IDLE NOOPS=$NOOPS ROUNDS=$ROUNDS${PORTCULLIS_YAML_EXTRA:+ PORTCULLIS_YAML_EXTRA='$PORTCULLIS_YAML_EXTRA'}); medians of $ROUNDS interleaved rounds; MB = 10^6 bytes; ratios of direct."
   echo "Kernel helper: nftables ct helper \"ftp\" with DNAT; NAT of 227: $NAT_FTP."
-  echo "Portcullis: $(grep -o 'data relay: .*' "$WORK/portcullis.log" | head -n1). portcullis-knat: $(grep -o 'data path: .*' "$WORK/portcullis-knat.log" | head -n1) (its CPU in (d) includes its nft process)."
+  echo "Portcullis: $(grep -o 'data relay: .*' "$WORK/portcullis.log" | head -n1). portcullis-knat: $(grep -o 'data path: .*' "$WORK/portcullis-knat.log" | head -n1) (its CPU in (d) includes its nft process where it has one: on Java 17)."
   echo
   printf '| figure |'; for m in "${MODES[@]}"; do printf ' %s |' "$m"; done; echo
   printf '|---|'; for m in "${MODES[@]}"; do printf -- '---|'; done; echo
