@@ -94,7 +94,7 @@ public final class Portcullis implements Callable<Integer> {
     private void installReloadSignal(PortcullisServer server, CliOverrides cli) {
         org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger("portcullis");
         try {
-            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
+            sun.misc.SignalHandler previous = sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
                 log.info("SIGHUP: reloading {}", config == null ? "(no config file; certificates only)" : config);
                 try {
                     server.reload(ConfigLoader.load(Optional.ofNullable(config), cli));
@@ -102,6 +102,11 @@ public final class Portcullis implements Callable<Integer> {
                     log.error("reload refused, the previous configuration stays in force: {}", e.getMessage());
                 }
             });
+            if (previous == sun.misc.SignalHandler.SIG_IGN) {
+                // The JVM keeps a shutdown signal ignored when it started ignored (nohup): the handler
+                // above was not installed, and a SIGHUP would be dropped without a word.
+                log.warn("SIGHUP is ignored in this process (started under nohup?): reload by SIGHUP is unavailable; restart to apply a new configuration");
+            }
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
             org.slf4j.LoggerFactory.getLogger("portcullis").warn("SIGHUP reload unavailable here: {}", e.getMessage());
         }

@@ -158,6 +158,22 @@ class LifecycleIT {
     }
 
     @Test
+    void aProxyStartedUnderNohupSaysThatSighupCannotReloadIt() throws Exception {
+        // nohup leaves SIGHUP ignored; the JVM then keeps it ignored and refuses a handler without a word.
+        proxy = new ProcessBuilder("nohup", Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+                Path.of("target", "portcullis.jar").toString(), "--config", writeConfig("").toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("proxy.log").toFile()).start();
+        ProxyHarness.awaitTrue(java.time.Duration.ofSeconds(30), () -> {
+            try {
+                return log().contains("SIGHUP is ignored");
+            } catch (IOException e) {
+                return false;
+            }
+        });
+        assertThat(log()).contains("SIGHUP is ignored in this process (started under nohup?): reload by SIGHUP is unavailable");
+    }
+
+    @Test
     void sighupAppliesANewLimitToNewSessionsAndRefusesABrokenConfig() throws Exception {
         Path cfg = writeConfig("limits: {max-line-length: 100}\n");
         startProxy(cfg);
