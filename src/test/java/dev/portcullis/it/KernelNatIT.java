@@ -55,24 +55,10 @@ class KernelNatIT {
         Files.setOwner(upload, upload.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("ftp"));
         content = Digests.randomBytes(3 * 1024 * 1024 + 17, 7);
         Files.write(root.resolve("f.bin"), content);
-        Path conf = dir.resolve("vsftpd.conf");
-        Files.writeString(conf, String.join("\n",
-                "listen=YES", "listen_ipv6=NO", "listen_address=" + NetnsLab.SERVER_IP, "listen_port=21",
-                "background=NO", "anonymous_enable=YES", "anon_root=" + root, "no_anon_password=YES",
-                "local_enable=NO", "write_enable=YES", "anon_upload_enable=YES", "anon_umask=022",
-                "pasv_enable=YES", "pasv_min_port=31000", "pasv_max_port=31099", "port_enable=YES",
-                "connect_from_port_20=NO", "seccomp_sandbox=NO", "isolate_network=NO", "isolate=NO",
-                "secure_chroot_dir=/var/run/vsftpd/empty", "xferlog_enable=NO", ""));
-        Files.createDirectories(Path.of("/var/run/vsftpd/empty"));
-        lab.start(lab.server, dir.resolve("vsftpd.out"), "/usr/sbin/vsftpd", conf.toString());
+        lab.startVsftpd(dir, "vsftpd", root, 21, 31000, 31099);
         // A second vsftpd with only six passive ports: concurrent sessions get the same backend port
         // one after another (vsftpd frees it once it has accepted), which mappings must survive.
-        Path narrow = dir.resolve("vsftpd-narrow.conf");
-        Files.writeString(narrow, Files.readString(conf).replace("listen_port=21", "listen_port=2100")
-                .replace("pasv_min_port=31000", "pasv_min_port=31100").replace("pasv_max_port=31099", "pasv_max_port=31105"));
-        lab.start(lab.server, dir.resolve("vsftpd-narrow.out"), "/usr/sbin/vsftpd", narrow.toString());
-        awaitPort(lab.edge, NetnsLab.SERVER_IP, 21);
-        awaitPort(lab.edge, NetnsLab.SERVER_IP, 2100);
+        lab.startVsftpd(dir, "vsftpd-narrow", root, 2100, 31100, 31105);
     }
 
     @AfterAll
@@ -80,16 +66,6 @@ class KernelNatIT {
         if (lab != null) {
             lab.close();
         }
-    }
-
-    private static void awaitPort(String ns, String host, int port) throws Exception {
-        for (int i = 0; i < 100; i++) {
-            if (lab.run(ns, 5, "bash", "-c", "exec 3<>/dev/tcp/" + host + "/" + port).exitCode() == 0) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError(host + ":" + port + " never answered in " + ns);
     }
 
     private static String config(String extra) {

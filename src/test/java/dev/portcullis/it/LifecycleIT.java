@@ -59,10 +59,11 @@ class LifecycleIT {
         return cfg;
     }
 
-    private void startProxy(Path cfg) throws Exception {
-        proxy = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-                Path.of("target", "portcullis.jar").toString(), "--config", cfg.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("proxy.log").toFile()).start();
+    private void startProxy(Path cfg, String... prefix) throws Exception {
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(prefix));
+        command.addAll(java.util.List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+                Path.of("target", "portcullis.jar").toString(), "--config", cfg.toString()));
+        proxy = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("proxy.log").toFile()).start();
         // Wait for the proxy's own word: a bare connect loop to a port in the ephemeral range can
         // succeed by connecting the socket to itself before anything listens there.
         ProxyHarness.awaitTrue(java.time.Duration.ofSeconds(30), () -> {
@@ -160,10 +161,8 @@ class LifecycleIT {
     @Test
     void aProxyStartedUnderNohupSaysThatSighupCannotReloadIt() throws Exception {
         // nohup leaves SIGHUP ignored; the JVM then keeps it ignored and refuses a handler without a word.
-        proxy = new ProcessBuilder("nohup", Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-                Path.of("target", "portcullis.jar").toString(), "--config", writeConfig("").toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("proxy.log").toFile()).start();
-        ProxyHarness.awaitTrue(java.time.Duration.ofSeconds(30), () -> {
+        startProxy(writeConfig(""), "nohup");
+        ProxyHarness.awaitTrue(java.time.Duration.ofSeconds(10), () -> {
             try {
                 return log().contains("SIGHUP is ignored");
             } catch (IOException e) {

@@ -2,8 +2,6 @@ package dev.portcullis.nat;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.Inet4Address;
-import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -15,12 +13,8 @@ import org.junit.jupiter.api.Test;
 
 class NftNetlinkTest {
 
-    private static Inet4Address ip(String s) throws Exception {
-        return (Inet4Address) InetAddress.getByName(s);
-    }
-
     private static NatMapping mapping() throws Exception {
-        return new NatMapping(ip("198.51.100.10"), ip("198.51.100.1"), 50001, ip("203.0.113.10"), 40001, ip("203.0.113.1"));
+        return TestMappings.mapping(50001, 40001);
     }
 
     @Test

@@ -2,20 +2,14 @@ package dev.portcullis.nat;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.Inet4Address;
-import java.net.InetAddress;
 import java.time.Duration;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class NftScriptTest {
 
-    private static Inet4Address ip(String s) throws Exception {
-        return (Inet4Address) InetAddress.getByName(s);
-    }
-
     private static NatMapping mapping() throws Exception {
-        return new NatMapping(ip("198.51.100.10"), ip("198.51.100.1"), 50007, ip("203.0.113.10"), 40123, ip("203.0.113.1"));
+        return TestMappings.mapping(50007, 40123);
     }
 
     @Test

@@ -111,6 +111,38 @@ public final class NetnsLab implements AutoCloseable {
         return p;
     }
 
+    /** Waits (up to 10 s) until {@code host:port} accepts a connection made from namespace {@code ns}. */
+    public void awaitPort(String ns, String host, int port) throws Exception {
+        for (int i = 0; i < 100; i++) {
+            if (run(ns, 5, "bash", "-c", "exec 3<>/dev/tcp/" + host + "/" + port).exitCode() == 0) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError(host + ":" + port + " never answered in " + ns);
+    }
+
+    /**
+     * Starts vsftpd in the server namespace on {@link #SERVER_IP}:{@code port}: anonymous, files from
+     * {@code root}, uploads allowed, passive ports {@code pasvMin}-{@code pasvMax}; its config and logs
+     * go to {@code dir} under {@code name}. Returns once the edge can reach it.
+     */
+    public Process startVsftpd(java.nio.file.Path dir, String name, java.nio.file.Path root, int port, int pasvMin, int pasvMax)
+            throws Exception {
+        java.nio.file.Path conf = dir.resolve(name + ".conf");
+        java.nio.file.Files.writeString(conf, String.join("\n",
+                "listen=YES", "listen_ipv6=NO", "listen_address=" + SERVER_IP, "listen_port=" + port,
+                "background=NO", "anonymous_enable=YES", "anon_root=" + root, "no_anon_password=YES",
+                "local_enable=NO", "write_enable=YES", "anon_upload_enable=YES", "anon_umask=022",
+                "pasv_enable=YES", "pasv_min_port=" + pasvMin, "pasv_max_port=" + pasvMax, "port_enable=YES",
+                "connect_from_port_20=NO", "seccomp_sandbox=NO", "isolate_network=NO", "isolate=NO",
+                "secure_chroot_dir=/var/run/vsftpd/empty", "xferlog_enable=YES", "vsftpd_log_file=" + dir.resolve(name + ".log"), ""));
+        java.nio.file.Files.createDirectories(java.nio.file.Path.of("/var/run/vsftpd/empty"));
+        Process p = start(server, dir.resolve(name + ".out"), "/usr/sbin/vsftpd", conf.toString());
+        awaitPort(edge, SERVER_IP, port);
+        return p;
+    }
+
     public void stop(Process p) throws InterruptedException {
         p.destroy();
         if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
