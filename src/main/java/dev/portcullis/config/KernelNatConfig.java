@@ -9,7 +9,7 @@ import java.nio.file.Path;
  * while the control connection, its policy and the mapping's lifetime stay with the proxy.
  *
  * @param enabled whether to use it (off by default: it needs CAP_NET_ADMIN, nftables and forwarding)
- * @param nft     the nft program the proxy drives
+ * @param nft     the nft program that makes the table (and, on Java 17, the mappings)
  * @param table   the {@code ip} table the proxy owns: created at start, deleted at stop
  */
 public record KernelNatConfig(boolean enabled, Path nft, String table) {

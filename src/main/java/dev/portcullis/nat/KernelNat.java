@@ -68,7 +68,8 @@ public final class KernelNat implements AutoCloseable {
     }
 
     /**
-     * Creates the table (replacing one a killed proxy left) and starts the nft process.
+     * Creates the table (replacing one a killed proxy left), then opens the netlink socket or, where
+     * that is not possible (Java 17), starts the nft process.
      *
      * @param ttl how long an element may outlive its removal being missed (it is always removed explicitly)
      * @throws ConfigException naming the key when nft cannot create the table (no CAP_NET_ADMIN, no nf_nat, ...)
