@@ -170,11 +170,22 @@ class KernelNatIT {
             assertThat(r.exitCode()).as(r.stderr() + log()).isZero();
             assertThat(Digests.sha256(root.resolve("upload/slow-" + tag + ".bin"))).isEqualTo(Digests.sha256(content));
 
+            // lftp (EPSV, then a listing and an upload in PASV), unchanged.
+            Path viaLftp = dir.resolve("got-lftp-" + tag);
+            r = lab.run(lab.client, 60, "lftp", "-u", "anonymous,guest", "-e", "set cmd:fail-exit yes; set net:max-retries 1; "
+                    + "set net:timeout 15; set ftp:ssl-allow no; set ftp:passive-mode on; set ftp:prefer-epsv yes; get f.bin -o "
+                    + viaLftp + "; set ftp:prefer-epsv no; cls upload/; put " + root.resolve("f.bin") + " -o upload/lftp-" + tag
+                    + ".bin; quit", "ftp://" + NetnsLab.EDGE_CLIENT_SIDE + ":2121");
+            assertThat(r.exitCode()).as(r.stderr() + r.out() + log()).isZero();
+            assertThat(r.out()).contains("upload/k-" + tag + ".bin");
+            assertThat(Digests.sha256(viaLftp)).isEqualTo(Digests.sha256(content));
+            assertThat(Digests.sha256(root.resolve("upload/lftp-" + tag + ".bin"))).isEqualTo(Digests.sha256(content));
+
             String log = log();
             assertThat(log.lines().filter(l -> l.contains(" transfer ") && l.contains("relay=kernel result=226")).count())
-                    .as(log).isEqualTo(4);
+                    .as(log).isEqualTo(7);
             String m = metrics();
-            assertThat(m).contains("portcullis_data_kernel_nat_requests_total{result=\"mapped\"} 4.0")
+            assertThat(m).contains("portcullis_data_kernel_nat_requests_total{result=\"mapped\"} 7.0")
                     .contains("portcullis_data_kernel_nat_requests_total{result=\"failed\"} 0.0")
                     .contains("portcullis_data_kernel_nat_mappings 0.0")
                     .contains("portcullis_data_zero_copy_relays_total 0.0");
