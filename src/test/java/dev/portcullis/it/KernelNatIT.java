@@ -319,6 +319,45 @@ class KernelNatIT {
     }
 
     @Test
+    void tlsDataIsRelayedAndProtectionChangedAfterEpsvIsRefused() throws Exception {
+        dev.portcullis.testing.TestCertificates.Files cert = dev.portcullis.testing.TestCertificates.create(dir, "edge", "ec");
+        Process p = proxy(config("") + "tls: {cert: " + cert.cert() + ", key: " + cert.key()
+                + ", policy: required, data-protection: any}\n");
+        try {
+            assertThat(p.isAlive()).as(log()).isTrue();
+            String script = """
+                    import ftplib, hashlib, ssl
+                    ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+                    f = ftplib.FTP_TLS(context=ctx); f.connect("%s", 2121, timeout=20); f.login()
+                    f.voidcmd("TYPE I")
+                    f.prot_p()
+                    h = hashlib.sha256(); f.retrbinary("RETR f.bin", h.update); print("tls", h.hexdigest())
+                    f.prot_c()
+                    h = hashlib.sha256(); f.retrbinary("RETR f.bin", h.update); print("plain", h.hexdigest())
+                    f.sendcmd("EPSV")
+                    f.sendcmd("PROT P")
+                    try:
+                        f.sendcmd("RETR f.bin"); print("RETR accepted")
+                    except ftplib.error_temp as e:
+                        print("refused", e)
+                    f.quit()
+                    """.formatted(NetnsLab.EDGE_CLIENT_SIDE);
+            Processes.Result r = lab.run(lab.client, 60, "python3", "-c", script);
+            assertThat(r.exitCode()).as(r.stderr() + log()).isZero();
+            String sha = Digests.sha256(content);
+            assertThat(r.out()).contains("tls " + sha).contains("plain " + sha)
+                    .contains("refused 425 Data protection changed after PASV/EPSV; send PASV or EPSV again.");
+            // TLS data through the relay; the plain transfer of the same session through the kernel.
+            assertThat(log()).containsPattern("transfer RETR f.bin bytes=" + content.length + " .*relay=copy result=226")
+                    .contains("transfer RETR f.bin bytes=- ms=");
+            assertThat(log().lines().filter(l -> l.contains("relay=kernel result=226")).count()).isEqualTo(1);
+            assertThat(mappings()).doesNotContain("elements");
+        } finally {
+            lab.stop(p);
+        }
+    }
+
+    @Test
     void whenNftGoesAwayTransfersAreRelayedByTheProxy() throws Exception {
         // An nft that makes the table but will not take commands: every mapping fails, the proxy relays.
         Path once = dir.resolve("nft-once");
