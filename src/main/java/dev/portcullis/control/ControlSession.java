@@ -978,21 +978,27 @@ public final class ControlSession {
             announce.run();
             return;
         }
-        java.util.concurrent.CompletableFuture<Void> added = nat.map(m);
-        io.netty.util.concurrent.ScheduledFuture<?> timer = client.eventLoop().schedule(
-                () -> added.completeExceptionally(new java.util.concurrent.TimeoutException("nft did not answer in 2 s")), 2, TimeUnit.SECONDS);
-        added.whenComplete((v, e) -> client.eventLoop().execute(() -> {
-            timer.cancel(false);
-            if (e != null) {
-                nat.abandon(m);
-                log.warn("{} kernel NAT mapping {} failed ({}); this transfer is relayed", id, m, e.getMessage());
+        // By netlink the answer is in before map returns, and this runs here at once; the nft process
+        // answers on a thread of its own (or times out), and the session goes on on its event loop.
+        nat.map(m).whenComplete((v, e) -> {
+            if (client.eventLoop().inEventLoop()) {
+                kernelMappingAnswered(s, nat, m, e, announce);
             } else {
-                s.kernelForwarded(m);
-                s.onClose(() -> nat.unmap(m)); // at once if the setup was discarded meanwhile
-                log.debug("{} data forwarded by the kernel: {}", id, m);
+                client.eventLoop().execute(() -> kernelMappingAnswered(s, nat, m, e, announce));
             }
-            announce.run();
-        }));
+        });
+    }
+
+    private void kernelMappingAnswered(DataSetup s, dev.portcullis.nat.KernelNat nat, NatMapping m, Throwable failure, Runnable announce) {
+        if (failure != null) {
+            nat.abandon(m);
+            log.warn("{} kernel NAT mapping {} failed ({}); this transfer is relayed", id, m, failure.getMessage());
+        } else {
+            s.markInKernel();
+            s.onClose(() -> nat.unmap(m)); // at once if the setup was discarded meanwhile
+            log.debug("{} data forwarded by the kernel: {}", id, m);
+        }
+        announce.run();
     }
 
     private NatMapping natMapping(DataSetup s, PassiveListener listener) {
@@ -1048,7 +1054,7 @@ public final class ControlSession {
     private void scheduleExpiry(DataSetup s, PassiveListener listener) {
         long ttl = ctx.config().timeouts().expectation().toNanos();
         io.netty.util.concurrent.ScheduledFuture<?> expiry = client.eventLoop().schedule(() -> {
-            if (s.kernelForwarded() != null && transfer != null && transfer.setup == s) {
+            if (s.inKernel() && transfer != null && transfer.setup == s) {
                 return; // the kernel carries this transfer; its final reply ends the setup
             }
             if (listener.expireIfUnclaimed()) {
@@ -1258,7 +1264,7 @@ public final class ControlSession {
             reply(slot, 450, "Transfer limit reached (" + maxTransfers + " per session); reconnect to continue.");
             return;
         }
-        if (setup.kernelForwarded() != null && clientTls.protectData()) {
+        if (setup.inKernel() && clientTls.protectData()) {
             discardSetup(); // the kernel would carry the client's TLS to a backend port that expects plain data
             reply(slot, 425, "Data protection changed after PASV/EPSV; send PASV or EPSV again.");
             return;
@@ -1267,7 +1273,7 @@ public final class ControlSession {
         Transfer t = new Transfer(c, slot, setup);
         setup = null; // one-shot: the next transfer needs a new PASV/PORT
         transfer = t;
-        if (t.setup.kernelForwarded() != null) {
+        if (t.setup.inKernel()) {
             forward(slot, c, r -> onTransferReply(t, r));
             return; // no relay: the backend's final reply ends the transfer
         }
@@ -1292,7 +1298,7 @@ public final class ControlSession {
             return;
         }
         t.finalReply = r;
-        if (t.setup.kernelForwarded() != null) {
+        if (t.setup.inKernel()) {
             finishTransfer(t);
             return;
         }
@@ -1321,7 +1327,7 @@ public final class ControlSession {
             default -> ProxyMetrics.Direction.LISTING;
         };
         DataRelay.Side receiver = direction == ProxyMetrics.Direction.UPLOAD ? DataRelay.Side.BACKEND : DataRelay.Side.CLIENT;
-        boolean inKernel = t.setup.kernelForwarded() != null;
+        boolean inKernel = t.setup.inKernel();
         if (!inKernel && (relay.wasAborted() || relay.lostBytesTowards(receiver)) && reply.isPositiveCompletion()) {
             // The backend finished, but the proxy could not deliver every byte: never report that as success.
             reply = FtpReply.of(426, "Connection closed; transfer aborted: the data connection failed.");
@@ -1441,7 +1447,7 @@ public final class ControlSession {
             if (closed || !outstanding.contains(p)) {
                 return;
             }
-            if (transfer != null && (transfer.setup.kernelForwarded() != null
+            if (transfer != null && (transfer.setup.inKernel()
                     || transfer.setup.relay().isEngaged() && !transfer.setup.relay().isDone())) {
                 watchReply(p); // the data is still moving (or the kernel moves it, unseen): the final reply may follow it
                 return;

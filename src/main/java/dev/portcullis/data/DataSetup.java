@@ -22,7 +22,7 @@ public final class DataSetup {
     private boolean backendConnectStarted;
     private boolean clientConnectStarted;
     private boolean closed;
-    private dev.portcullis.nat.NatMapping kernelForwarded;
+    private boolean inKernel;
     private final java.util.List<Runnable> closeActions = new java.util.ArrayList<>(1);
 
     private DataSetup(ClientMode clientMode, InetSocketAddress activeClientTarget) {
@@ -82,13 +82,13 @@ public final class DataSetup {
     }
 
     /** Netfilter forwards the client's data connection straight to the backend (data.kernel-nat): no relay. */
-    public void kernelForwarded(dev.portcullis.nat.NatMapping mapping) {
-        this.kernelForwarded = mapping;
+    public void markInKernel() {
+        this.inKernel = true;
     }
 
-    /** The mapping netfilter forwards this setup's data connection with, or null when the proxy relays it. */
-    public dev.portcullis.nat.NatMapping kernelForwarded() {
-        return kernelForwarded;
+    /** True when netfilter carries this setup's data connection, false when the proxy relays it. */
+    public boolean inKernel() {
+        return inKernel;
     }
 
     public void markReady() {

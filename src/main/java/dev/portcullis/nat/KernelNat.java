@@ -2,69 +2,38 @@ package dev.portcullis.nat;
 
 import dev.portcullis.config.ConfigException;
 import dev.portcullis.config.KernelNatConfig;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Adds and removes the proxy's NAT mappings. The table is made with {@code nft -f -} at start; the
- * mappings then go, on Java 22 and later, as nf_tables netlink messages on a socket of the proxy's
- * own ({@link NetlinkMappings}: tens of microseconds each, on the caller's thread), else through one
- * long-lived {@code nft -e -i} process (a line on its standard input and an echo back; about a
- * millisecond of nft's CPU each, for its parser and ruleset cache). Either way {@link #map}
- * completes only once the kernel forwards the mapping, so a 227/229 never announces a port before
- * that; it fails on the kernel's or nft's error, or when nft has gone. With the process, removal is
- * fire-and-forget: nft applies lines in order.
+ * The proxy's NAT mappings and the table they live in. The table is made with {@code nft -f -} at
+ * start and deleted at stop; the mappings go, on Java 22 and later, as nf_tables netlink messages on
+ * a socket of the proxy's own ({@link NetlinkMappings}: tens of microseconds each, on the caller's
+ * thread), else through a long-lived nft process ({@link NftProcessMappings}). Either way
+ * {@link #map} completes only once the kernel forwards the mapping, so a 227/229 never announces a
+ * port before that.
  */
 public final class KernelNat implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(KernelNat.class);
 
     private final KernelNatConfig config;
-    private final Duration ttl;
-    private final NetlinkMappings netlink;
-    private final Process nft;
-    private final OutputStream commands;
-    /** Adds nft has not answered yet, by key. */
-    private final Map<String, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
+    private final MappingWriter writer;
     private final AtomicLong active = new AtomicLong();
     private final AtomicLong mapped = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
-    private volatile String gone;
-    private volatile boolean closing;
 
-    private KernelNat(KernelNatConfig config, Duration ttl, NetlinkMappings netlink) {
+    private KernelNat(KernelNatConfig config, MappingWriter writer) {
         this.config = config;
-        this.ttl = ttl;
-        this.netlink = netlink;
-        this.nft = null;
-        this.commands = null;
-    }
-
-    private KernelNat(KernelNatConfig config, Duration ttl, Process nft) {
-        this.config = config;
-        this.ttl = ttl;
-        this.netlink = null;
-        this.nft = nft;
-        this.commands = nft.getOutputStream();
-        Thread out = new Thread(this::readEchoes, "portcullis-nft-echo");
-        out.setDaemon(true);
-        out.start();
-        Thread err = new Thread(this::readErrors, "portcullis-nft-errors");
-        err.setDaemon(true);
-        err.start();
+        this.writer = writer;
     }
 
     /**
@@ -76,13 +45,12 @@ public final class KernelNat implements AutoCloseable {
      */
     public static KernelNat start(KernelNatConfig config, Duration ttl) throws ConfigException {
         runOnce(config, NftScript.createTable(config.table()), "create the table");
-        Optional<NetlinkMappings> netlink = NetlinkMappings.open();
+        java.util.Optional<NetlinkMappings> netlink = NetlinkMappings.open(config.table(), ttl);
         if (netlink.isPresent()) {
-            return new KernelNat(config, ttl, netlink.get());
+            return new KernelNat(config, netlink.get());
         }
         try {
-            Process p = new ProcessBuilder(config.nft().toString(), "-e", "-i").redirectInput(ProcessBuilder.Redirect.PIPE).start();
-            return new KernelNat(config, ttl, p);
+            return new KernelNat(config, new NftProcessMappings(config.table(), config.nft(), ttl));
         } catch (IOException e) {
             runQuietly(config, NftScript.deleteTable(config.table()));
             throw new ConfigException("data.kernel-nat-nft: '" + config.nft() + "' (cannot be started: " + e.getMessage() + ")");
@@ -91,13 +59,9 @@ public final class KernelNat implements AutoCloseable {
 
     /** Adds {@code m}; completes once the kernel forwards it. */
     public CompletableFuture<Void> map(NatMapping m) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        if (gone != null) {
-            failed.incrementAndGet();
-            done.completeExceptionally(new IOException(gone));
-            return done;
-        }
-        done.whenComplete((v, e) -> {
+        String gone = writer.gone();
+        CompletableFuture<Void> done = gone == null ? writer.add(m) : CompletableFuture.failedFuture(new IOException(gone));
+        return done.whenComplete((v, e) -> {
             if (e == null) {
                 mapped.incrementAndGet();
                 active.incrementAndGet();
@@ -105,117 +69,22 @@ public final class KernelNat implements AutoCloseable {
                 failed.incrementAndGet();
             }
         });
-        if (netlink != null) {
-            try {
-                netlink.add(config.table(), m, ttl);
-                done.complete(null);
-            } catch (IOException e) {
-                done.completeExceptionally(e);
-            }
-            return done;
-        }
-        pending.put(m.key(), done);
-        done.whenComplete((v, e) -> pending.remove(m.key(), done));
-        send(NftScript.add(config.table(), m, ttl), done);
-        return done;
     }
 
     /** Removes a mapping {@link #map} added; connections it already forwarded go on. */
     public void unmap(NatMapping m) {
         active.decrementAndGet();
-        remove(m);
+        writer.remove(m);
     }
 
-    /** Takes back a mapping whose {@link #map} failed or was given up on (nft may still apply it late). */
+    /** Takes back a mapping whose {@link #map} failed (nft may still apply it late). */
     public void abandon(NatMapping m) {
-        remove(m);
+        writer.remove(m);
     }
 
-    private void remove(NatMapping m) {
-        if (netlink == null) {
-            send(NftScript.remove(config.table(), m), null);
-            return;
-        }
-        try {
-            netlink.remove(config.table(), m);
-        } catch (IOException e) {
-            log.warn("kernel NAT: removing {}: {}", m, e.getMessage());
-        }
-    }
-
-    private void send(String line, CompletableFuture<Void> onFailure) {
-        try {
-            synchronized (commands) {
-                commands.write(line.getBytes(StandardCharsets.US_ASCII));
-                commands.flush();
-            }
-        } catch (IOException e) {
-            lost("nft stopped taking commands: " + e.getMessage());
-            if (onFailure != null) {
-                onFailure.completeExceptionally(e);
-            }
-        }
-    }
-
-    private void readEchoes() {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(nft.getInputStream(), StandardCharsets.US_ASCII))) {
-            for (String line; (line = r.readLine()) != null; ) {
-                NftScript.addedKey(config.table(), line).map(pending::get).ifPresent(f -> f.complete(null));
-            }
-        } catch (IOException e) {
-            // the process ended; readErrors reports it
-        }
-        lost("nft exited (" + exitCode() + ")");
-    }
-
-    private void readErrors() {
-        String error = null;
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(nft.getErrorStream(), StandardCharsets.US_ASCII))) {
-            for (String line; (line = r.readLine()) != null; ) {
-                if (line.startsWith("Error:")) {
-                    error = line;
-                    continue;
-                }
-                if (error == null || line.isBlank() || line.strip().startsWith("^")) {
-                    continue;
-                }
-                String key = NftScript.quotedKey(config.table(), line).orElse(null);
-                CompletableFuture<Void> f = key == null ? null : pending.get(key);
-                if (f != null) {
-                    f.completeExceptionally(new IOException(error));
-                } else if (!line.startsWith("delete element") || !error.contains("No such file or directory")) {
-                    // A removal of an element that timed out already is expected; anything else is not.
-                    log.warn("nft: {} ({})", error, line.strip());
-                }
-                error = null;
-            }
-        } catch (IOException e) {
-            // the process ended
-        }
-    }
-
-    private void lost(String why) {
-        if (gone == null) {
-            gone = why;
-            if (!closing) {
-                log.error("kernel NAT: {}; new passive data connections are relayed by the proxy", why);
-            }
-        }
-        pending.values().forEach(f -> f.completeExceptionally(new IOException(why)));
-    }
-
-    private String exitCode() {
-        try {
-            return nft.waitFor(1, TimeUnit.SECONDS) ? "exit code " + nft.exitValue() : "still running";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "interrupted";
-        }
-    }
-
-    /** False once nft has gone: sessions then relay their data. */
+    /** False once mappings can no longer be made: sessions then relay their data. */
     public boolean available() {
-        return gone == null;
+        return writer.gone() == null;
     }
 
     public long activeMappings() {
@@ -231,32 +100,14 @@ public final class KernelNat implements AutoCloseable {
     }
 
     public String describe() {
-        return "kernel NAT (nftables table ip " + config.table() + ", mappings "
-                + (netlink != null ? "by netlink" : "through " + config.nft() + " -i (" + NetlinkMappings.unavailableBecause() + ")")
+        return "kernel NAT (nftables table ip " + config.table() + ", mappings " + writer.describe()
                 + ") for plain passive data; TLS, active-mode and IPv6 data relayed";
     }
 
-    /** Stops nft and deletes the table: connections already forwarded keep going (conntrack holds them). */
+    /** Stops making mappings and deletes the table: connections already forwarded keep going (conntrack holds them). */
     @Override
     public void close() {
-        closing = true;
-        if (netlink != null) {
-            netlink.close();
-            runQuietly(config, NftScript.deleteTable(config.table()));
-            return;
-        }
-        try {
-            commands.close();
-        } catch (IOException e) {
-            // it has gone already
-        }
-        try {
-            if (!nft.waitFor(2, TimeUnit.SECONDS)) {
-                nft.destroy();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        writer.close();
         runQuietly(config, NftScript.deleteTable(config.table()));
     }
 

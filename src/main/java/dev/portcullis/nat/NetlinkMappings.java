@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Adds and removes mappings with nf_tables netlink messages on a socket of the proxy's own: one
@@ -17,24 +18,31 @@ import java.util.Optional;
  * reached by reflection as the build targets Java 17, and Netty's {@link FileDescriptor} reads and
  * writes it. Where that is not possible {@link #open()} returns empty and the nft process is used.
  */
-final class NetlinkMappings {
+final class NetlinkMappings implements MappingWriter {
 
     private static final int AF_NETLINK = 16;
     private static final int SOCK_RAW = 3;
     private static final int SOCK_NONBLOCK = 04000;
     private static final int SOCK_CLOEXEC = 02000000;
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(KernelNat.class);
     private static String unavailableBecause = "";
 
+    private final String table;
+    private final Duration ttl;
     private final FileDescriptor socket;
+    /** One request and one answer buffer, reused: calls are serialised on this object. */
+    private final ByteBuffer request = ByteBuffer.allocateDirect(1024).order(ByteOrder.nativeOrder());
     private final ByteBuffer answers = ByteBuffer.allocateDirect(64 * 1024).order(ByteOrder.nativeOrder());
     private int seq = (int) (System.nanoTime() & 0x3fffffff);
 
-    private NetlinkMappings(FileDescriptor socket) {
+    private NetlinkMappings(String table, Duration ttl, FileDescriptor socket) {
+        this.table = table;
+        this.ttl = ttl;
         this.socket = socket;
     }
 
     /** A netlink socket in this process's network namespace, or empty (with {@link #unavailableBecause()}). */
-    static Optional<NetlinkMappings> open() {
+    static Optional<NetlinkMappings> open(String table, Duration ttl) {
         dev.portcullis.os.LibcCall call = dev.portcullis.os.LibcCall.lookUp("socket", 3, -1);
         MethodHandle socketCall = call.handle();
         if (socketCall == null) {
@@ -47,7 +55,7 @@ final class NetlinkMappings {
                 unavailableBecause = "socket(AF_NETLINK) failed";
                 return Optional.empty();
             }
-            return Optional.of(new NetlinkMappings(new FileDescriptor(fd)));
+            return Optional.of(new NetlinkMappings(table, ttl, new FileDescriptor(fd)));
         } catch (Throwable e) {
             unavailableBecause = "socket(AF_NETLINK): " + e;
             return Optional.empty();
@@ -58,22 +66,38 @@ final class NetlinkMappings {
         return unavailableBecause;
     }
 
-    /** Adds both elements of {@code m}, or throws with the kernel's reason (nothing added then). */
-    synchronized void add(String table, NatMapping m, Duration ttl) throws IOException {
-        int first = next();
-        exchange(NftNetlink.add(table, m, ttl, first), first);
-    }
-
-    /** Removes both elements; one that has timed out already is not an error. */
-    synchronized void remove(String table, NatMapping m) throws IOException {
+    /** Done when it returns: the kernel handles the batch inside the write. Fails with the kernel's reason (nothing added then). */
+    @Override
+    public synchronized CompletableFuture<Void> add(NatMapping m) {
         int first = next();
         try {
-            exchange(NftNetlink.remove(table, m, first), first);
+            exchange(NftNetlink.add(request, table, m, ttl, first), first);
+            return CompletableFuture.completedFuture(null);
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public synchronized void remove(NatMapping m) {
+        int first = next();
+        try {
+            exchange(NftNetlink.remove(request, table, m, first), first);
         } catch (IOException e) {
             if (!e.getMessage().contains("errno 2)")) { // ENOENT: timed out already
-                throw e;
+                log.warn("kernel NAT: removing {}: {}", m, e.getMessage());
             }
         }
+    }
+
+    @Override
+    public String gone() {
+        return null;
+    }
+
+    @Override
+    public String describe() {
+        return "by netlink";
     }
 
     private int next() {
@@ -112,7 +136,8 @@ final class NetlinkMappings {
         }
     }
 
-    synchronized void close() {
+    @Override
+    public synchronized void close() {
         try {
             socket.close();
         } catch (IOException e) {

@@ -1,7 +1,6 @@
 package dev.portcullis.nat;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
@@ -45,9 +44,12 @@ final class NftNetlink {
     private NftNetlink() {
     }
 
-    /** BATCH_BEGIN, NEWSETELEM data_snat, NEWSETELEM data_dnat, BATCH_END; seq, seq + 1 ... seq + 3. */
-    static ByteBuffer add(String table, NatMapping m, Duration ttl, int seq) {
-        ByteBuffer b = ByteBuffer.allocateDirect(1024).order(ByteOrder.nativeOrder());
+    /**
+     * BATCH_BEGIN, NEWSETELEM data_snat, NEWSETELEM data_dnat, BATCH_END (seq, seq + 1 ... seq + 3),
+     * written into {@code b} (native order, at least 1 KiB) from its start; returns it flipped.
+     */
+    static ByteBuffer add(ByteBuffer b, String table, NatMapping m, Duration ttl, int seq) {
+        b.clear();
         batchMarker(b, NFNL_MSG_BATCH_BEGIN, seq);
         element(b, NFT_MSG_NEWSETELEM, table, NftScript.SNAT_MAP, key(m), ipv4(m.source()), ttl, seq + 1);
         element(b, NFT_MSG_NEWSETELEM, table, NftScript.DNAT_MAP, key(m), addressAndPort(m), ttl, seq + 2);
@@ -55,9 +57,9 @@ final class NftNetlink {
         return b.flip();
     }
 
-    /** BATCH_BEGIN, DELSETELEM data_dnat, DELSETELEM data_snat, BATCH_END. */
-    static ByteBuffer remove(String table, NatMapping m, int seq) {
-        ByteBuffer b = ByteBuffer.allocateDirect(1024).order(ByteOrder.nativeOrder());
+    /** BATCH_BEGIN, DELSETELEM data_dnat, DELSETELEM data_snat, BATCH_END, written as {@link #add} writes. */
+    static ByteBuffer remove(ByteBuffer b, String table, NatMapping m, int seq) {
+        b.clear();
         batchMarker(b, NFNL_MSG_BATCH_BEGIN, seq);
         element(b, NFT_MSG_DELSETELEM, table, NftScript.DNAT_MAP, key(m), null, null, seq + 1);
         element(b, NFT_MSG_DELSETELEM, table, NftScript.SNAT_MAP, key(m), null, null, seq + 2);

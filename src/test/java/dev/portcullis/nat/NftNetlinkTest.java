@@ -24,6 +24,10 @@ class NftNetlinkTest {
         assertThat(HexFormat.of().formatHex(NftNetlink.key(mapping()))).isEqualTo("c633640a" + "c6336401" + "c3510000");
     }
 
+    private static ByteBuffer buffer() {
+        return ByteBuffer.allocateDirect(1024).order(ByteOrder.nativeOrder());
+    }
+
     private record Message(int type, int flags, int seq, byte[] body) {
     }
 
@@ -42,7 +46,7 @@ class NftNetlinkTest {
 
     @Test
     void anAddIsOneBatchOfTwoAcknowledgedElements() throws Exception {
-        ByteBuffer batch = NftNetlink.add("pc", mapping(), Duration.ofSeconds(40), 100);
+        ByteBuffer batch = NftNetlink.add(buffer(), "pc", mapping(), Duration.ofSeconds(40), 100);
         int total = batch.remaining();
         List<Message> m = messages(batch);
         assertThat(batch.position()).isEqualTo(total);
@@ -62,7 +66,7 @@ class NftNetlinkTest {
 
     @Test
     void aRemoveCarriesOnlyTheKeys() throws Exception {
-        List<Message> m = messages(NftNetlink.remove("pc", mapping(), 7));
+        List<Message> m = messages(NftNetlink.remove(buffer(), "pc", mapping(), 7));
         assertThat(m).extracting(Message::type).containsExactly(0x10, (10 << 8) | 14, (10 << 8) | 14, 0x11);
         assertThat(new String(m.get(1).body(), StandardCharsets.ISO_8859_1)).contains("data_dnat\0");
         assertThat(HexFormat.of().formatHex(m.get(1).body())).contains("c633640ac6336401c3510000").doesNotContain("cb00710a");
