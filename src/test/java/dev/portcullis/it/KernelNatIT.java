@@ -106,18 +106,7 @@ class KernelNatIT {
 
     /** Starts Portcullis in the edge namespace from the jar; returns its process once it listens (or has exited). */
     private static Process proxy(Path java, String yaml) throws Exception {
-        Path config = dir.resolve("portcullis.yaml");
-        Files.writeString(config, yaml);
-        Path log = dir.resolve("portcullis.log");
-        Files.deleteIfExists(log);
-        Process p = lab.start(lab.edge, log, java.toString(), "-jar", JAR.toString(), "--config", config.toString());
-        for (int i = 0; i < 300 && p.isAlive(); i++) {
-            if (Files.exists(log) && Files.readString(log).contains("admin listening on")) {
-                return p;
-            }
-            Thread.sleep(100);
-        }
-        return p;
+        return lab.startPortcullis(java, JAR, dir, yaml, "admin listening on");
     }
 
     private static String log() throws Exception {

@@ -51,18 +51,12 @@ class TransparentModeIT {
 
     /** Starts Portcullis in the edge namespace from the jar; returns its process once it listens. */
     private static Process proxy(String yaml) throws Exception {
-        Path config = dir.resolve("portcullis.yaml");
-        Files.writeString(config, yaml);
+        Process p = lab.startPortcullis(Path.of(System.getProperty("java.home"), "bin", "java"), JAR, dir, yaml, "listening on");
         Path log = dir.resolve("portcullis.log");
-        Process p = lab.start(lab.edge, log, Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", JAR.toString(), "--config", config.toString());
-        for (int i = 0; i < 300 && p.isAlive(); i++) {
-            if (Files.exists(log) && Files.readString(log).contains("listening on")) {
-                return p;
-            }
-            Thread.sleep(100);
+        if (!p.isAlive() || !Files.readString(log).contains("listening on")) {
+            throw new AssertionError("Portcullis did not start:\n" + (Files.exists(log) ? Files.readString(log) : "(no log)"));
         }
-        throw new AssertionError("Portcullis did not start:\n" + (Files.exists(log) ? Files.readString(log) : "(no log)"));
+        return p;
     }
 
     /** curl in the client namespace to the server's own address: passive and active download, passive upload. */

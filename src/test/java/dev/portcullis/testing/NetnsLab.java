@@ -143,6 +143,27 @@ public final class NetnsLab implements AutoCloseable {
         return p;
     }
 
+    /**
+     * Starts the packaged Portcullis in the edge namespace with {@code yaml} as dir/portcullis.yaml,
+     * logging to dir/portcullis.log; returns once the log shows {@code readyLine} or the process has
+     * exited (at most 30 s): the caller checks which.
+     */
+    public Process startPortcullis(java.nio.file.Path javaBin, java.nio.file.Path jar, java.nio.file.Path dir, String yaml,
+                                   String readyLine) throws Exception {
+        java.nio.file.Path config = dir.resolve("portcullis.yaml");
+        java.nio.file.Files.writeString(config, yaml);
+        java.nio.file.Path log = dir.resolve("portcullis.log");
+        java.nio.file.Files.deleteIfExists(log);
+        Process p = start(edge, log, javaBin.toString(), "-jar", jar.toString(), "--config", config.toString());
+        for (int i = 0; i < 300 && p.isAlive(); i++) {
+            if (java.nio.file.Files.exists(log) && java.nio.file.Files.readString(log).contains(readyLine)) {
+                return p;
+            }
+            Thread.sleep(100);
+        }
+        return p;
+    }
+
     public void stop(Process p) throws InterruptedException {
         p.destroy();
         if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
