@@ -283,6 +283,12 @@ public final class PortcullisServer implements AutoCloseable {
         if (!next.admin().listen().equals(config.admin().listen())) {
             kept.add("admin.listen");
         }
+        if (!next.data().kernelNat().equals(config.data().kernelNat())) {
+            // The nftables table and its writer exist only from a start: the running setting is kept, and
+            // kept before the effective config is built, so that the config in force says what is applied.
+            kept.add("data.kernel-nat");
+            next = next.withData(next.data().withKernelNat(config.data().kernelNat()));
+        }
         ProxyConfig effective = new ProxyConfig(config.listen(), next.backends(), config.passivePorts(), next.publicAddress(),
                 next.timeouts(), next.limits(), next.data(), new TlsConfig(next.tls().cert(), next.tls().key(),
                 next.tls().clientCa(), next.tls().policy(), next.tls().dataProtection(), next.tls().requireSessionReuse(),
@@ -293,10 +299,6 @@ public final class PortcullisServer implements AutoCloseable {
         }
         if (!next.transparent().equals(config.transparent())) {
             kept.add("transparent");
-        }
-        if (!next.data().kernelNat().equals(config.data().kernelNat())) {
-            kept.add("data.kernel-nat");
-            next = next.withData(next.data().withKernelNat(config.data().kernelNat()));
         }
         SessionContext nextContext = buildContext(effective);
         bans.configure(effective.commands().banAfterFailures(), effective.commands().banWindow(), effective.commands().banTime());

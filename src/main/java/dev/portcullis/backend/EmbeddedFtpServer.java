@@ -38,15 +38,15 @@ public final class EmbeddedFtpServer implements AutoCloseable {
     }
 
     public static EmbeddedFtpServer start(String host, int port, Path root, List<Account> accounts) throws IOException {
-        return start(host, port, root, accounts, null, false);
+        return start(host, port, root, accounts, null);
     }
 
     /**
-     * @param tlsKeystore a PKCS#12 file (password "changeit") to offer FTPS, or null
-     * @param implicitTls TLS from the first byte instead of AUTH TLS
+     * @param tlsKeystore a PKCS#12 file (password "changeit") to offer FTPS (explicit, AUTH TLS), or null.
+     *                    No implicit mode: MINA's SslFilter can send a greeting before its handshake ends;
+     *                    the tests put a TLS front before an explicit listener instead.
      */
-    public static EmbeddedFtpServer start(String host, int port, Path root, List<Account> accounts, Path tlsKeystore,
-                                          boolean implicitTls) throws IOException {
+    public static EmbeddedFtpServer start(String host, int port, Path root, List<Account> accounts, Path tlsKeystore) throws IOException {
         FtpServerFactory factory = new FtpServerFactory();
         ListenerFactory listener = new ListenerFactory();
         if (tlsKeystore != null) {
@@ -57,7 +57,6 @@ public final class EmbeddedFtpServer implements AutoCloseable {
             ssl.setKeyPassword("changeit");
             ssl.setSslProtocol("TLSv1.2");
             listener.setSslConfiguration(ssl.createSslConfiguration());
-            listener.setImplicitSsl(implicitTls);
         }
         listener.setServerAddress(host);
         listener.setPort(port);

@@ -74,17 +74,11 @@ class CommandLineIT {
         Process p = new ProcessBuilder(java("--listen", "127.0.0.1:" + port, "--passive-ports", "30500-30509", "--admin-listen", "127.0.0.1:0"))
                 .redirectErrorStream(true).redirectOutput(dir.resolve("out.log").toFile()).start();
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            boolean up = false;
-            while (!up && System.nanoTime() < deadline && p.isAlive()) {
-                // The proxy's log, not a connect loop: connecting to an unused port in the ephemeral
-                // range can succeed by connecting the socket to itself.
-                up = Files.readString(dir.resolve("out.log")).contains("listening on");
-                if (!up) {
-                    Thread.sleep(100);
-                }
-            }
-            assertThat(up).as(Files.readString(dir.resolve("out.log"))).isTrue();
+            // The proxy's log, not a connect loop: connecting to an unused port in the ephemeral
+            // range can succeed by connecting the socket to itself.
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).pollInterval(java.time.Duration.ofMillis(100))
+                    .failFast("the proxy exited", () -> !p.isAlive())
+                    .untilAsserted(() -> assertThat(Files.readString(dir.resolve("out.log"))).contains("listening on"));
             Result ls = Processes.run(List.of("curl", "-sS", "--max-time", "20", "ftp://127.0.0.1:" + port + "/"), 30);
             assertThat(ls.exitCode()).as(ls.stderr()).isZero();
             assertThat(ls.out()).contains("welcome.txt");

@@ -315,22 +315,7 @@ class FtpsIT {
         BackendTlsConfig pinned = new BackendTlsConfig(BackendTlsConfig.Mode.IMPLICIT, Optional.empty(),
                 Optional.of(fingerprint.replace(":", "").toLowerCase()), false);
         try (ProxyHarness p = ProxyHarness.start(backendRoot, c -> c.withBackendTls(pinned), backendCert.pkcs12(), true)) {
-            // The embedded backend (Apache FtpServer on MINA) sometimes writes its implicit-TLS greeting
-            // before its handshake is done: the proxy's TLS then fails with UNEXPECTED_RECORD and the client
-            // gets 421, as it should. Seen in 2 of 4 full CI runs, never alone; so up to three sessions,
-            // each failure shown. A wrong pin fails every time (below).
-            FtpTestClient c = null;
-            for (int attempt = 1; c == null; attempt++) {
-                try {
-                    c = FtpTestClient.login(p.proxyAddress(), ProxyHarness.USER, ProxyHarness.PASSWORD);
-                } catch (AssertionError e) {
-                    System.out.println("implicit FTPS backend, attempt " + attempt + ": " + e.getMessage().strip());
-                    if (attempt == 3) {
-                        throw e;
-                    }
-                }
-            }
-            try (FtpTestClient session = c) {
+            try (FtpTestClient session = FtpTestClient.login(p.proxyAddress(), ProxyHarness.USER, ProxyHarness.PASSWORD)) {
                 session.command("TYPE I");
                 assertThat(Digests.sha256(dev.portcullis.testing.DataMode.PASV.download(session, "RETR i.bin")))
                         .isEqualTo(Digests.sha256(content));

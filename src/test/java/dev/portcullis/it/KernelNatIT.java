@@ -243,18 +243,13 @@ class KernelNatIT {
             nat.map(first).get(10, TimeUnit.SECONDS);
             nat.map(second).get(10, TimeUnit.SECONDS);
             nat.unmap(first);
-            String dnat = "";
-            String snat = "";
-            for (int i = 0; i < 50; i++) { // removal is fire-and-forget: wait for nft to have applied it
-                dnat = lab.run(lab.edge, 15, "nft", "list", "map", "ip", table, "data_dnat").out();
-                snat = lab.run(lab.edge, 15, "nft", "list", "map", "ip", table, "data_snat").out();
-                if (!dnat.contains(" . 30001 ")) {
-                    break;
-                }
-                Thread.sleep(100);
-            }
-            assertThat(dnat).doesNotContain(" . 30001 ").contains(" . 30002 ");
-            assertThat(snat).doesNotContain(" . 30001 ").contains(" . 30002 ");
+            // Removal is fire-and-forget: wait for nft to have applied it.
+            dev.portcullis.testing.ProxyHarness.eventually(Duration.ofSeconds(10), () -> {
+                assertThat(lab.run(lab.edge, 15, "nft", "list", "map", "ip", table, "data_dnat").out())
+                        .doesNotContain(" . 30001 ").contains(" . 30002 ");
+                assertThat(lab.run(lab.edge, 15, "nft", "list", "map", "ip", table, "data_snat").out())
+                        .doesNotContain(" . 30001 ").contains(" . 30002 ");
+            });
             assertThat(nat.activeMappings()).isEqualTo(1);
         }
         assertThat(lab.run(lab.edge, 15, "nft", "list", "tables").out()).doesNotContain(table);

@@ -173,10 +173,11 @@ class OperationsIT {
         }
         AdminConfig admin = new AdminConfig(Optional.of(new InetSocketAddress("127.0.0.1", 0)), Duration.ofSeconds(30));
         try (dev.portcullis.PortcullisServer p = new dev.portcullis.PortcullisServer(ProxyHarness.fastHealthChecks(ProxyHarness.baseConfig(closed)).withAdmin(admin)).start()) {
-            Thread.sleep(500);
-            var r = Scrape.get(p.adminAddress(), "/readyz");
-            assertThat(r.statusCode()).isEqualTo(503);
-            assertThat(r.body()).contains("not ready").contains("backend 127.0.0.1:" + closed + ": DOWN");
+            ProxyHarness.eventually(Duration.ofSeconds(5), () -> {
+                var r = Scrape.get(p.adminAddress(), "/readyz");
+                assertThat(r.statusCode()).isEqualTo(503);
+                assertThat(r.body()).contains("not ready").contains("backend 127.0.0.1:" + closed + ": DOWN");
+            });
             assertThat(Scrape.get(p.adminAddress(), "/healthz").statusCode()).isEqualTo(200);
             assertThat(Scrape.metrics(p.adminAddress()).value("portcullis_backend_up", "backend", "127.0.0.1:" + closed)).isZero();
             assertThat(Scrape.metrics(p.adminAddress()).value("portcullis_backend_sessions", "backend", "127.0.0.1:" + closed)).isZero();

@@ -127,12 +127,11 @@ class VsftpdFtpsIT {
             try (PortcullisServer proxy = new PortcullisServer(base.withBackends(base.backends().withHealthCheck(probe))).start()) {
                 dev.portcullis.backend.BackendMember m = proxy.backendPool().members().get(0);
                 if (trusted) {
-                    ProxyHarness.awaitTrue(Duration.ofSeconds(5), () -> m.lastResult().contains("login 230"));
+                    ProxyHarness.eventually(Duration.ofSeconds(5), () -> assertThat(m.lastResult()).contains("login 230"));
                     assertThat(m.up()).as(m.lastResult()).isTrue();
                     assertThat(m.lastResult()).contains("TLS");
                 } else {
-                    ProxyHarness.awaitTrue(Duration.ofSeconds(5), () -> !m.up());
-                    assertThat(m.up()).as(m.lastResult()).isFalse();
+                    ProxyHarness.eventually(Duration.ofSeconds(5), () -> assertThat(m.up()).as(m.lastResult()).isFalse());
                     assertThat(m.lastResult()).containsAnyOf("PKIX", "No subject alternative");
                 }
             }

@@ -33,6 +33,8 @@ public final class FakeFtpBackend implements AutoCloseable {
     private volatile boolean dieMidTransfer;
     private volatile long storFailsAfter = -1;
     private volatile long storedBytes;
+    /** Bytes read so far by the STOR in progress (storedBytes is set only at its end). */
+    private volatile long storReadSoFar;
     private volatile String storedSha256 = "";
     private volatile int lateBytesOnUpload;
     private volatile long lateBytesAfter;
@@ -89,6 +91,10 @@ public final class FakeFtpBackend implements AutoCloseable {
 
     public long storedBytes() {
         return storedBytes;
+    }
+
+    public long storReadSoFar() {
+        return storReadSoFar;
     }
 
     /**
@@ -228,6 +234,7 @@ public final class FakeFtpBackend implements AutoCloseable {
                             int n;
                             while ((n = readOrFail(d, buf)) > 0) {
                                 got += n;
+                                storReadSoFar = got;
                                 sha.update(buf, 0, n);
                                 if (storReadRate > 0) {
                                     long due = started + got * 1_000_000_000L / storReadRate;

@@ -155,12 +155,11 @@ public final class NetnsLab implements AutoCloseable {
         java.nio.file.Path log = dir.resolve("portcullis.log");
         java.nio.file.Files.deleteIfExists(log);
         Process p = start(edge, log, javaBin.toString(), "-jar", jar.toString(), "--config", config.toString());
-        for (int i = 0; i < 300 && p.isAlive(); i++) {
-            if (java.nio.file.Files.exists(log) && java.nio.file.Files.readString(log).contains(readyLine)) {
-                return p;
-            }
-            Thread.sleep(100);
-        }
+        // A proxy that exits (a test of a refused start) is returned as it is; one that neither exits
+        // nor becomes ready within 30 s fails here.
+        org.awaitility.Awaitility.await("portcullis ready in " + edge).atMost(java.time.Duration.ofSeconds(30))
+                .pollInterval(java.time.Duration.ofMillis(100))
+                .until(() -> !p.isAlive() || java.nio.file.Files.exists(log) && java.nio.file.Files.readString(log).contains(readyLine));
         return p;
     }
 

@@ -43,7 +43,9 @@ public final class PackagedProxy implements AutoCloseable {
         PackagedProxy proxy = new PackagedProxy(p, log, port);
         try {
             // The proxy's own word, not a connect loop: a port in the ephemeral range can connect to itself.
-            ProxyHarness.awaitTrue(Duration.ofSeconds(30), () -> proxy.logQuietly().contains("admin listening on") || !p.isAlive());
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+                    .failFast("the proxy exited:\n" + log, () -> !p.isAlive())
+                    .until(() -> proxy.logQuietly().contains("admin listening on"));
             Matcher m = ADMIN.matcher(proxy.log());
             if (!m.find() || !proxy.log().contains("listening on /127.0.0.1:" + port)) {
                 throw new IllegalStateException("the proxy did not start:\n" + proxy.log());

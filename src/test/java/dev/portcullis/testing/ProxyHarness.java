@@ -23,11 +23,13 @@ public final class ProxyHarness implements AutoCloseable {
 
     private final Path root;
     private final EmbeddedFtpServer backend;
+    private final ImplicitTlsFront implicitFront;
     private final PortcullisServer proxy;
 
-    private ProxyHarness(Path root, EmbeddedFtpServer backend, PortcullisServer proxy) {
+    private ProxyHarness(Path root, EmbeddedFtpServer backend, ImplicitTlsFront implicitFront, PortcullisServer proxy) {
         this.root = root;
         this.backend = backend;
+        this.implicitFront = implicitFront;
         this.proxy = proxy;
     }
 
@@ -45,9 +47,10 @@ public final class ProxyHarness implements AutoCloseable {
                                      boolean implicitBackendTls) throws Exception {
         EmbeddedFtpServer backend = EmbeddedFtpServer.start("127.0.0.1", 0, root, List.of(
                 new EmbeddedFtpServer.Account(USER, PASSWORD, true),
-                new EmbeddedFtpServer.Account("anonymous", "", false)), backendKeystore, implicitBackendTls);
-        PortcullisServer proxy = new PortcullisServer(customize.apply(baseConfig(backend.port()))).start();
-        return new ProxyHarness(root, backend, proxy);
+                new EmbeddedFtpServer.Account("anonymous", "", false)), backendKeystore);
+        ImplicitTlsFront front = implicitBackendTls ? new ImplicitTlsFront(backendKeystore, backend.port()) : null;
+        PortcullisServer proxy = new PortcullisServer(customize.apply(baseConfig(front != null ? front.port() : backend.port()))).start();
+        return new ProxyHarness(root, backend, front, proxy);
     }
 
     /** Proxy config for a backend on 127.0.0.1:port, listening on 127.0.0.1 at a free port. */
@@ -89,8 +92,9 @@ public final class ProxyHarness implements AutoCloseable {
         return root;
     }
 
+    /** The port the proxy's backend is configured at (the implicit-TLS front's, where there is one). */
     public int backendPort() {
-        return backend.port();
+        return implicitFront != null ? implicitFront.port() : backend.port();
     }
 
     public Path write(String name, byte[] content) throws IOException {
@@ -100,17 +104,17 @@ public final class ProxyHarness implements AutoCloseable {
         return p;
     }
 
-    /** Waits (bounded) until the proxy holds no session and every passive port is back. */
-    public void assertQuiescent() throws InterruptedException {
-        awaitTrue(Duration.ofSeconds(10), () -> proxy.sessions().size() == 0
-                && proxy.passivePortPool().available() == proxy.passivePortPool().capacity()
-                && proxy.expectations().size() == 0);
-        if (proxy.sessions().size() != 0 || proxy.passivePortPool().available() != proxy.passivePortPool().capacity()
-                || proxy.expectations().size() != 0) {
-            throw new AssertionError("proxy not quiescent: sessions=" + proxy.sessions().size()
-                    + " free ports=" + proxy.passivePortPool().available() + "/" + proxy.passivePortPool().capacity()
-                    + " expectations=" + proxy.expectations().size());
-        }
+    /** Waits (bounded) until the proxy holds no session and every passive port is back; fails saying what is still held. */
+    public void assertQuiescent() {
+        org.awaitility.Awaitility.await("proxy quiescent").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                .untilAsserted(() -> {
+                    if (proxy.sessions().size() != 0 || proxy.passivePortPool().available() != proxy.passivePortPool().capacity()
+                            || proxy.expectations().size() != 0) {
+                        throw new AssertionError("proxy not quiescent: sessions=" + proxy.sessions().size()
+                                + " free ports=" + proxy.passivePortPool().available() + "/" + proxy.passivePortPool().capacity()
+                                + " expectations=" + proxy.expectations().size());
+                    }
+                });
     }
 
     /** Open descriptors of this JVM (proxy, in-JVM backend and test clients together), for leak checks. */
@@ -122,16 +126,22 @@ public final class ProxyHarness implements AutoCloseable {
         }
     }
 
-    public static void awaitTrue(Duration limit, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
+    /** Waits until {@code condition} holds; fails (ConditionTimeoutException) if it does not within {@code limit}. */
+    public static void awaitTrue(Duration limit, BooleanSupplier condition) {
+        org.awaitility.Awaitility.await().atMost(limit).pollInterval(Duration.ofMillis(20)).until(condition::getAsBoolean);
+    }
+
+    /** Retries {@code assertion} until it passes; past {@code limit} fails with its last assertion error. */
+    public static void eventually(Duration limit, org.awaitility.core.ThrowingRunnable assertion) {
+        org.awaitility.Awaitility.await().atMost(limit).pollInterval(Duration.ofMillis(20)).untilAsserted(assertion);
     }
 
     @Override
     public void close() {
         proxy.stop();
+        if (implicitFront != null) {
+            implicitFront.close();
+        }
         backend.close();
     }
 }
