@@ -48,4 +48,13 @@ public final class Addresses {
             throw new IllegalStateException(e);
         }
     }
+
+    /** An address for log lines: {@code host:port}, an IPv6 host in brackets; anything else as its string. */
+    public static String format(Object address) {
+        if (address instanceof java.net.InetSocketAddress a) {
+            String host = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
+            return (a.getAddress() instanceof java.net.Inet6Address ? "[" + host + "]" : host) + ":" + a.getPort();
+        }
+        return String.valueOf(address);
+    }
 }

@@ -1,0 +1,187 @@
+package dev.portcullis.control;
+
+import dev.portcullis.config.DataPolicy.BackendDataMode;
+import dev.portcullis.config.DataPolicy.BackendPasvAddress;
+import dev.portcullis.data.Addresses;
+import dev.portcullis.data.DataRelay.Side;
+import dev.portcullis.data.DataSetup;
+import dev.portcullis.data.PassiveListener;
+import dev.portcullis.ftp.ExtendedHostPort;
+import dev.portcullis.ftp.FtpReply;
+import dev.portcullis.ftp.HostPort;
+import dev.portcullis.metrics.ProxyMetrics;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.Future;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Optional;
+import java.util.OptionalInt;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The proxy's own data path to the backend for a data setup: EPSV (falling back to PASV for a
+ * server that refuses it) or, with data.backend-mode active, a listener of the proxy's announced
+ * by PORT/EPRT; then the backend data connection itself, in TLS when the backend side is TLS.
+ * A refusal by the backend answers the client's command.
+ */
+final class BackendDataSide {
+
+    private static final Logger log = LoggerFactory.getLogger("portcullis.session");
+
+    private final ControlSession session;
+    private final SessionContext ctx;
+
+    BackendDataSide(ControlSession session) {
+        this.session = session;
+        this.ctx = session.ctx();
+    }
+
+    private BackendChannel backend() {
+        return session.connector().backend();
+    }
+
+    /** Prepares the backend side of {@code s}, then runs {@code onReady}. */
+    void prepare(ReplySlot slot, DataSetup s, Runnable onReady) {
+        if (ctx.config().data().backendMode() == BackendDataMode.ACTIVE) {
+            prepareActive(slot, s, onReady);
+        } else if (session.connector().member().capabilities().epsvRefused()) {
+            sendPasv(slot, s, onReady);
+        } else {
+            backend().send("EPSV", r -> {
+                if (r.isPreliminary()) {
+                    return;
+                }
+                if (r.code() == 229) {
+                    OptionalInt port = ExtendedHostPort.parseExtendedPassiveReply(r.text());
+                    if (port.isEmpty()) {
+                        failed(slot, s, "invalid 229 reply: " + r);
+                        return;
+                    }
+                    s.backendTarget(new InetSocketAddress(backendAddress(), port.getAsInt()));
+                    ready(s, onReady);
+                } else if (r.code() >= 500 && r.code() != 530) {
+                    // The backend does not do EPSV (e.g. an old IPv4-only server): use PASV from now on.
+                    session.connector().member().capabilities().markEpsvRefused();
+                    log.info("{} backend refused EPSV ({}); using PASV towards it from now on", session.id(), r.code());
+                    sendPasv(slot, s, onReady);
+                } else {
+                    refused(slot, s, r);
+                }
+            });
+        }
+    }
+
+    private void sendPasv(ReplySlot slot, DataSetup s, Runnable onReady) {
+        backend().send("PASV", r -> {
+            if (r.isPreliminary()) {
+                return;
+            }
+            if (r.code() != 227) {
+                refused(slot, s, r);
+                return;
+            }
+            Optional<InetSocketAddress> announced = HostPort.parsePassiveReply(r.text());
+            if (announced.isEmpty()) {
+                failed(slot, s, "invalid 227 reply: " + r);
+                return;
+            }
+            // By default the announced address is ignored: backends behind NAT announce private or
+            // 0.0.0.0 addresses, and honouring it would let a backend aim the proxy anywhere.
+            InetAddress host = ctx.config().data().backendPasvAddress() == BackendPasvAddress.ANNOUNCED
+                    && !announced.get().getAddress().isAnyLocalAddress()
+                    ? announced.get().getAddress() : backendAddress();
+            s.backendTarget(new InetSocketAddress(host, announced.get().getPort()));
+            ready(s, onReady);
+        });
+    }
+
+    private void prepareActive(ReplySlot slot, DataSetup s, Runnable onReady) {
+        InetAddress source = ctx.config().data().backendActiveSource().orElse(backend().localAddress().getAddress());
+        Future<PassiveListener> bound = ctx.dataConnector().listenEphemeral(
+                session.client().eventLoop(), source, session.id(), backendAddress(), ch -> attach(s, ch));
+        bound.addListener(f -> {
+            if (!f.isSuccess()) {
+                failed(slot, s, "cannot listen for the backend's data connection: " + f.cause().getMessage());
+                return;
+            }
+            PassiveListener listener = bound.getNow();
+            s.backendListener(listener);
+            if (s.isClosed() || session.isClosed()) {
+                return;
+            }
+            InetSocketAddress announce = new InetSocketAddress(source, listener.port());
+            Inet4Address v4 = Addresses.ipv4(source);
+            String command = v4 != null ? "PORT " + HostPort.format(v4, listener.port()) : "EPRT " + ExtendedHostPort.formatEprt(announce);
+            backend().send(command, r -> {
+                if (r.isPreliminary()) {
+                    return;
+                }
+                if (r.code() != 200) {
+                    refused(slot, s, r);
+                    return;
+                }
+                onReady.run();
+            });
+        });
+    }
+
+    private void ready(DataSetup s, Runnable onReady) {
+        onReady.run();
+        connectIfDue(s); // the client may already be connected to its passive port
+    }
+
+    /** The backend refused: its reply answers the client's command. */
+    private void refused(ReplySlot slot, DataSetup s, FtpReply r) {
+        s.close();
+        session.replies().complete(slot, r);
+    }
+
+    private void failed(ReplySlot slot, DataSetup s, String why) {
+        ctx.metrics().protocolViolation();
+        log.warn("{} backend data setup failed: {}", session.id(), why);
+        s.close();
+        session.replies().reply(slot, 425, "Can't open data connection: the FTP server's data setup failed.");
+    }
+
+    /**
+     * Connects to the backend's data port once it is known and the client side has asked for it:
+     * in client passive mode when the client's data connection arrives, in client active mode when
+     * the transfer command goes out.
+     */
+    void connectIfDue(DataSetup s) {
+        boolean due = s.clientMode() == DataSetup.ClientMode.PASSIVE ? s.relay().isAttached(Side.CLIENT) : session.transfers().isRunning(s);
+        if (!due || !s.startBackendConnect()) {
+            return;
+        }
+        InetSocketAddress local = new InetSocketAddress(backend().localAddress().getAddress(), 0);
+        s.relay().connecting(Side.BACKEND);
+        ctx.dataConnector().connect(session.client().eventLoop(), s.backendTarget(), local).addListener((ChannelFutureListener) f -> {
+            if (f.isSuccess()) {
+                log.debug("{} data connection to backend {} open", session.id(), Addresses.format(s.backendTarget()));
+                attach(s, f.channel());
+            } else {
+                log.warn("{} backend data connection to {} failed: {}", session.id(), Addresses.format(s.backendTarget()),
+                        f.cause().toString());
+                s.relay().abort();
+            }
+        });
+    }
+
+    /** Joins a backend data connection to the relay, in TLS (client role) when the backend side is TLS. */
+    private void attach(DataSetup s, Channel ch) {
+        if (ctx.backendTls() != null) {
+            SslHandler tls = session.connector().newTlsHandler(ch);
+            ch.pipeline().addFirst(HandlerNames.TLS, tls);
+            tls.handshakeFuture().addListener(f -> ctx.metrics().tlsHandshake(ProxyMetrics.TlsSide.BACKEND_DATA, f.isSuccess()));
+        }
+        s.relay().attach(Side.BACKEND, ch);
+    }
+
+    private InetAddress backendAddress() {
+        return backend().remoteAddress().getAddress();
+    }
+}

@@ -1,0 +1,165 @@
+package dev.portcullis.control;
+
+import dev.portcullis.data.Addresses;
+import dev.portcullis.config.TlsConfig;
+import dev.portcullis.ftp.FtpCommand;
+import dev.portcullis.ftp.Verbs;
+import dev.portcullis.metrics.ProxyMetrics;
+import dev.portcullis.tls.HandshakeFailure;
+import io.netty.channel.Channel;
+import io.netty.handler.ssl.SslHandler;
+import java.util.Locale;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client side's security (RFC 2228/4217): AUTH, PBSZ, PROT and CCC are the proxy's own
+ * business, since the client's TLS ends here and the backend side is set up independently; the
+ * listener's policy (TLS required before login, protected data only); and TLS on the client's data
+ * connections, with the session-reuse check that keeps a thief without the session keys out.
+ */
+final class ClientSecurity {
+
+    private static final Logger log = LoggerFactory.getLogger("portcullis.session");
+
+    private final ControlSession session;
+    private final TlsConfig.ListenerPolicy policy;
+    private final ClientTls tls;
+
+    ClientSecurity(ControlSession session, TlsConfig.ListenerPolicy policy) {
+        this.session = session;
+        this.policy = policy;
+        this.tls = new ClientTls(policy.policy() == TlsConfig.Policy.OFF ? null : session.ctx().serverTls());
+    }
+
+    /** Whether AUTH TLS is offered to this client. */
+    boolean available() {
+        return tls.available();
+    }
+
+    /** Whether the control connection is protected. */
+    boolean active() {
+        return tls.active();
+    }
+
+    /** Whether data connections are TLS (PROT P). */
+    boolean protectData() {
+        return tls.protectData();
+    }
+
+    /** Whether the listener requires PROT P and the client has not set it. */
+    boolean dataProtectionMissing() {
+        return policy.dataProtection() == TlsConfig.DataProtection.PRIVATE_REQUIRED && !tls.protectData();
+    }
+
+    /** Whether the client must secure the control connection before this command; 530 on {@code slot} if so. */
+    boolean refusedForPlainText(ReplySlot slot, FtpCommand c) {
+        if (policy.policy() != TlsConfig.Policy.REQUIRED || tls.active()) {
+            return false;
+        }
+        String verb = c.verb();
+        if (verb.equals("USER") || verb.equals("PASS") || verb.equals("ACCT") || Verbs.TRANSFER.contains(verb)) {
+            session.replies().reply(slot, 530, "TLS is required on this server: use AUTH TLS before logging in.");
+            return true;
+        }
+        return false;
+    }
+
+    void onCommand(ReplySlot slot, FtpCommand c) {
+        String arg = c.argument().strip().toUpperCase(Locale.ROOT);
+        ReplySequencer replies = session.replies();
+        switch (c.verb()) {
+            case "AUTH" -> {
+                if (!tls.available()) {
+                    replies.reply(slot, 502, "AUTH is not available: TLS is not enabled on this proxy.");
+                } else if (tls.active()) {
+                    replies.reply(slot, 503, "TLS is already active on this connection.");
+                } else if (!arg.equals("TLS") && !arg.equals("SSL") && !arg.equals("TLS-C") && !arg.equals("TLS-P")) {
+                    replies.reply(slot, 504, "AUTH " + arg + " is not supported; use AUTH TLS.");
+                } else {
+                    replies.reply(slot, 234, "AUTH " + arg + " successful.");
+                    // Anything the client pipelined after AUTH was sent in clear text: never act on it.
+                    session.intake().discardQueuedCommands("after AUTH before TLS");
+                    ((FtpCommandDecoder) session.client().pipeline().get(HandlerNames.COMMAND_DECODER)).discardPartialLine();
+                    startControlTls(false);
+                }
+            }
+            case "PBSZ" -> {
+                if (!tls.active()) {
+                    replies.reply(slot, 503, "PBSZ needs a security exchange first (AUTH TLS).");
+                } else {
+                    tls.pbsz();
+                    replies.reply(slot, 200, "PBSZ=0");
+                }
+            }
+            case "PROT" -> onProt(slot, arg);
+            case "CCC" -> replies.reply(slot, 534, "CCC refused: the control connection stays protected.");
+            default -> replies.reply(slot, 502, c.verb() + " is not supported.");
+        }
+    }
+
+    private void onProt(ReplySlot slot, String level) {
+        ReplySequencer replies = session.replies();
+        if (!tls.active()) {
+            replies.reply(slot, 503, "PROT needs a security exchange first (AUTH TLS).");
+        } else if (!tls.pbszDone()) {
+            replies.reply(slot, 503, "PROT needs PBSZ first.");
+        } else if (level.equals("P")) {
+            tls.protectData(true);
+            replies.reply(slot, 200, "PROT now Private.");
+        } else if (level.equals("C")) {
+            if (policy.dataProtection() == TlsConfig.DataProtection.PRIVATE_REQUIRED) {
+                replies.reply(slot, 534, "PROT C refused: this server requires protected data connections (PROT P).");
+            } else {
+                tls.protectData(false);
+                replies.reply(slot, 200, "PROT now Clear.");
+            }
+        } else {
+            replies.reply(slot, 536, "PROT " + level + " is not supported; use PROT P.");
+        }
+    }
+
+    /** TLS on the control connection: after 234 for AUTH, at once on an implicit-FTPS listener. */
+    void startControlTls(boolean implicit) {
+        Channel client = session.client();
+        tls.start(client, implicit).addListener(f -> {
+            session.ctx().metrics().tlsHandshake(ProxyMetrics.TlsSide.CLIENT_CONTROL, f.isSuccess());
+            if (f.isSuccess()) {
+                log.info("{} TLS on control: {}", session.id(), tls.describe(client));
+            } else if (!session.isClosed()) {
+                log.info("{} TLS handshake with client failed: {}", session.id(), HandshakeFailure.describe(f.cause()));
+                session.close("tls_failed", "TLS handshake failed");
+            }
+        });
+    }
+
+    /**
+     * Under PROT P, puts TLS (server role, RFC 4217) on a client data connection; with
+     * tls.require-session-reuse, {@code onTheft} runs when it does not resume the control session.
+     */
+    void secureData(Channel ch, Runnable onTheft) {
+        if (!tls.protectData()) {
+            return;
+        }
+        SessionContext ctx = session.ctx();
+        SslHandler handler = tls.newDataHandler(ch);
+        ch.pipeline().addFirst(HandlerNames.TLS, handler);
+        handler.handshakeFuture().addListener(f -> {
+            ctx.metrics().tlsHandshake(ProxyMetrics.TlsSide.CLIENT_DATA, f.isSuccess());
+            log.debug("{} client data TLS handshake: {}", session.id(),
+                    f.isSuccess() ? handler.engine().getSession().getProtocol() : f.cause().toString());
+        });
+        if (ctx.config().tls().requireSessionReuse()) {
+            handler.handshakeFuture().addListener(f -> {
+                if (f.isSuccess() && !tls.resumedControlSession(handler)) {
+                    ctx.metrics().blocked(ProxyMetrics.Blocked.THEFT);
+                    log.warn("{} data connection from {} did not resume the control TLS session; closed",
+                            session.id(), Addresses.format(ch.remoteAddress()));
+                    session.audit("blocked", Map.of("reason", "theft", "detail", "data connection without TLS session reuse"));
+                    onTheft.run();
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package dev.portcullis.control;
+
+import dev.portcullis.ftp.FtpReply;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Iterator;
+
+/**
+ * The client's reply stream: one {@link ReplySlot} per command, replies written strictly in command
+ * order, whether the proxy answers a command itself or the backend does. The one exception is the
+ * one a client expects: while a transfer runs (its preliminary reply out), STAT, NOOP and ABOR
+ * admitted behind it are answered before the transfer's final reply.
+ */
+final class ReplySequencer {
+
+    /** What the sequencer needs to know of its session. */
+    interface Session {
+        boolean isClosed();
+
+        /** The slot of a transfer whose preliminary reply is out, or null. */
+        ReplySlot runningTransferSlot();
+
+        /** A slot with a close outcome was written: close the session. */
+        void closeAfterReply(String outcome);
+
+        /** Replies were written: more commands may be taken. */
+        void afterFlush();
+    }
+
+    private final Channel client;
+    private final Session session;
+    private final Deque<ReplySlot> slots = new ArrayDeque<>();
+
+    ReplySequencer(Channel client, Session session) {
+        this.client = client;
+        this.session = session;
+    }
+
+    /** A place in the reply stream for the command taken now. */
+    ReplySlot newSlot() {
+        ReplySlot s = new ReplySlot();
+        s.overtaking = !slots.isEmpty(); // admitted while another command is unanswered: a transfer runs
+        slots.add(s);
+        return s;
+    }
+
+    boolean isEmpty() {
+        return slots.isEmpty();
+    }
+
+    int size() {
+        return slots.size();
+    }
+
+    /** Whether {@code slot} is the oldest unanswered one. */
+    boolean isHead(ReplySlot slot) {
+        return slots.peekFirst() == slot;
+    }
+
+    /** Whether a PORT/EPRT/PASV/EPSV is still unanswered (strict mode pipelines nothing behind one). */
+    boolean dataSetupPending() {
+        for (ReplySlot s : slots) {
+            if (s.dataSetup) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    void reply(ReplySlot slot, int code, String text) {
+        complete(slot, FtpReply.of(code, text));
+    }
+
+    void preliminary(ReplySlot slot, FtpReply r) {
+        slot.replies.add(r);
+        flush();
+    }
+
+    void complete(ReplySlot slot, FtpReply r) {
+        slot.replies.add(r);
+        slot.done = true;
+        flush();
+    }
+
+    private void flush() {
+        if (session.isClosed()) {
+            return;
+        }
+        boolean wrote = false;
+        while (!slots.isEmpty()) {
+            ReplySlot head = slots.peekFirst();
+            wrote |= write(head);
+            if (!head.done) {
+                break;
+            }
+            slots.pollFirst();
+            if (head.closeOutcome != null) {
+                client.flush();
+                session.closeAfterReply(head.closeOutcome);
+                return;
+            }
+        }
+        // Commands admitted during a transfer (STAT, NOOP) are answered while it runs, as a client
+        // expects; the transfer's own final reply still comes after its preliminary one.
+        ReplySlot transfer = session.runningTransferSlot();
+        if (!slots.isEmpty() && transfer != null && slots.peekFirst() == transfer) {
+            for (Iterator<ReplySlot> it = slots.iterator(); it.hasNext(); ) {
+                ReplySlot s = it.next();
+                if (s == transfer) {
+                    continue;
+                }
+                if (!s.overtaking || !s.done) {
+                    break;
+                }
+                wrote |= write(s);
+                it.remove();
+            }
+        }
+        if (wrote) {
+            client.flush();
+        }
+        session.afterFlush();
+    }
+
+    private boolean write(ReplySlot slot) {
+        for (FtpReply r : slot.replies) {
+            client.write(Unpooled.wrappedBuffer(r.raw()));
+        }
+        boolean wrote = !slot.replies.isEmpty();
+        slot.replies.clear();
+        return wrote;
+    }
+}

@@ -1,0 +1,224 @@
+package dev.portcullis.control;
+
+import dev.portcullis.audit.TransferRecord;
+import dev.portcullis.data.DataRelay;
+import dev.portcullis.data.DataSetup;
+import dev.portcullis.ftp.FtpCommand;
+import dev.portcullis.ftp.FtpReply;
+import dev.portcullis.metrics.ProxyMetrics;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The transfer commands of one session (RETR, STOR, LIST, ...): the data setup each takes, the
+ * backend's final reply held until every byte is relayed (a client must never see 226 while data
+ * is in flight), 426 instead of success when bytes were lost, ABOR, and the transfer's log line,
+ * meters and audit record.
+ */
+final class TransferTracker {
+
+    private static final Logger log = LoggerFactory.getLogger("portcullis.session");
+
+    /** A transfer command in flight: its data setup and, once known, the backend's final reply. */
+    private static final class Transfer {
+        final FtpCommand command;
+        final ReplySlot slot;
+        final DataSetup setup;
+        final long startNanos = System.nanoTime();
+        boolean started;
+        FtpReply finalReply;
+
+        Transfer(FtpCommand command, ReplySlot slot, DataSetup setup) {
+            this.command = command;
+            this.slot = slot;
+            this.setup = setup;
+        }
+    }
+
+    private final ControlSession session;
+    private final SessionContext ctx;
+    private Transfer transfer;
+    private long finished;
+    private long started;
+    private boolean binaryType;
+
+    TransferTracker(ControlSession session) {
+        this.session = session;
+        this.ctx = session.ctx();
+    }
+
+    boolean running() {
+        return transfer != null;
+    }
+
+    /** Whether {@code s} is the setup of the running transfer. */
+    boolean isRunning(DataSetup s) {
+        return transfer != null && transfer.setup == s;
+    }
+
+    /** The slot of the running transfer once its preliminary reply is out, else null. */
+    ReplySlot startedSlot() {
+        return transfer != null && transfer.started ? transfer.slot : null;
+    }
+
+    /** The slot of the running transfer, else null. */
+    ReplySlot slot() {
+        return transfer == null ? null : transfer.slot;
+    }
+
+    /** Whether data is moving for the running transfer (or the kernel moves it, unseen). */
+    boolean dataMoving() {
+        return transfer != null && (transfer.setup.inKernel()
+                || transfer.setup.relay().isEngaged() && !transfer.setup.relay().isDone());
+    }
+
+    /** Whether the running transfer's relay is still moving data (the data connections have their own idle limit). */
+    boolean relaying() {
+        return transfer != null && !transfer.setup.relay().isDone();
+    }
+
+    long finishedCount() {
+        return finished;
+    }
+
+    void onType(ReplySlot slot, FtpCommand c) {
+        session.forward(slot, c, r -> {
+            if (r.code() == 200) {
+                String type = c.argument().strip().toUpperCase(Locale.ROOT);
+                binaryType = type.startsWith("I") || type.startsWith("L");
+            }
+            session.passThrough(slot, r);
+        });
+    }
+
+    void onTransfer(ReplySlot slot, FtpCommand c) {
+        DataChannelBroker data = session.data();
+        ReplySequencer replies = session.replies();
+        if (session.security().dataProtectionMissing()) {
+            data.discardSetup();
+            replies.reply(slot, 521, "Data connections must be protected: use PBSZ 0 and PROT P.");
+            return;
+        }
+        if (data.readySetup() == null) {
+            data.discardSetup();
+            replies.reply(slot, 425, "Use PASV, EPSV, PORT or EPRT first.");
+            return;
+        }
+        int maxTransfers = ctx.config().limits().maxTransfersPerSession();
+        if (maxTransfers > 0 && started >= maxTransfers) {
+            data.discardSetup();
+            ctx.metrics().blocked(ProxyMetrics.Blocked.LIMIT);
+            log.info("{} transfer refused: limit of {} per session reached", session.id(), maxTransfers);
+            replies.reply(slot, 450, "Transfer limit reached (" + maxTransfers + " per session); reconnect to continue.");
+            return;
+        }
+        if (data.readySetup().inKernel() && session.security().protectData()) {
+            data.discardSetup(); // the kernel would carry the client's TLS to a backend port that expects plain data
+            replies.reply(slot, 425, "Data protection changed after PASV/EPSV; send PASV or EPSV again.");
+            return;
+        }
+        started++;
+        Transfer t = new Transfer(c, slot, data.takeSetup()); // one-shot: the next transfer needs a new PASV/PORT
+        transfer = t;
+        if (t.setup.inKernel()) {
+            session.forward(slot, c, r -> onReply(t, r));
+            return; // no relay: the backend's final reply ends the transfer
+        }
+        t.setup.relay().onDone(r -> {
+            if (t.finalReply != null) {
+                finish(t);
+            }
+        });
+        session.forward(slot, c, r -> onReply(t, r));
+        if (t.setup.clientMode() == DataSetup.ClientMode.ACTIVE) {
+            data.backendSide().connectIfDue(t.setup);
+        }
+    }
+
+    private void onReply(Transfer t, FtpReply r) {
+        if (r.isPreliminary()) {
+            t.started = true;
+            session.replies().preliminary(t.slot, r);
+            if (t.setup.clientMode() == DataSetup.ClientMode.ACTIVE) {
+                session.data().connectClient(t.setup); // the backend started the transfer: now call the client
+            }
+            return;
+        }
+        t.finalReply = r;
+        if (t.setup.inKernel()) {
+            finish(t);
+            return;
+        }
+        DataRelay relay = t.setup.relay();
+        // On success, hold the reply until every byte is relayed. On failure, or when no data
+        // connection ever came, stop now.
+        if (r.isNegative() || !relay.isEngaged()) {
+            relay.abort();
+        }
+        if (relay.isDone()) {
+            finish(t);
+        }
+    }
+
+    private void finish(Transfer t) {
+        if (transfer != t) {
+            return;
+        }
+        transfer = null;
+        finished++;
+        DataRelay relay = t.setup.relay();
+        FtpReply reply = t.finalReply;
+        ProxyMetrics.Direction direction = switch (t.command.verb()) {
+            case "RETR" -> ProxyMetrics.Direction.DOWNLOAD;
+            case "STOR", "STOU", "APPE" -> ProxyMetrics.Direction.UPLOAD;
+            default -> ProxyMetrics.Direction.LISTING;
+        };
+        DataRelay.Side receiver = direction == ProxyMetrics.Direction.UPLOAD ? DataRelay.Side.BACKEND : DataRelay.Side.CLIENT;
+        boolean inKernel = t.setup.inKernel();
+        if (!inKernel && (relay.wasAborted() || relay.lostBytesTowards(receiver)) && reply.isPositiveCompletion()) {
+            // The backend finished, but the proxy could not deliver every byte: never report that as success.
+            reply = FtpReply.of(426, "Connection closed; transfer aborted: the data connection failed.");
+        }
+        t.setup.close();
+        report(t, relay, reply, direction, inKernel);
+        session.replies().complete(t.slot, reply);
+        session.afterTransfer();
+    }
+
+    private void report(Transfer t, DataRelay relay, FtpReply reply, ProxyMetrics.Direction direction, boolean inKernel) {
+        String mode = t.setup.clientMode().name().toLowerCase(Locale.ROOT);
+        // Bytes the kernel forwarded never pass through the proxy: it counts none (the backend's own log has them).
+        long bytes = relay.bytesBackendToClient() + relay.bytesClientToBackend();
+        long millis = TimeUnit.NANOSECONDS.toMillis(inKernel ? System.nanoTime() - t.startNanos : relay.elapsedNanos());
+        String path = t.command.argument().isEmpty() ? "-" : t.command.argumentUtf8();
+        log.info("{} transfer {} {} bytes={} ms={} mode={} relay={} result={}", session.id(), t.command.verb(), path,
+                inKernel ? "-" : bytes, millis, mode, inKernel ? "kernel" : relay.zeroCopied() ? "splice" : "copy", reply.code());
+        ctx.metrics().transfer(direction, mode, reply.isPositiveCompletion(), relay.bytesClientToBackend(), relay.bytesBackendToClient());
+        LoginRouter login = session.login();
+        ctx.audit().transfer(new TransferRecord(Instant.now(), millis, session.id(),
+                session.clientAddress().getHostAddress(), String.valueOf(login.user()), login.isAnonymous(), t.command.verb(), path, bytes,
+                direction.name().toLowerCase(Locale.ROOT), mode, session.security().protectData(), binaryType,
+                reply.isPositiveCompletion(), reply.code()));
+    }
+
+    void onAbort(ReplySlot slot, FtpCommand c) {
+        if (transfer != null) {
+            // Closing both data connections stops the backend at once even where it would only
+            // notice ABOR as urgent data, which a proxy cannot send; the backend then answers
+            // the transfer (426) and the ABOR (226) in order.
+            transfer.setup.relay().abort();
+        }
+        session.forward(slot, c, r -> session.passThrough(slot, r));
+    }
+
+    /** The session ends: the running transfer's data connections close. */
+    void close() {
+        if (transfer != null) {
+            transfer.setup.close();
+            transfer = null;
+        }
+    }
+}
