@@ -8,7 +8,7 @@ import dev.portcullis.audit.LogbackAuditLog;
 import dev.portcullis.backend.BackendMember;
 import dev.portcullis.backend.BackendPool;
 import dev.portcullis.backend.HealthChecker;
-import dev.portcullis.config.HostAndPort;
+import dev.portcullis.net.HostAndPort;
 import dev.portcullis.backend.BackendResolver;
 import dev.portcullis.backend.DemoBackend;
 import dev.portcullis.config.ConfigException;
@@ -20,12 +20,12 @@ import dev.portcullis.control.FtpCommandDecoder;
 import dev.portcullis.control.HandlerNames;
 import dev.portcullis.control.SessionContext;
 import dev.portcullis.control.SessionRegistry;
-import dev.portcullis.data.DataConnector;
-import dev.portcullis.data.ExpectationTable;
-import dev.portcullis.data.PassivePortPool;
+import dev.portcullis.data.setup.DataConnector;
+import dev.portcullis.guard.ExpectationTable;
+import dev.portcullis.data.setup.PassivePortPool;
 import dev.portcullis.ftp.Verbs;
 import dev.portcullis.metrics.MicrometerProxyMetrics;
-import dev.portcullis.policy.BounceGuard;
+import dev.portcullis.guard.BounceGuard;
 import dev.portcullis.policy.CommandPolicy;
 import dev.portcullis.policy.LoginBans;
 import dev.portcullis.config.CommandRules;
@@ -85,10 +85,10 @@ public final class PortcullisServer implements AutoCloseable {
     private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final MicrometerProxyMetrics metrics = new MicrometerProxyMetrics(meters);
     private final BackendPool backends = new BackendPool();
-    private dev.portcullis.data.SpliceService splice;
-    private dev.portcullis.nat.KernelNat kernelNat;
-    private final dev.portcullis.data.PortBudget portBudget = new dev.portcullis.data.PortBudget();
-    private final dev.portcullis.data.TokenBucket bandwidthTotal = new dev.portcullis.data.TokenBucket(0, System::nanoTime);
+    private dev.portcullis.data.splice.SpliceService splice;
+    private dev.portcullis.data.kernel.KernelNat kernelNat;
+    private final dev.portcullis.data.setup.PortBudget portBudget = new dev.portcullis.data.setup.PortBudget();
+    private final dev.portcullis.data.relay.TokenBucket bandwidthTotal = new dev.portcullis.data.relay.TokenBucket(0, System::nanoTime);
     private final LoginBans bans;
     private final String instance = "p" + INSTANCES.incrementAndGet();
     private final List<Channel> listeners = new ArrayList<>();
@@ -129,7 +129,7 @@ public final class PortcullisServer implements AutoCloseable {
         }
         if (transport.name().equals("epoll")) {
             // Started even when data.zero-copy is off, so that a reload can turn it on.
-            splice = dev.portcullis.data.SpliceService.start(Math.max(1, Runtime.getRuntime().availableProcessors()));
+            splice = dev.portcullis.data.splice.SpliceService.start(Math.max(1, Runtime.getRuntime().availableProcessors()));
         }
         if (splice != null) {
             splice.pipes(config.data().splicePipeSize(), config.data().splicePipeBudget());
@@ -140,7 +140,7 @@ public final class PortcullisServer implements AutoCloseable {
         if (config.data().kernelNat().enabled()) {
             requireForwarding(config);
             // Before any port is bound: a proxy that cannot make its table must not start half-working.
-            kernelNat = dev.portcullis.nat.KernelNat.start(config.data().kernelNat(),
+            kernelNat = dev.portcullis.data.kernel.KernelNat.start(config.data().kernelNat(),
                     config.timeouts().expectation().plusSeconds(10));
             log.info("data path: {}", kernelNat.describe());
         }

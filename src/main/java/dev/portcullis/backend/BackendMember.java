@@ -1,6 +1,6 @@
 package dev.portcullis.backend;
 
-import dev.portcullis.config.HostAndPort;
+import dev.portcullis.net.HostAndPort;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
 

@@ -3,7 +3,7 @@ package dev.portcullis.backend;
 import dev.portcullis.config.BackendPoolConfig;
 import dev.portcullis.config.BackendPoolConfig.Balance;
 import dev.portcullis.config.BackendPoolConfig.UserRoute;
-import dev.portcullis.config.HostAndPort;
+import dev.portcullis.net.HostAndPort;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,5 +1,6 @@
 package dev.portcullis.config;
 
+import dev.portcullis.net.HostAndPort;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;

@@ -1,5 +1,7 @@
 package dev.portcullis.config;
 
+import dev.portcullis.net.HostAndPort;
+import dev.portcullis.net.Cidr;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;

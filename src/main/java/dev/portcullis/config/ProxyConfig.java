@@ -1,5 +1,6 @@
 package dev.portcullis.config;
 
+import dev.portcullis.net.HostAndPort;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;

@@ -1,5 +1,6 @@
 package dev.portcullis.config;
 
+import dev.portcullis.net.Cidr;
 import java.util.List;
 
 /**

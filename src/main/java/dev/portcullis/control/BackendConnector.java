@@ -1,9 +1,9 @@
 package dev.portcullis.control;
 
-import dev.portcullis.data.Addresses;
+import dev.portcullis.net.Addresses;
 import dev.portcullis.backend.BackendMember;
 import dev.portcullis.config.BackendTlsConfig;
-import dev.portcullis.config.HostAndPort;
+import dev.portcullis.net.HostAndPort;
 import dev.portcullis.config.ProxyProtocolConfig;
 import dev.portcullis.config.TransparentConfig;
 import dev.portcullis.ftp.FtpReply;

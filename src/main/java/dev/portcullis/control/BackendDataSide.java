@@ -1,11 +1,12 @@
 package dev.portcullis.control;
 
 import dev.portcullis.config.DataPolicy.BackendDataMode;
-import dev.portcullis.config.DataPolicy.BackendPasvAddress;
-import dev.portcullis.data.Addresses;
-import dev.portcullis.data.DataRelay.Side;
-import dev.portcullis.data.DataSetup;
-import dev.portcullis.data.PassiveListener;
+import dev.portcullis.guard.BackendAddressTrust;
+import dev.portcullis.rewrite.DataAddressRewriter;
+import dev.portcullis.net.Addresses;
+import dev.portcullis.data.relay.DataRelay.Side;
+import dev.portcullis.data.setup.DataSetup;
+import dev.portcullis.data.setup.PassiveListener;
 import dev.portcullis.ftp.ExtendedHostPort;
 import dev.portcullis.ftp.FtpReply;
 import dev.portcullis.ftp.HostPort;
@@ -14,7 +15,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Future;
-import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Optional;
@@ -89,11 +89,7 @@ final class BackendDataSide {
                 failed(slot, s, "invalid 227 reply: " + r);
                 return;
             }
-            // By default the announced address is ignored: backends behind NAT announce private or
-            // 0.0.0.0 addresses, and honouring it would let a backend aim the proxy anywhere.
-            InetAddress host = ctx.config().data().backendPasvAddress() == BackendPasvAddress.ANNOUNCED
-                    && !announced.get().getAddress().isAnyLocalAddress()
-                    ? announced.get().getAddress() : backendAddress();
+            InetAddress host = BackendAddressTrust.dataHost(ctx.config().data().backendPasvAddress(), announced.get(), backendAddress());
             s.backendTarget(new InetSocketAddress(host, announced.get().getPort()));
             ready(s, onReady);
         });
@@ -113,10 +109,7 @@ final class BackendDataSide {
             if (s.isClosed() || session.isClosed()) {
                 return;
             }
-            InetSocketAddress announce = new InetSocketAddress(source, listener.port());
-            Inet4Address v4 = Addresses.ipv4(source);
-            String command = v4 != null ? "PORT " + HostPort.format(v4, listener.port()) : "EPRT " + ExtendedHostPort.formatEprt(announce);
-            backend().send(command, r -> {
+            backend().send(DataAddressRewriter.activeCommand(new InetSocketAddress(source, listener.port())), r -> {
                 if (r.isPreliminary()) {
                     return;
                 }

@@ -1,6 +1,6 @@
 package dev.portcullis.control;
 
-import dev.portcullis.data.Addresses;
+import dev.portcullis.net.Addresses;
 import dev.portcullis.config.TlsConfig;
 import dev.portcullis.ftp.FtpCommand;
 import dev.portcullis.ftp.Verbs;

@@ -3,10 +3,11 @@ package dev.portcullis.control;
 import dev.portcullis.audit.AuditEvent;
 import dev.portcullis.config.Limits;
 import dev.portcullis.config.TlsConfig;
-import dev.portcullis.data.Addresses;
-import dev.portcullis.data.HalfClose;
+import dev.portcullis.net.Addresses;
+import dev.portcullis.data.relay.HalfClose;
 import dev.portcullis.ftp.FtpCommand;
 import dev.portcullis.ftp.FtpReply;
+import dev.portcullis.guard.PassiveReplyLeak;
 import dev.portcullis.metrics.ProxyMetrics;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -290,9 +291,7 @@ public final class ControlSession {
 
     /** Relays a backend reply unchanged, except a passive-mode reply the client did not ask for. */
     void passThrough(ReplySlot slot, FtpReply r) {
-        if (r.code() == 227 || r.code() == 229) {
-            // Only the reply to the proxy's own PASV/EPSV may carry the backend's data address; any
-            // other one would leak it to the client, so it is never relayed.
+        if (PassiveReplyLeak.leaks(r)) {
             ctx.metrics().protocolViolation();
             log.warn("{} backend sent {} out of turn; not relayed", id, r.code());
             replies.reply(slot, 451, "Requested action aborted: the FTP server sent an unexpected reply.");

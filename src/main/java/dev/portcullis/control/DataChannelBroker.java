@@ -3,16 +3,15 @@ package dev.portcullis.control;
 import dev.portcullis.config.Limits;
 import dev.portcullis.config.ProxyProtocolConfig;
 import dev.portcullis.config.TransparentConfig;
-import dev.portcullis.data.Addresses;
-import dev.portcullis.data.DataRelay.Side;
-import dev.portcullis.data.DataSetup;
-import dev.portcullis.data.PassiveListener;
-import dev.portcullis.data.TokenBucket;
-import dev.portcullis.ftp.ExtendedHostPort;
+import dev.portcullis.net.Addresses;
+import dev.portcullis.data.relay.DataRelay.Side;
+import dev.portcullis.data.setup.DataSetup;
+import dev.portcullis.data.setup.PassiveListener;
+import dev.portcullis.data.relay.TokenBucket;
 import dev.portcullis.ftp.FtpCommand;
-import dev.portcullis.ftp.HostPort;
 import dev.portcullis.metrics.ProxyMetrics;
 import dev.portcullis.policy.Verdict;
+import dev.portcullis.rewrite.DataAddressRewriter;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.util.concurrent.Future;
@@ -138,11 +137,8 @@ final class DataChannelBroker {
             scheduleExpiry(s, listener);
             backendSide.prepare(slot, s, () -> kernel.forwardIfEligible(s, listener, () -> {
                 s.markReady();
-                String text = extended
-                        ? ExtendedHostPort.extendedPassiveReplyText(listener.port())
-                        : HostPort.passiveReplyText(announce, listener.port());
                 ctx.metrics().rewrite(extended ? "epsv" : "pasv");
-                session.replies().reply(slot, extended ? 229 : 227, text);
+                session.replies().complete(slot, DataAddressRewriter.passiveReply(extended, announce, listener.port()));
             }));
         });
     }

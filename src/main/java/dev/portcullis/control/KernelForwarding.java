@@ -1,10 +1,10 @@
 package dev.portcullis.control;
 
-import dev.portcullis.data.Addresses;
-import dev.portcullis.data.DataSetup;
-import dev.portcullis.data.PassiveListener;
-import dev.portcullis.nat.KernelNat;
-import dev.portcullis.nat.NatMapping;
+import dev.portcullis.net.Addresses;
+import dev.portcullis.data.setup.DataSetup;
+import dev.portcullis.data.setup.PassiveListener;
+import dev.portcullis.data.kernel.KernelNat;
+import dev.portcullis.data.kernel.NatMapping;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import org.slf4j.Logger;

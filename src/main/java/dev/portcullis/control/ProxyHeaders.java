@@ -1,7 +1,7 @@
 package dev.portcullis.control;
 
 import dev.portcullis.config.ProxyProtocolConfig.SendVersion;
-import dev.portcullis.data.Addresses;
+import dev.portcullis.net.Addresses;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.haproxy.HAProxyCommand;

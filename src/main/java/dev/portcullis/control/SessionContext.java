@@ -4,13 +4,13 @@ import dev.portcullis.Transport;
 import dev.portcullis.backend.BackendPool;
 import dev.portcullis.backend.BackendResolver;
 import dev.portcullis.config.ProxyConfig;
-import dev.portcullis.data.DataConnector;
-import dev.portcullis.data.PortBudget;
-import dev.portcullis.data.SpliceService;
-import dev.portcullis.data.TokenBucket;
+import dev.portcullis.data.setup.DataConnector;
+import dev.portcullis.data.setup.PortBudget;
+import dev.portcullis.data.splice.SpliceService;
+import dev.portcullis.data.relay.TokenBucket;
 import dev.portcullis.audit.AuditLog;
 import dev.portcullis.metrics.ProxyMetrics;
-import dev.portcullis.policy.BounceGuard;
+import dev.portcullis.guard.BounceGuard;
 import dev.portcullis.policy.CommandPolicy;
 import dev.portcullis.policy.LoginBans;
 import dev.portcullis.rewrite.FeatFilter;
@@ -42,5 +42,5 @@ public record SessionContext(
         PortBudget portBudget,
         TokenBucket bandwidthTotal,
         SpliceService splice,
-        dev.portcullis.nat.KernelNat kernelNat) {
+        dev.portcullis.data.kernel.KernelNat kernelNat) {
 }

@@ -1,6 +1,6 @@
 package dev.portcullis.control;
 
-import dev.portcullis.data.Addresses;
+import dev.portcullis.net.Addresses;
 import java.net.InetAddress;
 import java.util.Collection;
 import java.util.Map;

@@ -1,8 +1,8 @@
 package dev.portcullis.control;
 
 import dev.portcullis.audit.TransferRecord;
-import dev.portcullis.data.DataRelay;
-import dev.portcullis.data.DataSetup;
+import dev.portcullis.data.relay.DataRelay;
+import dev.portcullis.data.setup.DataSetup;
 import dev.portcullis.ftp.FtpCommand;
 import dev.portcullis.ftp.FtpReply;
 import dev.portcullis.metrics.ProxyMetrics;

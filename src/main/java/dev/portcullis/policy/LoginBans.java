@@ -1,7 +1,7 @@
 package dev.portcullis.policy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.portcullis.data.Addresses;
+import dev.portcullis.net.Addresses;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
@@ -129,7 +129,7 @@ public final class LoginBans implements AutoCloseable {
             m.forEach((k, v) -> {
                 long until = ((Number) v).longValue();
                 if (until > now) {
-                    bannedUntil.put(dev.portcullis.config.HostAndPort.parse(k + ":1").socketAddress().getAddress(), until);
+                    bannedUntil.put(dev.portcullis.net.HostAndPort.parse(k + ":1").socketAddress().getAddress(), until);
                 }
             });
             log.info("loaded {} active ban(s) from {}", bannedUntil.size(), f);

@@ -6,7 +6,7 @@ import dev.portcullis.config.BackendPoolConfig;
 import dev.portcullis.config.BackendPoolConfig.Balance;
 import dev.portcullis.config.BackendPoolConfig.UserRoute;
 import dev.portcullis.config.HealthCheckConfig;
-import dev.portcullis.config.HostAndPort;
+import dev.portcullis.net.HostAndPort;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

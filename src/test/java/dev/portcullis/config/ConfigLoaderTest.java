@@ -3,6 +3,7 @@ package dev.portcullis.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.portcullis.net.HostAndPort;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;

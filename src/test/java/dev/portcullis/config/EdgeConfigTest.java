@@ -3,6 +3,8 @@ package dev.portcullis.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.portcullis.net.HostAndPort;
+import dev.portcullis.net.Cidr;
 import dev.portcullis.config.BackendPoolConfig.Balance;
 import java.net.InetAddress;
 import java.nio.file.Files;

@@ -2,7 +2,7 @@ package dev.portcullis.fuzz;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.portcullis.data.PassivePortPool;
+import dev.portcullis.data.setup.PassivePortPool;
 import dev.portcullis.ftp.ExtendedHostPort;
 import dev.portcullis.ftp.HostPort;
 import java.net.Inet4Address;
@@ -69,7 +69,7 @@ class AddressPropertyTest {
         InetSocketAddress parsed = ExtendedHostPort.parseEprtArgument(ExtendedHostPort.formatEprt(target)).orElseThrow();
         assertThat(parsed.getPort()).isEqualTo(port);
         // An IPv4-mapped IPv6 address legitimately comes back as its IPv4 form.
-        assertThat(dev.portcullis.data.Addresses.sameHost(parsed.getAddress(), a)).isTrue();
+        assertThat(dev.portcullis.net.Addresses.sameHost(parsed.getAddress(), a)).isTrue();
     }
 
     @Test

@@ -3,7 +3,7 @@ package dev.portcullis.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portcullis.PortcullisServer;
-import dev.portcullis.config.HostAndPort;
+import dev.portcullis.net.HostAndPort;
 import dev.portcullis.config.PortRange;
 import dev.portcullis.config.ProxyConfig;
 import dev.portcullis.config.Timeouts;

@@ -8,7 +8,7 @@ import dev.portcullis.config.BackendPoolConfig;
 import dev.portcullis.config.BackendPoolConfig.Balance;
 import dev.portcullis.config.BackendPoolConfig.UserRoute;
 import dev.portcullis.config.HealthCheckConfig;
-import dev.portcullis.config.HostAndPort;
+import dev.portcullis.net.HostAndPort;
 import dev.portcullis.config.ProxyConfig;
 import dev.portcullis.testing.FtpTestClient;
 import dev.portcullis.testing.Processes;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portcullis.PortcullisServer;
 import dev.portcullis.config.BackendTlsConfig;
-import dev.portcullis.config.HostAndPort;
+import dev.portcullis.net.HostAndPort;
 import dev.portcullis.config.PortRange;
 import dev.portcullis.config.Timeouts;
 import dev.portcullis.testing.DataMode;

@@ -3,7 +3,7 @@ package dev.portcullis.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portcullis.Transport;
-import dev.portcullis.data.HalfClose;
+import dev.portcullis.data.relay.HalfClose;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

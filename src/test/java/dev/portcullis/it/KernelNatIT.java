@@ -3,8 +3,8 @@ package dev.portcullis.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portcullis.config.KernelNatConfig;
-import dev.portcullis.nat.KernelNat;
-import dev.portcullis.nat.NatMapping;
+import dev.portcullis.data.kernel.KernelNat;
+import dev.portcullis.data.kernel.NatMapping;
 import dev.portcullis.testing.Digests;
 import dev.portcullis.testing.Jdks;
 import dev.portcullis.testing.NetnsLab;

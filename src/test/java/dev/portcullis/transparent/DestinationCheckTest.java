@@ -2,7 +2,7 @@ package dev.portcullis.transparent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.portcullis.config.Cidr;
+import dev.portcullis.net.Cidr;
 import dev.portcullis.config.TransparentConfig;
 import java.net.InetSocketAddress;
 import java.util.List;

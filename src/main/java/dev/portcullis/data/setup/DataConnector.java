@@ -1,0 +1,225 @@
+package dev.portcullis.data.setup;
+
+import dev.portcullis.guard.DataExpectation;
+import dev.portcullis.guard.ExpectationTable;
+import dev.portcullis.Transport;
+import dev.portcullis.config.Timeouts;
+import dev.portcullis.metrics.ProxyMetrics;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.OptionalInt;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opens the proxy's data sockets: passive listeners (from the pool, or ephemeral for the backend
+ * side in active mode), each guarded by an expectation, and outgoing data connections. Everything
+ * a session opens runs on that session's event loop.
+ */
+public final class DataConnector {
+
+    private static final Logger log = LoggerFactory.getLogger("portcullis.data");
+    private static final int BIND_ATTEMPTS = 8;
+    /** Per-connection outbound buffer bounds: a slow reader stops the other side at 1 MiB. */
+    private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(256 * 1024, 1024 * 1024);
+    /** Large reads on data connections: fewer system calls per byte moved (adapts down for small files). */
+    private static final AdaptiveRecvByteBufAllocator DATA_READS = new AdaptiveRecvByteBufAllocator(16 * 1024, 128 * 1024, 1024 * 1024);
+
+    /**
+     * A passive listener closed while an accept is pending (claimed, expired, session ended) sees
+     * accept fail with EINVAL: expected, so it is logged at debug instead of reaching the pipeline tail.
+     */
+    private static final io.netty.channel.ChannelHandler LISTENER_ERRORS = new ListenerErrors();
+
+    @io.netty.channel.ChannelHandler.Sharable
+    private static final class ListenerErrors extends io.netty.channel.ChannelInboundHandlerAdapter {
+        @Override
+        public void exceptionCaught(io.netty.channel.ChannelHandlerContext ctx, Throwable cause) {
+            log.debug("passive listener {}: {}", ctx.channel().localAddress(), cause.toString());
+        }
+    }
+
+    private final Transport transport;
+    private final PassivePortPool pool;
+    private final ExpectationTable table;
+    private final Timeouts timeouts;
+    private final ProxyMetrics metrics;
+    private final boolean proxyHeaderOnData;
+    private final boolean transparentListeners;
+    private final boolean transparentOutgoing;
+
+    /**
+     * @param proxyHeaderOnData    passive data connections start with a PROXY header whose source is the peer checked
+     * @param transparentListeners passive listeners get IP_TRANSPARENT (TPROXY delivers connections for the servers' addresses)
+     * @param transparentOutgoing  outgoing data connections get IP_TRANSPARENT (they start from the client's address)
+     */
+    public DataConnector(Transport transport, PassivePortPool pool, ExpectationTable table, Timeouts timeouts, ProxyMetrics metrics,
+                         boolean proxyHeaderOnData, boolean transparentListeners, boolean transparentOutgoing) {
+        this.transparentOutgoing = transparentOutgoing;
+        this.proxyHeaderOnData = proxyHeaderOnData;
+        this.transparentListeners = transparentListeners;
+        this.transport = transport;
+        this.pool = pool;
+        this.table = table;
+        this.timeouts = timeouts;
+        this.metrics = metrics;
+    }
+
+    /** Binds a listener on a pooled port; fails with {@link PoolExhaustedException} when none can be had. */
+    public Future<PassiveListener> listenPooled(EventLoop loop, InetAddress bindAddress, String sessionId,
+                                                InetAddress expectedPeer, Consumer<Channel> onAccepted, Runnable onRelease) {
+        Promise<PassiveListener> promise = loop.newPromise();
+        tryBind(loop, bindAddress, sessionId, expectedPeer, onAccepted, onRelease, promise, BIND_ATTEMPTS);
+        return promise;
+    }
+
+    /** Binds a listener on an ephemeral port (not from the pool). */
+    public Future<PassiveListener> listenEphemeral(EventLoop loop, InetAddress bindAddress, String sessionId,
+                                                   InetAddress expectedPeer, Consumer<Channel> onAccepted) {
+        Promise<PassiveListener> promise = loop.newPromise();
+        bind(loop, bindAddress, 0, sessionId, expectedPeer, onAccepted, null, () -> { }, promise);
+        return promise;
+    }
+
+    private void tryBind(EventLoop loop, InetAddress bindAddress, String sessionId, InetAddress expectedPeer,
+                         Consumer<Channel> onAccepted, Runnable onRelease, Promise<PassiveListener> promise, int attemptsLeft) {
+        OptionalInt port = pool.acquire();
+        if (port.isEmpty()) {
+            promise.setFailure(new PoolExhaustedException("no free passive port (" + pool.capacity() + " in the pool, all in use)"));
+            return;
+        }
+        Promise<PassiveListener> attempt = loop.newPromise();
+        bind(loop, bindAddress, port.getAsInt(), sessionId, expectedPeer, onAccepted, pool, onRelease, attempt);
+        attempt.addListener(f -> {
+            if (f.isSuccess()) {
+                promise.setSuccess(attempt.getNow());
+                return;
+            }
+            pool.release(port.getAsInt());
+            log.debug("{} passive port {} could not be bound: {}", sessionId, port.getAsInt(), f.cause().toString());
+            if (attemptsLeft > 1) {
+                tryBind(loop, bindAddress, sessionId, expectedPeer, onAccepted, onRelease, promise, attemptsLeft - 1);
+            } else {
+                promise.setFailure(new PoolExhaustedException("no passive port could be bound after " + BIND_ATTEMPTS + " attempts"));
+            }
+        });
+    }
+
+    private void bind(EventLoop loop, InetAddress bindAddress, int port, String sessionId, InetAddress expectedPeer,
+                      Consumer<Channel> onAccepted, PassivePortPool fromPool, Runnable onRelease, Promise<PassiveListener> promise) {
+        PassiveListener[] holder = new PassiveListener[1];
+        ServerBootstrap b = new ServerBootstrap();
+        if (transparentListeners && fromPool != null) {
+            dev.portcullis.transparent.TransparentSockets.transparent(b);
+        }
+        b.group(loop, loop)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.SO_BACKLOG, 8)
+                .handler(LISTENER_ERRORS)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, DATA_READS)
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        PassiveListener listener = holder[0];
+                        if (proxyHeaderOnData && fromPool != null) {
+                            // The TCP peer is the balancer; the header says who the client is.
+                            ch.pipeline().addLast("idle", idleHandler());
+                            ch.pipeline().addLast("proxy-header-decoder", new io.netty.handler.codec.haproxy.HAProxyMessageDecoder());
+                            DataProxyHeaderGate gate = new DataProxyHeaderGate((ctx, source) -> {
+                                if (source == null) {
+                                    refuse(ch, listener, sessionId, ((InetSocketAddress) ch.remoteAddress()).getAddress().getHostAddress(),
+                                            "no PROXY header naming a client address");
+                                } else {
+                                    admit(ch, listener, source, sessionId, onAccepted);
+                                }
+                            });
+                            ch.pipeline().addLast("proxy-header-gate", gate);
+                            ch.eventLoop().schedule(() -> {
+                                if (!gate.decided()) {
+                                    refuse(ch, listener, sessionId, ((InetSocketAddress) ch.remoteAddress()).getAddress().getHostAddress(),
+                                            "no PROXY header");
+                                }
+                            }, timeouts.dataConnect().toMillis(), TimeUnit.MILLISECONDS);
+                            ch.read();
+                            return;
+                        }
+                        ch.pipeline().addLast("idle", idleHandler());
+                        admit(ch, listener, ((InetSocketAddress) ch.remoteAddress()).getAddress(), sessionId, onAccepted);
+                    }
+                });
+        ChannelFuture bound = b.bind(new InetSocketAddress(bindAddress, port));
+        bound.addListener(f -> {
+            if (!f.isSuccess()) {
+                promise.setFailure(f.cause());
+                return;
+            }
+            Channel server = bound.channel();
+            int actual = ((InetSocketAddress) server.localAddress()).getPort();
+            DataExpectation e = table.expect(sessionId, expectedPeer, actual, timeouts.expectation().toNanos());
+            holder[0] = new PassiveListener(server, actual, e, table, fromPool, onRelease);
+            if (!promise.trySuccess(holder[0])) {
+                holder[0].close();
+            }
+        });
+    }
+
+    /** The expectation for this port and peer is claimed, or the connection is refused. */
+    private void admit(Channel ch, PassiveListener listener, InetAddress peer, String sessionId, Consumer<Channel> onAccepted) {
+        if (listener == null || table.claim(listener.port(), peer).isEmpty()) {
+            refuse(ch, listener, sessionId, peer.getHostAddress(), "no matching expectation");
+            return;
+        }
+        listener.stopAccepting();
+        onAccepted.accept(ch);
+    }
+
+    /** Theft guard: not a byte read or written, and the expectation stays for the real client. */
+    private void refuse(Channel ch, PassiveListener listener, String sessionId, String peer, String why) {
+        metrics.blocked(ProxyMetrics.Blocked.THEFT);
+        log.warn("{} blocked data connection to port {} from {} ({})", sessionId, listener == null ? -1 : listener.port(), peer, why);
+        ch.close();
+    }
+
+    /** Connects a data connection to {@code target}, from {@code local} (port 0: any). AUTO_READ starts off. */
+    public ChannelFuture connect(EventLoop loop, InetSocketAddress target, InetSocketAddress local) {
+        Bootstrap b = new Bootstrap();
+        if (transparentOutgoing) {
+            dev.portcullis.transparent.TransparentSockets.transparent(b);
+        }
+        b.group(loop)
+                .channel(transport.socketChannel())
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .option(ChannelOption.RCVBUF_ALLOCATOR, DATA_READS)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timeouts.dataConnect().toMillis())
+                .handler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast("idle", idleHandler());
+                    }
+                });
+        return b.connect(target, local);
+    }
+
+    private IdleStateHandler idleHandler() {
+        return new IdleStateHandler(0, 0, timeouts.idle().toSeconds(), TimeUnit.SECONDS);
+    }
+}

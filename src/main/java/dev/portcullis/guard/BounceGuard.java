@@ -1,0 +1,34 @@
+package dev.portcullis.guard;
+
+import dev.portcullis.policy.Verdict;
+import dev.portcullis.net.Addresses;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+
+/**
+ * Refuses PORT/EPRT targets that would make the proxy connect somewhere other than back to the
+ * client: the FTP bounce attack (RFC 2577) and FXP. Privileged ports are refused too, so a client
+ * cannot point a data connection at SMTP, telnet or the FTP control port of its own host either.
+ */
+public final class BounceGuard {
+
+    private final boolean allowForeignAddress;
+    private final boolean allowPrivilegedPorts;
+
+    public BounceGuard(boolean allowForeignAddress, boolean allowPrivilegedPorts) {
+        this.allowForeignAddress = allowForeignAddress;
+        this.allowPrivilegedPorts = allowPrivilegedPorts;
+    }
+
+    public Verdict check(InetAddress clientAddress, InetSocketAddress announced, String verb) {
+        if (!allowForeignAddress && !Addresses.sameHost(clientAddress, announced.getAddress())) {
+            return Verdict.refuse(501, verb + " refused: the address " + announced.getAddress().getHostAddress()
+                    + " is not your own (third-party transfers are disabled).", "bounce");
+        }
+        if (!allowPrivilegedPorts && announced.getPort() < 1024) {
+            return Verdict.refuse(501, verb + " refused: data port " + announced.getPort()
+                    + " is below 1024.", "bounce");
+        }
+        return Verdict.allow();
+    }
+}

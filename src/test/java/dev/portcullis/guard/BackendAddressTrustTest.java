@@ -1,0 +1,43 @@
+package dev.portcullis.guard;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.portcullis.config.DataPolicy.BackendPasvAddress;
+import dev.portcullis.ftp.FtpReply;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import org.junit.jupiter.api.Test;
+
+class BackendAddressTrustTest {
+
+    private static final InetAddress CONTROL_PEER = address("203.0.113.10");
+
+    private static InetAddress address(String a) {
+        try {
+            return InetAddress.getByName(a);
+        } catch (java.net.UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void byDefaultTheAnnouncedAddressIsIgnored() {
+        InetSocketAddress announced = new InetSocketAddress(address("192.0.2.99"), 40000);
+        assertThat(BackendAddressTrust.dataHost(BackendPasvAddress.CONTROL, announced, CONTROL_PEER)).isEqualTo(CONTROL_PEER);
+    }
+
+    @Test
+    void announcedIsTrustedWhenConfiguredButNeverTheWildcard() {
+        InetSocketAddress announced = new InetSocketAddress(address("192.0.2.99"), 40000);
+        assertThat(BackendAddressTrust.dataHost(BackendPasvAddress.ANNOUNCED, announced, CONTROL_PEER)).isEqualTo(address("192.0.2.99"));
+        InetSocketAddress wildcard = new InetSocketAddress(address("0.0.0.0"), 40000);
+        assertThat(BackendAddressTrust.dataHost(BackendPasvAddress.ANNOUNCED, wildcard, CONTROL_PEER)).isEqualTo(CONTROL_PEER);
+    }
+
+    @Test
+    void passiveRepliesOutOfTurnLeakTheBackendsAddress() {
+        assertThat(PassiveReplyLeak.leaks(FtpReply.of(227, "Entering Passive Mode (10,0,0,5,156,64)."))).isTrue();
+        assertThat(PassiveReplyLeak.leaks(FtpReply.of(229, "Entering Extended Passive Mode (|||40000|)"))).isTrue();
+        assertThat(PassiveReplyLeak.leaks(FtpReply.of(200, "ok"))).isFalse();
+    }
+}
