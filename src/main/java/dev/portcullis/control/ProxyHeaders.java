@@ -12,7 +12,6 @@ import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 
 /**
  * The PROXY protocol header Portcullis sends to a backend (proxy-protocol.send-to-backend): pure
@@ -34,28 +33,27 @@ public final class ProxyHeaders {
         if (!sameFamily) {
             return noClient(version);
         }
-        boolean v4 = src instanceof Inet4Address;
-        return switch (version) {
-            case OFF -> new byte[0];
-            case V1 -> ("PROXY " + (v4 ? "TCP4 " : "TCP6 ") + src.getHostAddress() + " " + dst.getHostAddress() + " "
-                    + client.getPort() + " " + listener.getPort() + "\r\n").getBytes(StandardCharsets.US_ASCII);
-            case V2 -> v2(new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.PROXY,
-                    v4 ? HAProxyProxiedProtocol.TCP4 : HAProxyProxiedProtocol.TCP6, src.getHostAddress(), dst.getHostAddress(),
-                    client.getPort(), listener.getPort()));
-        };
+        if (version == SendVersion.OFF) {
+            return new byte[0];
+        }
+        return encoded(new HAProxyMessage(version == SendVersion.V1 ? HAProxyProtocolVersion.V1 : HAProxyProtocolVersion.V2,
+                HAProxyCommand.PROXY, src instanceof Inet4Address ? HAProxyProxiedProtocol.TCP4 : HAProxyProxiedProtocol.TCP6,
+                src.getHostAddress(), dst.getHostAddress(), client.getPort(), listener.getPort()));
     }
 
     /** A header that names no client: for health checks, and where the families differ. */
     public static byte[] noClient(SendVersion version) {
         return switch (version) {
             case OFF -> new byte[0];
-            case V1 -> "PROXY UNKNOWN\r\n".getBytes(StandardCharsets.US_ASCII);
-            case V2 -> v2(new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.LOCAL, HAProxyProxiedProtocol.UNKNOWN,
+            // Netty's encoder fails on a v1 UNKNOWN header (it writes the absent addresses): the spec's line.
+            case V1 -> "PROXY UNKNOWN\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            case V2 -> encoded(new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.LOCAL, HAProxyProxiedProtocol.UNKNOWN,
                     null, null, 0, 0));
         };
     }
 
-    private static byte[] v2(HAProxyMessage m) {
+    /** The header's bytes, as netty-codec-haproxy's encoder writes them (both versions). */
+    private static byte[] encoded(HAProxyMessage m) {
         EmbeddedChannel encoder = new EmbeddedChannel(HAProxyMessageEncoder.INSTANCE);
         try {
             encoder.writeOutbound(m);

@@ -1,6 +1,7 @@
 package dev.portcullis.tls;
 
-import io.netty.handler.ssl.PortcullisSslAccess;
+import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
+import io.netty.internal.tcnative.SSL;
 import java.util.Arrays;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLSession;
@@ -16,9 +17,10 @@ public final class SessionReuse {
     }
 
     public static boolean resumed(SSLEngine dataEngine, SSLSession controlSession) {
-        Boolean reused = PortcullisSslAccess.isSessionReused(dataEngine);
-        if (reused != null) {
-            return reused;
+        if (dataEngine instanceof ReferenceCountedOpenSslEngine openSsl) {
+            // BoringSSL's own answer (SSL_session_reused), by tcnative's public API on the engine's SSL*.
+            long ssl = openSsl.sslPointer();
+            return ssl != 0 && SSL.isSessionReused(ssl);
         }
         // The JDK engine does not say; a resumed TLS 1.2 session keeps its id.
         byte[] data = dataEngine.getSession().getId();

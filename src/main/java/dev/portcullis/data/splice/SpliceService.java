@@ -74,7 +74,7 @@ public final class SpliceService implements AutoCloseable {
                 s.workers.add(new SpliceWorker("portcullis-splice-" + i));
             }
             return s;
-        } catch (IOException | LinkageError | RuntimeException e) {
+        } catch (LinkageError | RuntimeException e) {
             log.warn("zero-copy relay unavailable ({}); data is copied", e.toString());
             s.close();
             return null;

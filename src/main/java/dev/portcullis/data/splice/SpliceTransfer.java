@@ -175,8 +175,10 @@ public final class SpliceTransfer {
     long lastActivity = System.nanoTime();
     int clientInterest = -1;
     int backendInterest = -1;
-    /** The worker it runs on, once submitted. */
+    /** The worker it runs on, once submitted, and its two sockets' registrations there. */
     SpliceWorker worker;
+    io.netty.channel.IoRegistration clientRegistration;
+    io.netty.channel.IoRegistration backendRegistration;
 
     SpliceTransfer(FileDescriptor client, FileDescriptor backend, Deque<ByteBuf> fromClient, Deque<ByteBuf> fromBackend,
                    long idleNanos, PipeBudget pipes, Runnable onFinished) throws IOException {

@@ -1,102 +1,106 @@
 package dev.portcullis.data.splice;
 
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.SingleThreadIoEventLoop;
+import io.netty.channel.epoll.EpollIoEvent;
+import io.netty.channel.epoll.EpollIoHandle;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.epoll.Native;
-import io.netty.channel.epoll.PortcullisEpollAccess;
 import io.netty.channel.unix.FileDescriptor;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.Future;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.Set;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A thread with an epoll instance of its own that moves the bytes of the plain data connections
- * handed to it with splice(2). Netty has let go of those sockets (deregistered them) for the time,
- * so nothing else reads or writes them; when a transfer ends the worker lets go in turn and the
- * relay's event loop takes them back to close them.
+ * A thread with an epoll loop of its own (Netty's EpollIoHandler, driving this worker's own I/O
+ * handles) that moves the bytes of the plain data connections handed to it with splice(2). Netty's
+ * event loops have let go of those sockets (deregistered them) for the time, so nothing else reads
+ * or writes them; when a transfer ends the worker lets go in turn and the relay's event loop takes
+ * them back to close them. Level-triggered: a socket is watched only for what its transfer can do.
  */
 final class SpliceWorker implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger("portcullis.data");
+    private static final int EPOLLHUP = 0x10;
 
-    private final FileDescriptor epoll = Native.newEpollCreate();
-    private final FileDescriptor wakeup = Native.newEventFd();
-    private final PortcullisEpollAccess.Events events = new PortcullisEpollAccess.Events(256);
-    private final ConcurrentLinkedQueue<SpliceTransfer> incoming = new ConcurrentLinkedQueue<>();
-    private final Map<Integer, SpliceTransfer> byFd = new HashMap<>();
-    private final Thread thread;
-    private volatile boolean closed;
+    private final IoEventLoop loop;
+    /** The transfers this worker runs; touched on its thread only. */
+    private final Set<SpliceTransfer> running = new HashSet<>();
 
-    SpliceWorker(String name) throws IOException {
-        Native.epollCtlAdd(epoll.intValue(), wakeup.intValue(), Native.EPOLLIN);
-        thread = new Thread(this::run, name);
-        thread.setDaemon(true);
-        thread.start();
+    SpliceWorker(String name) {
+        loop = new SingleThreadIoEventLoop(null, new DefaultThreadFactory(name, true), EpollIoHandler.newFactory());
+        loop.scheduleAtFixedRate(this::sweep, 1, 1, TimeUnit.SECONDS);
     }
 
     void submit(SpliceTransfer t) {
-        incoming.add(t);
-        Native.eventFdWrite(wakeup.intValue(), 1);
+        try {
+            loop.execute(() -> start(t));
+        } catch (RejectedExecutionException closing) {
+            t.abortRequested = true;
+            t.release();
+            t.onFinished.run();
+        }
     }
 
-    /** Ends a transfer at once (abort, session end); the worker lets go of its sockets within one wake-up. */
+    /** Ends a transfer at once (abort, session end); the worker lets go of its sockets on its next turn. */
     void abort(SpliceTransfer t) {
         t.abortRequested = true;
-        Native.eventFdWrite(wakeup.intValue(), 1);
+        try {
+            loop.execute(() -> {
+                if (running.contains(t)) {
+                    finish(t);
+                }
+            });
+        } catch (RejectedExecutionException closing) {
+            // the worker is closing: it aborts what it still runs
+        }
     }
 
-    private void run() {
-        try {
-            while (!closed) {
-                int ready = PortcullisEpollAccess.epollWait(epoll, events, 1000);
-                for (int i = 0; i < ready; i++) {
-                    int fd = events.fd(i);
-                    if (fd == wakeup.intValue()) {
-                        Native.eventFdRead(wakeup.intValue());
-                        continue;
-                    }
-                    SpliceTransfer t = byFd.get(fd);
-                    if (t != null) {
-                        onEvent(t, fd, events.events(i));
-                    }
-                }
-                SpliceTransfer t;
-                while ((t = incoming.poll()) != null) {
-                    start(t);
-                }
-                sweep();
+    /** One socket of a transfer, as the worker's epoll loop sees it; the socket itself stays Netty's channel's. */
+    private final class Watched implements EpollIoHandle {
+        private final SpliceTransfer transfer;
+        private final FileDescriptor fd;
+
+        Watched(SpliceTransfer transfer, int fd) {
+            this.transfer = transfer;
+            this.fd = new FileDescriptor(fd);
+        }
+
+        @Override
+        public FileDescriptor fd() {
+            return fd;
+        }
+
+        @Override
+        public void handle(IoRegistration registration, IoEvent event) {
+            if (running.contains(transfer)) {
+                onEvent(transfer, fd.intValue(), ((EpollIoEvent) event).ops().value());
             }
-        } catch (IOException | RuntimeException e) {
-            if (!closed) {
-                log.error("splice worker failed; its transfers are aborted: {}", e.toString());
-            }
-        } finally {
-            for (SpliceTransfer t : new ArrayList<>(byFd.values())) {
-                t.abortRequested = true;
-                finish(t);
-            }
-            SpliceTransfer t;
-            while ((t = incoming.poll()) != null) {
-                t.abortRequested = true;
-                t.release();
-                t.onFinished.run();
-            }
-            events.free();
-            closeQuietly(epoll);
-            closeQuietly(wakeup);
+        }
+
+        @Override
+        public void close() {
+            // the descriptor belongs to its channel, which closes it
         }
     }
 
     private void start(SpliceTransfer t) {
-        byFd.put(t.clientFd, t);
-        byFd.put(t.backendFd, t);
+        running.add(t);
         try {
-            Native.epollCtlAdd(epoll.intValue(), t.clientFd, 0);
-            Native.epollCtlAdd(epoll.intValue(), t.backendFd, 0);
-        } catch (IOException e) {
+            t.clientRegistration = register(new Watched(t, t.clientFd));
+            t.backendRegistration = register(new Watched(t, t.backendFd));
+        } catch (Exception e) {
             t.abortRequested = true; // never watched: the transfer cannot be completed
             t.clientToBackend.fail();
             t.backendToClient.fail();
@@ -111,9 +115,18 @@ final class SpliceWorker implements AutoCloseable {
         after(t);
     }
 
+    /** Registers on this worker's loop, from its own thread: done when it returns. */
+    private IoRegistration register(EpollIoHandle handle) throws Exception {
+        Future<IoRegistration> f = loop.register(handle);
+        if (!f.isSuccess()) {
+            throw new IOException("cannot watch descriptor " + handle.fd().intValue(), f.cause());
+        }
+        return f.getNow();
+    }
+
     private void onEvent(SpliceTransfer t, int fd, int ev) {
         boolean readable = (ev & Native.EPOLLIN) != 0;
-        boolean hangup = (ev & (Native.EPOLLRDHUP | Native.EPOLLERR | 0x10 /* EPOLLHUP */)) != 0;
+        boolean hangup = (ev & (Native.EPOLLRDHUP | Native.EPOLLERR | EPOLLHUP)) != 0;
         SpliceTransfer.Direction out = fd == t.clientFd ? t.clientToBackend : t.backendToClient;
         SpliceTransfer.Direction in = fd == t.clientFd ? t.backendToClient : t.clientToBackend;
         pump(t, out, readable, hangup);
@@ -145,25 +158,33 @@ final class SpliceWorker implements AutoCloseable {
         try {
             int c = t.interest(t.clientFd);
             if (c != t.clientInterest) {
-                Native.epollCtlMod(epoll.intValue(), t.clientFd, c);
+                t.clientRegistration.submit(ops(c));
                 t.clientInterest = c;
             }
             int b = t.interest(t.backendFd);
             if (b != t.backendInterest) {
-                Native.epollCtlMod(epoll.intValue(), t.backendFd, b);
+                t.backendRegistration.submit(ops(b));
                 t.backendInterest = b;
             }
-        } catch (IOException e) {
+        } catch (RuntimeException e) {
             t.abortRequested = true;
             finish(t);
         }
+    }
+
+    /**
+     * The epoll interest for an interest mask; none at all is EPOLLERR alone (reported anyway): Netty
+     * 4.2 takes NONE as removing the descriptor from the set, and a later change then fails (ENOENT).
+     */
+    private static EpollIoOps ops(int interest) {
+        return EpollIoOps.valueOf(interest == 0 ? Native.EPOLLERR : interest);
     }
 
     /** Aborted transfers and those idle for longer than their limit. */
     private void sweep() {
         long now = System.nanoTime();
         List<SpliceTransfer> ending = new ArrayList<>();
-        for (SpliceTransfer t : byFd.values()) {
+        for (SpliceTransfer t : running) {
             if (t.abortRequested || now - t.lastActivity > t.idleNanos) {
                 t.abortRequested = true;
                 ending.add(t);
@@ -173,21 +194,11 @@ final class SpliceWorker implements AutoCloseable {
     }
 
     private void finish(SpliceTransfer t) {
-        boolean clientKnown = byFd.remove(t.clientFd) != null;
-        boolean backendKnown = byFd.remove(t.backendFd) != null;
-        if (!clientKnown && !backendKnown) {
+        if (!running.remove(t)) {
             return; // finished already
         }
-        try {
-            Native.epollCtlDel(epoll.intValue(), t.clientFd);
-        } catch (IOException ignored) {
-            // already gone
-        }
-        try {
-            Native.epollCtlDel(epoll.intValue(), t.backendFd);
-        } catch (IOException ignored) {
-            // already gone
-        }
+        cancel(t.clientRegistration);
+        cancel(t.backendRegistration);
         if (t.abortRequested || t.clientToBackend.sourceFailed || t.backendToClient.sourceFailed) {
             t.clientToBackend.lost |= t.clientToBackend.blockedOnWrite();
             t.backendToClient.lost |= t.backendToClient.blockedOnWrite();
@@ -196,22 +207,24 @@ final class SpliceWorker implements AutoCloseable {
         t.onFinished.run();
     }
 
-    private static void closeQuietly(FileDescriptor fd) {
-        try {
-            fd.close();
-        } catch (IOException ignored) {
-            // shutting down
+    private static void cancel(IoRegistration r) {
+        if (r != null && r.isValid()) {
+            r.cancel();
         }
     }
 
     @Override
     public void close() {
-        closed = true;
-        Native.eventFdWrite(wakeup.intValue(), 1);
         try {
-            thread.join(2000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            loop.execute(() -> {
+                for (SpliceTransfer t : new ArrayList<>(running)) {
+                    t.abortRequested = true;
+                    finish(t);
+                }
+            });
+        } catch (RejectedExecutionException closed) {
+            return;
         }
+        loop.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).awaitUninterruptibly(2000);
     }
 }
