@@ -98,6 +98,8 @@ public final class PortcullisServer implements AutoCloseable {
     private DemoBackend demo;
     private AdminServer admin;
     private HealthChecker health;
+    private dev.portcullis.tls.BackendTls probeTls;
+    private dev.portcullis.config.BackendTlsConfig probeTlsConfig;
     private boolean stopped;
 
     public PortcullisServer(ProxyConfig config) {
@@ -168,7 +170,8 @@ public final class PortcullisServer implements AutoCloseable {
             stop();
             throw new IOException("cannot listen: " + e.getMessage(), e);
         }
-        health = new HealthChecker(backends, () -> config.backends().healthCheck(), () -> config.backendTls(), this::probePreamble);
+        health = new HealthChecker(workers, transport, resolver, backends, () -> config.backends().healthCheck(), this::probeTls,
+                () -> config.limits(), this::probePreamble);
         // Certificate files replaced on disk (e.g. by an ACME client) are picked up for new handshakes.
         acceptors.scheduleWithFixedDelay(() -> {
             ServerTls tls = context.serverTls();
@@ -390,6 +393,26 @@ public final class PortcullisServer implements AutoCloseable {
         new ProcessorMetrics().bindTo(meters);
         new UptimeMetrics().bindTo(meters);
         new FileDescriptorMetrics().bindTo(meters);
+    }
+
+    /**
+     * The TLS client context of health checks with AUTH TLS: the sessions' (same trust, same
+     * certificate checks); with backend-tls off, one built from its trust settings all the same.
+     */
+    private synchronized dev.portcullis.tls.BackendTls probeTls() {
+        if (context.backendTls() != null) {
+            return context.backendTls();
+        }
+        if (probeTls == null || !probeTlsConfig.equals(config.backendTls())) {
+            try {
+                probeTls = new dev.portcullis.tls.BackendTls(config.backendTls(), config.tls().provider(), config.tls().handshakeTimeout());
+                probeTlsConfig = config.backendTls();
+            } catch (javax.net.ssl.SSLException e) {
+                log.warn("health checks with AUTH TLS cannot build a TLS client context: {}", e.getMessage());
+                return null;
+            }
+        }
+        return probeTls;
     }
 
     /** A backend that requires PROXY headers gets one on checks too: "no client" (v1 UNKNOWN, v2 LOCAL). */

@@ -45,39 +45,6 @@ public final class BackendTls {
         }
     }
 
-    /**
-     * A JDK context that trusts the backend's certificate exactly as sessions do (backend-tls
-     * insecure, fingerprint, ca, else the JDK's trust store), for the blocking health check: its
-     * login probe sends a password, which must never go to a server the sessions would refuse.
-     */
-    public static javax.net.ssl.SSLContext jdkContext(BackendTlsConfig config) throws java.security.GeneralSecurityException,
-            java.io.IOException {
-        javax.net.ssl.TrustManager[] trust;
-        if (config.insecure()) {
-            trust = InsecureTrustManagerFactory.INSTANCE.getTrustManagers();
-        } else if (config.fingerprint().isPresent()) {
-            trust = new javax.net.ssl.TrustManager[] {new FingerprintTrustManager(config.fingerprint().get())};
-        } else if (config.ca().isPresent()) {
-            java.security.KeyStore store = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
-            store.load(null, null);
-            int i = 0;
-            try (java.io.InputStream in = java.nio.file.Files.newInputStream(config.ca().get())) {
-                for (java.security.cert.Certificate c : java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-                    store.setCertificateEntry("ca-" + i++, c);
-                }
-            }
-            javax.net.ssl.TrustManagerFactory f = javax.net.ssl.TrustManagerFactory.getInstance(
-                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
-            f.init(store);
-            trust = f.getTrustManagers();
-        } else {
-            trust = null; // the JDK's default trust store
-        }
-        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
-        ctx.init(null, trust, null);
-        return ctx;
-    }
-
     public SslProvider provider() {
         return provider;
     }
