@@ -76,6 +76,8 @@ final class BackendChannel extends ChannelInboundHandlerAdapter {
     private final long replyTimeoutMillis;
     private final Deque<Pending> outstanding = new ArrayDeque<>();
     private Channel channel;
+    /** Let go of by its session (per-user routing after a refused login): nothing more reaches the session. */
+    private boolean detached;
 
     BackendChannel(String id, Session session, ProxyMetrics metrics, Duration replyTimeout) {
         this.id = id;
@@ -131,6 +133,12 @@ final class BackendChannel extends ChannelInboundHandlerAdapter {
         channel.writeAndFlush(Unpooled.wrappedBuffer(c.wireBytes()));
     }
 
+    /** The session no longer uses this connection: its replies, end and errors are ignored. */
+    void detach() {
+        detached = true;
+        cancelAll();
+    }
+
     /** Cancels every deadline: scheduled tasks would keep the whole session reachable until they fire. */
     void cancelAll() {
         for (Pending p : outstanding) {
@@ -166,7 +174,7 @@ final class BackendChannel extends ChannelInboundHandlerAdapter {
     }
 
     void onReply(FtpReply r) {
-        if (session.isClosed()) {
+        if (detached || session.isClosed()) {
             return;
         }
         log.debug("{} < {}", id, r.lines().get(0));
@@ -211,11 +219,17 @@ final class BackendChannel extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        session.onBackendClosed();
+        if (!detached) {
+            session.onBackendClosed();
+        }
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        session.onBackendError(cause);
+        if (!detached) {
+            session.onBackendError(cause);
+        } else {
+            ctx.close();
+        }
     }
 }

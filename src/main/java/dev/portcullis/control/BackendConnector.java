@@ -282,6 +282,24 @@ final class BackendConnector {
         session.replies().reply(greeting, 421, "Service not available: a secure connection to the FTP server could not be made.");
     }
 
+    /**
+     * Per-user routing after a refused login: lets this backend go (its connection closes without
+     * ending the session) and forgets the members tried, so that the next login is routed afresh.
+     */
+    void release() {
+        if (backend != null) {
+            backend.detach();
+            backend.channel().close();
+            backend = null;
+        }
+        if (countedOnMember) {
+            member.sessionEnded();
+            countedOnMember = false;
+        }
+        member = null;
+        tried.clear();
+    }
+
     /** The session ends: the backend connection closes and the member stops counting it. */
     void close() {
         if (backend != null) {

@@ -129,6 +129,8 @@ final class CommandIntake {
             session.security().onCommand(slot, c);
         } else if (session.login().deferred()) {
             session.login().beforeLogin(slot, c);
+        } else if (!session.login().loggedIn() && Verbs.NEED_LOGIN.contains(verb)) {
+            session.replies().reply(slot, 530, LoginRouter.PLEASE_LOGIN);
         } else {
             CommandTable.handlerFor(verb).handle(session, slot, c);
         }

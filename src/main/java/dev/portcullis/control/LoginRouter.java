@@ -26,9 +26,13 @@ final class LoginRouter {
     private static final Logger log = LoggerFactory.getLogger("portcullis.session");
     /** Pre-login commands that change how the server treats the session: kept and replayed before USER. */
     private static final Set<String> REPLAYED = Set.of("OPTS", "CLNT", "HOST");
+    /** What servers answer (vsftpd's words) to commands that need a login, before one. */
+    static final String PLEASE_LOGIN = "Please login with USER and PASS.";
 
     private final ControlSession session;
     private String user;
+    /** A login succeeded (230) on this session. */
+    private boolean loggedIn;
     /** Per-user routing and no backend chosen yet: the proxy answers the login itself. */
     private boolean deferred;
     private FtpCommand userCommand;
@@ -56,6 +60,10 @@ final class LoginRouter {
     /** The USER name the backend is chosen by: only under per-user routing before login. */
     String routeUser() {
         return deferred ? user : null;
+    }
+
+    boolean loggedIn() {
+        return loggedIn;
     }
 
     boolean isAnonymous() {
@@ -114,13 +122,28 @@ final class LoginRouter {
             if (r.code() == 331 || r.code() == 332) {
                 session.forward(slot, pass, p -> {
                     recordOutcome(p);
+                    rerouteIfRefused(p);
                     session.passThrough(slot, p);
                 });
             } else {
                 recordOutcome(r); // 230 without a password, or 530 for the name
+                rerouteIfRefused(r);
                 session.passThrough(slot, r);
             }
         });
+    }
+
+    /**
+     * A login the chosen backend refused: the session lets that backend go and the proxy takes the
+     * login again, so the client's next USER is routed afresh (it may name a user of another
+     * backend). Before the reply goes out: the next command must already find the proxy answering.
+     */
+    private void rerouteIfRefused(FtpReply r) {
+        if (r.code() == 530 && !session.isClosed()) {
+            session.connector().release();
+            deferred = true;
+            userCommand = null;
+        }
     }
 
     /**
@@ -154,7 +177,7 @@ final class LoginRouter {
                     return Optional.of(verb.equals("HOST") ? FtpReply.of(220, "HOST accepted; it is passed on at login.")
                             : FtpReply.of(200, verb + " accepted; it is passed on at login."));
                 }
-                return Optional.of(FtpReply.of(530, "Please login with USER and PASS."));
+                return Optional.of(FtpReply.of(530, PLEASE_LOGIN));
             }
         }
     }
@@ -185,6 +208,7 @@ final class LoginRouter {
     void recordOutcome(FtpReply r) {
         boolean tls = session.security().active();
         if (r.code() == 230) {
+            loggedIn = true;
             log.info("{} login user={}", session.id(), user);
             session.audit("login", Map.of("user", String.valueOf(user), "tls", tls));
         } else if (r.code() == 530) {

@@ -8,6 +8,13 @@ public final class Verbs {
     /** Commands that open a data connection (RFC 959, 3659 MLSD). */
     public static final Set<String> TRANSFER = Set.of("RETR", "STOR", "STOU", "APPE", "LIST", "NLST", "MLSD");
 
+    /**
+     * Commands an FTP server refuses before login with {@code 530}: the proxy answers them the same
+     * way itself instead of setting up data ports or answering with a 425 no server would send.
+     */
+    public static final Set<String> NEED_LOGIN = Set.of("RETR", "STOR", "STOU", "APPE", "LIST", "NLST", "MLSD",
+            "PASV", "EPSV", "PORT", "EPRT", "LPRT", "LPSV");
+
     /** Commands the client may send while a transfer is under way. */
     public static final Set<String> DURING_TRANSFER = Set.of("ABOR", "STAT", "NOOP");
 

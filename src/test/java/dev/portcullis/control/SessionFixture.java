@@ -52,7 +52,12 @@ final class SessionFixture {
     };
     final ControlSession session;
 
+    /** A session whose client has logged in (as the backend's 230 would have said). */
     SessionFixture(UnaryOperator<ProxyConfig> customize) throws Exception {
+        this(customize, true);
+    }
+
+    SessionFixture(UnaryOperator<ProxyConfig> customize, boolean loggedIn) throws Exception {
         ProxyConfig c = customize.apply(ConfigLoader.load(Optional.empty(),
                 new CliOverrides(List.of(), "127.0.0.1:21", "30000-30009", null)));
         MicrometerProxyMetrics metrics = new MicrometerProxyMetrics(new SimpleMeterRegistry());
@@ -68,6 +73,9 @@ final class SessionFixture {
                 new PortBudget(), new TokenBucket(0, System::nanoTime), null, null);
         session = new ControlSession(ctx, client, false, c.tls().policyFor((InetSocketAddress) client.localAddress()),
                 CLIENT);
+        if (loggedIn) {
+            session.login().recordOutcome(dev.portcullis.ftp.FtpReply.of(230, "Login successful."));
+        }
     }
 
     /** Sends one command line and returns everything the session wrote back. */

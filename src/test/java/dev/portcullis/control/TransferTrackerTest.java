@@ -34,4 +34,15 @@ class TransferTrackerTest {
                 + "425 Use PASV, EPSV, PORT or EPRT first.\r\n"
                 + "502 LPRT is not supported; use EPSV or EPRT.\r\n");
     }
+
+    @Test
+    void beforeLoginTransferAndDataSetupCommandsGetTheServers530AndNothingIsSetUp() throws Exception {
+        SessionFixture f = new SessionFixture(c -> c, false);
+        for (String command : new String[] {"RETR f", "STOR f", "LIST", "NLST", "MLSD", "PASV", "EPSV", "PORT 127,0,0,1,200,1",
+                "EPRT |1|127.0.0.1|51201|", "PORT 192,0,2,10,200,1"}) {
+            assertThat(f.command(command)).as(command).isEqualTo("530 Please login with USER and PASS.\r\n");
+        }
+        assertThat(f.session.data().readySetup()).isNull();
+        assertThat(f.session.ctx().portBudget().held(f.session.clientAddress())).isZero();
+    }
 }

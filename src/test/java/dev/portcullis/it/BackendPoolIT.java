@@ -188,6 +188,30 @@ class BackendPoolIT {
     }
 
     @Test
+    void afterARefusedLoginTheNextUserIsRoutedAfresh() throws Exception {
+        EmbeddedFtpServer a = backend("A");
+        EmbeddedFtpServer b = backend("B");
+        BackendPoolConfig pool = new BackendPoolConfig(List.of(), Balance.PER_USER, List.of(
+                new UserRoute(Pattern.compile("alice"), List.of(at(a))),
+                new UserRoute(Pattern.compile("b.*"), List.of(at(b)))), FAST);
+        try (PortcullisServer p = proxy(pool);
+             FtpTestClient c = FtpTestClient.connect(p.boundAddresses().get(0))) {
+            assertThat(c.readReply().code()).isEqualTo(220);
+            assertThat(c.command("USER alice").code()).isEqualTo(331);
+            assertThat(c.command("PASS wrong").code()).isEqualTo(530);
+            assertThat(sessionsOn(p, a)).as("A let go after the refused login").isZero();
+            assertThat(c.command("PASV").code()).as("logged out again").isEqualTo(530);
+            assertThat(c.command("USER bob").code()).isEqualTo(331);
+            assertThat(c.command("PASS builder").code()).isEqualTo(230);
+            assertThat(sessionsOn(p, b)).isEqualTo(1);
+            c.command("TYPE I");
+            assertThat(new String(dev.portcullis.testing.DataMode.EPSV.download(c, "RETR who.txt"),
+                    java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("B");
+            assertThat(c.command("QUIT").code()).isEqualTo(221);
+        }
+    }
+
+    @Test
     void loginProbeTakesOutABackendThatRefusesTheProbeAccount() throws Exception {
         EmbeddedFtpServer a = backend("A");
         EmbeddedFtpServer b = backend("B");
