@@ -25,6 +25,10 @@ public final class Portcullis implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "YAML config file (flags below override its keys).")
     Path config;
 
+    @Option(names = "--check-config", paramLabel = "FILE",
+            description = "Validate FILE (with the flags below), print the configuration it amounts to, exit 0 if valid, 2 if not; binds nothing.")
+    Path checkConfig;
+
     @Option(names = "--listen", paramLabel = "HOST:PORT",
             description = "Control listener, repeatable; IPv6 as [ADDR]:PORT. Default: " + ConfigLoader.DEFAULT_LISTEN + ".")
     List<String> listen;
@@ -121,6 +125,9 @@ public final class Portcullis implements Callable<Integer> {
         ProxyConfig cfg;
         CliOverrides cli = new CliOverrides(listen, backends, balance, passivePorts, publicAddress, tlsCert, tlsKey, implicitTlsListen,
                 tlsPolicy, dataProtection, backendTls, backendCa, adminListen, proxyProtocol, maxSessionsPerIp, banAfter, banTime);
+        if (checkConfig != null) {
+            return checkConfig(cli);
+        }
         try {
             cfg = ConfigLoader.load(Optional.ofNullable(config), cli);
         } catch (ConfigException e) {
@@ -156,6 +163,21 @@ public final class Portcullis implements Callable<Integer> {
         stopped.await();
         flushLogs();
         return 0;
+    }
+
+    /** Like haproxy -c and nginx -t: the whole validation of a start, nothing bound, the result printed. */
+    private int checkConfig(CliOverrides cli) {
+        try {
+            ProxyConfig c = ConfigLoader.load(Optional.of(checkConfig), cli);
+            PortcullisServer.check(c);
+            System.out.println("# " + checkConfig + ": configuration is valid; in force it amounts to:");
+            System.out.print(dev.portcullis.config.EffectiveConfig.render(c));
+            System.out.flush();
+            return 0;
+        } catch (ConfigException e) {
+            System.err.println("portcullis: config error: " + e.getMessage());
+            return 2;
+        }
     }
 
     /** Writes out the lines still queued for the log (it is asynchronous), waiting at most its flush time. */

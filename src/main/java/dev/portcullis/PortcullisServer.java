@@ -116,10 +116,7 @@ public final class PortcullisServer implements AutoCloseable {
 
     public synchronized PortcullisServer start() throws IOException, ConfigException {
         log.info("transport: {} ({})", transport.name(), transport.reason());
-        if (config.transparent().enabled() && !transport.name().equals("epoll")) {
-            throw new ConfigException("transparent.mode: '" + config.transparent().mode().name().toLowerCase(java.util.Locale.ROOT)
-                    + "' (needs the native epoll transport on Linux; " + transport.reason() + ")");
-        }
+        requireTransport(config, transport);
         if (config.transparent().enabled()) {
             log.info("transparent mode: {}, original destinations allowed in {}{}", config.transparent().mode().name().toLowerCase(java.util.Locale.ROOT),
                     config.transparent().allowDestinations(), config.transparent().spoofClient() ? ", connecting from the client's own address" : "");
@@ -210,26 +207,58 @@ public final class PortcullisServer implements AutoCloseable {
         }
     }
 
+    /**
+     * What {@link #start} refuses before it binds anything, checked without binding or creating
+     * anything (no listener, no nftables table): for {@code portcullis --check-config}.
+     */
+    public static void check(ProxyConfig c) throws ConfigException {
+        requireTransport(c, Transport.select(true));
+        if (c.data().kernelNat().enabled()) {
+            requireForwarding(c);
+        }
+        if (c.tls().enabled()) {
+            serverTls(c);
+        }
+        if (c.backendTls().enabled()) {
+            backendTls(c);
+        }
+    }
+
+    private static void requireTransport(ProxyConfig c, Transport transport) throws ConfigException {
+        if (c.transparent().enabled() && !transport.name().equals("epoll")) {
+            throw new ConfigException("transparent.mode: '" + c.transparent().mode().name().toLowerCase(java.util.Locale.ROOT)
+                    + "' (needs the native epoll transport on Linux; " + transport.reason() + ")");
+        }
+    }
+
+    private static ServerTls serverTls(ProxyConfig c) throws ConfigException {
+        try {
+            return new ServerTls(c.tls());
+        } catch (javax.net.ssl.SSLException | RuntimeException e) {
+            throw new ConfigException("tls.cert/tls.key: '" + c.tls().cert().orElseThrow() + "', '"
+                    + c.tls().key().orElseThrow() + "' (cannot be loaded: " + e.getMessage() + ")");
+        }
+    }
+
+    private static BackendTls backendTls(ProxyConfig c) throws ConfigException {
+        try {
+            return new BackendTls(c.backendTls(), c.tls().provider(), c.tls().handshakeTimeout());
+        } catch (javax.net.ssl.SSLException | RuntimeException e) {
+            throw new ConfigException("backend-tls: cannot build the TLS client context: " + e.getMessage());
+        }
+    }
+
     private SessionContext buildContext(ProxyConfig c) throws ConfigException {
         ServerTls serverTls = null;
         if (c.tls().enabled()) {
-            try {
-                serverTls = new ServerTls(c.tls());
-            } catch (javax.net.ssl.SSLException | RuntimeException e) {
-                throw new ConfigException("tls.cert/tls.key: '" + c.tls().cert().orElseThrow() + "', '"
-                        + c.tls().key().orElseThrow() + "' (cannot be loaded: " + e.getMessage() + ")");
-            }
+            serverTls = serverTls(c);
             log.info("TLS towards clients: {}; control {}, data {}{}", TlsProvider.describe(serverTls.provider()),
                     c.tls().policy().name().toLowerCase(), c.tls().dataProtection().name().toLowerCase().replace('_', '-'),
                     c.tls().requireSessionReuse() ? ", session reuse required on data connections" : "");
         }
         BackendTls backendTls = null;
         if (c.backendTls().enabled()) {
-            try {
-                backendTls = new BackendTls(c.backendTls(), c.tls().provider(), c.tls().handshakeTimeout());
-            } catch (javax.net.ssl.SSLException | RuntimeException e) {
-                throw new ConfigException("backend-tls: cannot build the TLS client context: " + e.getMessage());
-            }
+            backendTls = backendTls(c);
             log.info("TLS towards the backend: {}, {}", c.backendTls().mode().name().toLowerCase(),
                     TlsProvider.describe(backendTls.provider()));
         }

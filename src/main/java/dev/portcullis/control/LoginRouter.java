@@ -212,7 +212,8 @@ final class LoginRouter {
             log.info("{} login user={}", session.id(), user);
             session.audit("login", Map.of("user", String.valueOf(user), "tls", tls));
         } else if (r.code() == 530) {
-            log.info("{} login failed user={}", session.id(), user);
+            // The address before the user name, which the client chose: deploy/fail2ban's filter reads it there.
+            log.info("{} login failed from {} user={}", session.id(), session.clientAddress().getHostAddress(), user);
             session.audit("login_failed", Map.of("user", String.valueOf(user), "tls", tls));
             SessionContext ctx = session.ctx();
             if (ctx.bans().recordFailure(session.clientAddress())) {

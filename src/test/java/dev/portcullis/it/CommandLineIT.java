@@ -91,4 +91,34 @@ class CommandLineIT {
             assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
         }
     }
+
+    @Test
+    void checkConfigValidatesPrintsTheEffectiveConfigAndBindsNothing() throws Exception {
+        int port = freePort();
+        Path good = dir.resolve("good.yaml");
+        Files.writeString(good, "listen: 127.0.0.1:" + port + "\nbackend: 192.0.2.10:21\npassive-ports: 30600-30609\n"
+                + "limits: {max-sessions: 500}\nhealth-check: {user: probe, password: s3cret-probe}\n");
+        Result ok = Processes.run(java("--check-config", good.toString(), "--max-sessions-per-ip", "7"), 60);
+        assertThat(ok.exitCode()).as(ok.stderr()).isZero();
+        assertThat(ok.out()).contains("configuration is valid").contains("listen: [\"127.0.0.1:" + port + "\"]")
+                .contains("backend: [\"192.0.2.10:21\"]").contains("max-sessions: 500").contains("max-sessions-per-ip: 7")
+                .contains("passive-ports: \"30600-30609\"").contains("password: \"****\"").doesNotContain("s3cret-probe");
+        // Nothing was bound: the listen port is still free.
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(new InetSocketAddress("127.0.0.1", port));
+        }
+        // What it printed is a config file that loads to the same configuration.
+        Path again = dir.resolve("again.yaml");
+        Files.writeString(again, ok.out());
+        Result twice = Processes.run(java("--check-config", again.toString()), 60);
+        assertThat(twice.exitCode()).as(twice.stderr()).isZero();
+        assertThat(twice.out().lines().skip(1).toList()).isEqualTo(ok.out().lines().skip(1).toList());
+
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, "limits: {max-line-length: 10}\n");
+        Result refused = Processes.run(java("--check-config", bad.toString()), 60);
+        assertThat(refused.exitCode()).isEqualTo(2);
+        assertThat(refused.stderr()).contains(bad + ": limits.max-line-length: '10' (expected a whole number from 64 to 65536)");
+        assertThat(refused.out()).isEmpty();
+    }
 }

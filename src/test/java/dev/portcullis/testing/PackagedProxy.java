@@ -58,6 +58,10 @@ public final class PackagedProxy implements AutoCloseable {
         }
     }
 
+    public int port() {
+        return port;
+    }
+
     public String url(String path) {
         return "ftp://" + ProxyHarness.USER + ":" + ProxyHarness.PASSWORD + "@127.0.0.1:" + port + "/" + path;
     }
