@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
             "FTP application-layer gateway: relays FTP control connections to a backend server, rewrites",
             "PASV/EPSV/PORT/EPRT for NAT, opens data connections on demand and refuses FTP bounce and",
             "passive-port theft. With no backend, starts an embedded read-only demo FTP server."},
-        sortOptions = false)
+        sortOptions = false, subcommands = dev.portcullis.admin.AdminCtl.class)
 public final class Portcullis implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE", description = "YAML config file (flags below override its keys).")
@@ -95,15 +95,18 @@ public final class Portcullis implements Callable<Integer> {
      * live ones keep theirs; an invalid file is refused with the reason logged, and the old
      * configuration stays in force.
      */
-    private void installReloadSignal(PortcullisServer server, CliOverrides cli) {
+    private void installReloadSignal(PortcullisServer server, CliOverrides cli, dev.portcullis.os.SystemdNotify notify) {
         org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger("portcullis");
         try {
             sun.misc.SignalHandler previous = sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
                 log.info("SIGHUP: reloading {}", config == null ? "(no config file; certificates only)" : config);
+                notify.reloading();
                 try {
                     server.reload(ConfigLoader.load(Optional.ofNullable(config), cli));
+                    notify.ready("configuration reloaded");
                 } catch (ConfigException e) {
                     log.error("reload refused, the previous configuration stays in force: {}", e.getMessage());
+                    notify.ready("reload refused: " + e.getMessage());
                 }
             });
             if (previous == sun.misc.SignalHandler.SIG_IGN) {
@@ -145,11 +148,15 @@ public final class Portcullis implements Callable<Integer> {
             System.err.println("portcullis: " + e.getMessage());
             return 1;
         }
-        installReloadSignal(server, cli);
+        // Every listener is bound: a Type=notify unit is started now, not when the JVM came up.
+        dev.portcullis.os.SystemdNotify notify = dev.portcullis.os.SystemdNotify.fromEnvironment(System.getenv());
+        notify.ready("listening on " + server.boundAddresses());
+        installReloadSignal(server, cli, notify);
         CountDownLatch stopped = new CountDownLatch(1);
         // SIGTERM and SIGINT: stop accepting, let transfers finish, then 421 to what remains, exit 0
         // (systemd and Kubernetes read 0 as a clean stop; the JVM's own handling would exit 143).
         Runnable drain = () -> {
+            notify.stopping("draining: transfers finish, then 421");
             server.drain(server.config().admin().drainTimeout());
             stopped.countDown();
         };
@@ -161,6 +168,7 @@ public final class Portcullis implements Callable<Integer> {
             }
         }
         stopped.await();
+        notify.close();
         flushLogs();
         return 0;
     }

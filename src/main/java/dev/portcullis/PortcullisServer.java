@@ -160,8 +160,9 @@ public final class PortcullisServer implements AutoCloseable {
                 bindListener(address, true);
             }
             if (config.admin().listen().isPresent()) {
-                admin = new AdminServer(config.admin().listen().get(), meters::scrape, this::ready, this::readinessDetail, bans);
-                log.info("admin listening on {} (/metrics, /healthz, /readyz)", admin.address());
+                admin = new AdminServer(config.admin().listen().get(), meters::scrape, this::ready, this::readinessDetail, bans,
+                        registry, backends, () -> config.admin().token());
+                log.info("admin listening on {} (/metrics, /healthz, /readyz, /sessions, /backends)", admin.address());
             }
         } catch (RuntimeException | IOException e) {
             stop();

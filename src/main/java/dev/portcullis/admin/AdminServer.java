@@ -13,7 +13,8 @@ import dev.portcullis.policy.LoginBans;
 
 /**
  * The admin HTTP listener: {@code /metrics} (Prometheus text), {@code /healthz} (the process
- * answers) and {@code /readyz} (listeners bound and the backend answered its last check). It is
+ * answers), {@code /readyz} (listeners bound and the backend answered its last check), {@code /bans}
+ * and the runtime API ({@link RuntimeApi}: {@code /sessions}, {@code /backends}). It is
  * the JDK's small HTTP server on one thread: scrapes are rare and cheap, and it keeps the FTP event
  * loops out of it. Bind it to loopback or a management network only.
  */
@@ -21,8 +22,12 @@ public final class AdminServer implements AutoCloseable {
 
     private final HttpServer server;
 
+    /**
+     * @param token the runtime API's bearer token, read at each call (a reload may set it)
+     */
     public AdminServer(InetSocketAddress address, Supplier<String> metrics, BooleanSupplier ready,
-                       Supplier<String> readinessDetail, LoginBans bans) throws IOException {
+                       Supplier<String> readinessDetail, LoginBans bans, dev.portcullis.control.SessionRegistry sessions,
+                       dev.portcullis.backend.BackendPool backends, Supplier<java.util.Optional<String>> token) throws IOException {
         server = HttpServer.create(address, 16);
         server.setExecutor(Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "portcullis-admin");
@@ -57,6 +62,9 @@ public final class AdminServer implements AutoCloseable {
             bans.active().forEach((ip, until) -> b.append(ip).append(' ').append(java.time.Instant.ofEpochMilli(until)).append('\n'));
             respond(ex, 200, "text/plain; charset=utf-8", b.toString());
         });
+        RuntimeApi api = new RuntimeApi(sessions, backends, token);
+        server.createContext("/sessions", api::sessions);
+        server.createContext("/backends", api::backends);
         server.start();
     }
 
@@ -64,7 +72,7 @@ public final class AdminServer implements AutoCloseable {
         return server.getAddress();
     }
 
-    private static void respond(HttpExchange ex, int status, String type, String body) throws IOException {
+    static void respond(HttpExchange ex, int status, String type, String body) throws IOException {
         try (ex) {
             if (!ex.getRequestMethod().equals("GET") && !ex.getRequestMethod().equals("HEAD") && !ex.getRequestMethod().equals("POST")) {
                 ex.sendResponseHeaders(405, -1);

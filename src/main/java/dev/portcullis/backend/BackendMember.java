@@ -18,6 +18,13 @@ public final class BackendMember {
     private volatile int goodInRow;
     private volatile int badInRow;
     private volatile String lastResult = "not checked yet";
+    private volatile AdminState adminState = AdminState.READY;
+
+    /**
+     * What the operator said of this member (the admin API; HAProxy's runtime API states): ready;
+     * drain: no new sessions, running ones finish; maint: no new sessions, running ones closed.
+     */
+    public enum AdminState { READY, DRAIN, MAINT }
 
     public BackendMember(HostAndPort address) {
         this.address = address;
@@ -38,6 +45,19 @@ public final class BackendMember {
 
     public boolean up() {
         return up;
+    }
+
+    public AdminState adminState() {
+        return adminState;
+    }
+
+    public void adminState(AdminState state) {
+        this.adminState = state;
+    }
+
+    /** Whether new sessions may go to this member: its checks pass and the operator has not taken it out. */
+    public boolean acceptsSessions() {
+        return up && adminState == AdminState.READY;
     }
 
     public int sessions() {

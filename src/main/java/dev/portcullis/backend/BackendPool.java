@@ -112,7 +112,7 @@ public final class BackendPool {
         }
         List<BackendMember> usable = new ArrayList<>();
         for (BackendMember m : candidates) {
-            if (m != null && m.up() && !tried.contains(m)) {
+            if (m != null && m.acceptsSessions() && !tried.contains(m)) {
                 usable.add(m);
             }
         }

@@ -42,7 +42,7 @@ public final class ConfigLoader {
     private static final Set<String> POLICY_KEYS = Set.of("deny-commands", "deny-anonymous",
             "ban-after-failures", "ban-window", "ban-time", "ban-file", "strict-protocol", "allow-commands");
     private static final Set<String> AUDIT_KEYS = Set.of("xferlog", "events", "max-file-size", "max-history", "total-size-cap");
-    private static final Set<String> ADMIN_KEYS = Set.of("listen", "drain-timeout");
+    private static final Set<String> ADMIN_KEYS = Set.of("listen", "drain-timeout", "token");
     private static final Set<String> TLS_KEYS = Set.of("cert", "key", "client-ca", "policy", "data-protection",
             "require-session-reuse", "implicit-listen", "ciphers", "provider", "handshake-timeout", "listeners");
     private static final Set<String> LISTENER_KEYS = Set.of("address", "policy", "data-protection");
@@ -194,8 +194,12 @@ public final class ConfigLoader {
         Optional<InetSocketAddress> adminListen = adminText.equals("off") ? Optional.empty()
                 : Optional.ofNullable(cli.adminListen() != null ? parse("--admin-listen", adminText, ConfigLoader::listenAddressOrEphemeral)
                         : r.parse("admin.listen", adminText, ConfigLoader::listenAddressOrEphemeral));
+        Optional<String> token = r.optionalString("admin.token");
+        if (token.isPresent() && (token.get().length() < 16 || !token.get().matches("[\\x21-\\x7e]+"))) {
+            r.fail("admin.token", "****", "expected at least 16 printable characters, no spaces");
+        }
         AdminConfig admin = new AdminConfig(adminListen,
-                r.duration("admin.drain-timeout", Duration.ofSeconds(30)));
+                r.duration("admin.drain-timeout", Duration.ofSeconds(30)), token);
         r.checkKeys("proxy-protocol", PROXY_PROTOCOL_KEYS);
         ProxyProtocolConfig proxyProtocol = new ProxyProtocolConfig(
                 cli.proxyProtocol() || r.bool("proxy-protocol.accept", false),

@@ -13,8 +13,8 @@ import java.util.function.Function;
 /**
  * The configuration in force, written back as the config file's own YAML (every key, defaults
  * included), for {@code portcullis --check-config}: what an operator reads to see what a file
- * and its flags amount to. Loading the output gives the same configuration again; the health-check
- * password is the one thing left out ({@code "****"}).
+ * and its flags amount to. Loading the output gives the same configuration again, but for the
+ * secrets: the health-check password is written as {@code "****"}, the admin token not at all.
  */
 public final class EffectiveConfig {
 
@@ -117,6 +117,7 @@ public final class EffectiveConfig {
         y.section("admin");
         y.put(2, "listen", quote(c.admin().listen().map(Addresses::format).orElse("off")));
         y.put(2, "drain-timeout", duration(c.admin().drainTimeout()));
+        c.admin().token().ifPresent(secret -> y.out.append("  # token: set (a secret: not printed)\n"));
         CommandRules p = c.commands();
         y.section("policy");
         y.list(2, "deny-commands", p.denyCommands(), Function.identity());

@@ -45,6 +45,7 @@ public final class ControlSession {
     private final InetAddress clientAddress;
     private final InetSocketAddress realClient;
     private final long startedNanos = System.nanoTime();
+    private final Instant admittedAt = Instant.now();
     private final boolean implicitTls;
     private final Hooks hooks = new Hooks();
     private final ReplySequencer replies;
@@ -80,6 +81,22 @@ public final class ControlSession {
 
     public String id() {
         return id;
+    }
+
+    /** The session as the admin API shows it, read on its event loop. */
+    public io.netty.util.concurrent.Future<SessionView> view() {
+        return client.eventLoop().submit(() -> new SessionView(id, Addresses.format(realClient), login.user(),
+                connector.member() == null ? null : connector.member().toString(), admittedAt.toString(), transfers.view(), security.active()));
+    }
+
+    /** Whether the session is relayed to {@code m} (read on its event loop). */
+    public io.netty.util.concurrent.Future<Boolean> usesBackend(dev.portcullis.backend.BackendMember m) {
+        return client.eventLoop().submit(() -> connector.member() == m);
+    }
+
+    /** The operator closes the session (admin API, a backend put in maintenance): 421 with the reason, now. */
+    public void closeByAdmin(String why) {
+        client.eventLoop().execute(() -> closeWith(421, "Service not available: " + why + ".", "admin"));
     }
 
     // ---------------------------------------------------------------- what the collaborators share

@@ -45,6 +45,10 @@ public final class SessionRegistry {
         return Admission.ADMITTED;
     }
 
+    public java.util.Optional<ControlSession> find(String id) {
+        return java.util.Optional.ofNullable(sessions.get(id));
+    }
+
     /** Removes an admitted session. */
     void remove(ControlSession s, InetAddress client) {
         if (sessions.remove(s.id()) != null) {

@@ -80,6 +80,18 @@ final class TransferTracker {
         return transfer != null && !transfer.setup.relay().isDone();
     }
 
+    /** The running transfer for the admin API, or null. */
+    SessionView.Transfer view() {
+        if (transfer == null) {
+            return null;
+        }
+        DataRelay relay = transfer.setup.relay();
+        String path = transfer.command.argument().isEmpty() ? "-" : transfer.command.argumentUtf8();
+        return new SessionView.Transfer(transfer.command.verb(), path,
+                transfer.setup.inKernel() ? -1 : relay.bytesBackendToClient() + relay.bytesClientToBackend(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - transfer.startNanos));
+    }
+
     long finishedCount() {
         return finished;
     }
