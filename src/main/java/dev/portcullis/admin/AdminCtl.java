@@ -31,6 +31,9 @@ public final class AdminCtl {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** The exit status of a refused call: 1 when the API said no, 2 when it could not be reached. */
+    int exit;
+
     /** Calls the API; prints the reason and returns null when it refuses or cannot be reached. */
     JsonNode call(String method, String path) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://" + admin + path)).timeout(Duration.ofSeconds(10));
@@ -58,7 +61,15 @@ public final class AdminCtl {
         }
     }
 
-    int exit;
+    /** One call, its answer printed by {@code print}: the subcommand's exit status. */
+    int show(String method, String path, java.util.function.Consumer<JsonNode> print) {
+        JsonNode r = call(method, path);
+        if (r == null) {
+            return exit;
+        }
+        print.accept(r);
+        return 0;
+    }
 
     @Command(name = "sessions", description = "The sessions now: id, client, user, backend, since, transfer, TLS.")
     static final class Sessions implements Callable<Integer> {
@@ -67,21 +78,18 @@ public final class AdminCtl {
 
         @Override
         public Integer call() {
-            JsonNode r = ctl.call("GET", "/sessions");
-            if (r == null) {
-                return ctl.exit;
-            }
-            System.out.printf("%-8s %-24s %-16s %-22s %-26s %-4s %s%n", "ID", "CLIENT", "USER", "BACKEND", "SINCE", "TLS", "TRANSFER");
-            for (JsonNode s : r.path("sessions")) {
-                JsonNode t = s.path("transfer");
-                String transfer = t.isMissingNode() || t.isNull() ? "-"
-                        : t.path("command").asText() + " " + t.path("path").asText() + " " + t.path("bytes").asLong() + " bytes, "
-                        + t.path("millis").asLong() + " ms";
-                System.out.printf("%-8s %-24s %-16s %-22s %-26s %-4s %s%n", s.path("id").asText(), s.path("client").asText(),
-                        s.path("user").isNull() ? "-" : s.path("user").asText(), s.path("backend").isNull() ? "-" : s.path("backend").asText(),
-                        s.path("since").asText(), s.path("tls").asBoolean() ? "yes" : "no", transfer);
-            }
-            return 0;
+            return ctl.show("GET", "/sessions", r -> {
+                System.out.printf("%-8s %-24s %-16s %-22s %-26s %-4s %s%n", "ID", "CLIENT", "USER", "BACKEND", "SINCE", "TLS", "TRANSFER");
+                for (JsonNode s : r.path("sessions")) {
+                    JsonNode t = s.path("transfer");
+                    String transfer = t.isMissingNode() || t.isNull() ? "-"
+                            : t.path("command").asText() + " " + t.path("path").asText() + " " + t.path("bytes").asLong() + " bytes, "
+                            + t.path("millis").asLong() + " ms";
+                    System.out.printf("%-8s %-24s %-16s %-22s %-26s %-4s %s%n", s.path("id").asText(), s.path("client").asText(),
+                            s.path("user").isNull() ? "-" : s.path("user").asText(), s.path("backend").isNull() ? "-" : s.path("backend").asText(),
+                            s.path("since").asText(), s.path("tls").asBoolean() ? "yes" : "no", transfer);
+                }
+            });
         }
     }
 
@@ -95,12 +103,7 @@ public final class AdminCtl {
 
         @Override
         public Integer call() {
-            JsonNode r = ctl.call("POST", "/sessions/" + id + "/close");
-            if (r == null) {
-                return ctl.exit;
-            }
-            System.out.println("closed " + r.path("closed").asText());
-            return 0;
+            return ctl.show("POST", "/sessions/" + id + "/close", r -> System.out.println("closed " + r.path("closed").asText()));
         }
     }
 
@@ -111,16 +114,13 @@ public final class AdminCtl {
 
         @Override
         public Integer call() {
-            JsonNode r = ctl.call("GET", "/backends");
-            if (r == null) {
-                return ctl.exit;
-            }
-            System.out.printf("%-24s %-6s %-5s %-8s %s%n", "ADDRESS", "STATE", "UP", "SESSIONS", "LAST CHECK");
-            for (JsonNode b : r.path("backends")) {
-                System.out.printf("%-24s %-6s %-5s %-8d %s%n", b.path("address").asText(), b.path("state").asText(),
-                        b.path("up").asBoolean() ? "yes" : "no", b.path("sessions").asInt(), b.path("last_check").asText());
-            }
-            return 0;
+            return ctl.show("GET", "/backends", r -> {
+                System.out.printf("%-24s %-6s %-5s %-8s %s%n", "ADDRESS", "STATE", "UP", "SESSIONS", "LAST CHECK");
+                for (JsonNode b : r.path("backends")) {
+                    System.out.printf("%-24s %-6s %-5s %-8d %s%n", b.path("address").asText(), b.path("state").asText(),
+                            b.path("up").asBoolean() ? "yes" : "no", b.path("sessions").asInt(), b.path("last_check").asText());
+                }
+            });
         }
     }
 
@@ -137,13 +137,9 @@ public final class AdminCtl {
 
         @Override
         public Integer call() {
-            JsonNode r = ctl.call("POST", "/backends/" + backend + "/state?state=" + state);
-            if (r == null) {
-                return ctl.exit;
-            }
-            System.out.println(r.path("address").asText() + " is now " + r.path("state").asText()
-                    + (r.path("closed_sessions").asInt() > 0 ? "; " + r.path("closed_sessions").asInt() + " session(s) closed" : ""));
-            return 0;
+            return ctl.show("POST", "/backends/" + backend + "/state?state=" + state, r -> System.out.println(r.path("address").asText()
+                    + " is now " + r.path("state").asText()
+                    + (r.path("closed_sessions").asInt() > 0 ? "; " + r.path("closed_sessions").asInt() + " session(s) closed" : "")));
         }
     }
 }

@@ -47,7 +47,7 @@ public final class ControlSession {
     private final long startedNanos = System.nanoTime();
     private final Instant admittedAt = Instant.now();
     private final boolean implicitTls;
-    private final Hooks hooks = new Hooks();
+    private final SessionHooks hooks = new SessionHooks(this);
     private final ReplySequencer replies;
     private final BackendConnector connector;
     private final LoginRouter login;
@@ -318,72 +318,6 @@ public final class ControlSession {
             replies.preliminary(slot, r);
         } else {
             replies.complete(slot, r);
-        }
-    }
-
-    /** The session as its reply sequencer and backend channel see it. */
-    private final class Hooks implements ReplySequencer.Session, BackendChannel.Session {
-
-        @Override
-        public boolean isClosed() {
-            return closed;
-        }
-
-        @Override
-        public ReplySlot runningTransferSlot() {
-            return transfers.startedSlot();
-        }
-
-        @Override
-        public void closeAfterReply(String outcome) {
-            close(outcome, outcome.equals("quit") ? "QUIT" : "closed after the reply");
-        }
-
-        @Override
-        public void afterFlush() {
-            intake.drain();
-        }
-
-        @Override
-        public boolean transferRunning() {
-            return transfers.running();
-        }
-
-        @Override
-        public boolean dataMoving() {
-            return transfers.dataMoving();
-        }
-
-        @Override
-        public void onReplyTimeout(String what, long millis) {
-            log.warn("{} backend did not answer {} within {} ms", id, what, millis);
-            closeWith(421, "Service not available: the FTP server did not answer in time.", "backend_timeout");
-        }
-
-        @Override
-        public void onUnsolicitedReply(FtpReply r) {
-            if (r.code() == 421) {
-                closeWith(421, r.text(), "backend_closed");
-            } else {
-                ctx.metrics().protocolViolation();
-                log.warn("{} dropped an unsolicited reply from the backend: {}", id, r.lines().get(0));
-            }
-        }
-
-        @Override
-        public void onBackendClosed() {
-            if (!closed) {
-                closeWith(421, "Service not available: the FTP server closed the connection.", "backend_closed");
-            }
-        }
-
-        @Override
-        public void onBackendError(Throwable cause) {
-            if (!closed) {
-                ctx.metrics().protocolViolation();
-                log.warn("{} backend control error: {}", id, cause.getMessage());
-                closeWith(421, "Service not available: the FTP server sent an invalid reply.", "backend_error");
-            }
         }
     }
 }

@@ -6,9 +6,7 @@ import dev.portcullis.ftp.FtpCommand;
 import dev.portcullis.ftp.FtpReply;
 import dev.portcullis.metrics.MicrometerProxyMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,12 +66,7 @@ class BackendChannelTest {
     }
 
     private String sent() {
-        StringBuilder out = new StringBuilder();
-        for (ByteBuf b; (b = channel.readOutbound()) != null; ) {
-            out.append(b.toString(StandardCharsets.US_ASCII));
-            b.release();
-        }
-        return out.toString();
+        return Outbound.text(channel);
     }
 
     private void receive(int code, String text) {

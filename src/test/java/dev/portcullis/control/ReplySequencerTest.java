@@ -3,9 +3,7 @@ package dev.portcullis.control;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portcullis.ftp.FtpReply;
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -41,12 +39,7 @@ class ReplySequencerTest {
     });
 
     private String written() {
-        StringBuilder out = new StringBuilder();
-        for (ByteBuf b; (b = client.readOutbound()) != null; ) {
-            out.append(b.toString(StandardCharsets.US_ASCII));
-            b.release();
-        }
-        return out.toString();
+        return Outbound.text(client);
     }
 
     @Test

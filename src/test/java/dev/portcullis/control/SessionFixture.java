@@ -19,10 +19,8 @@ import dev.portcullis.policy.CommandPolicy;
 import dev.portcullis.policy.LoginBans;
 import dev.portcullis.rewrite.FeatFilter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -82,11 +80,6 @@ final class SessionFixture {
     String command(String line) {
         session.onClientMessage(FtpCommand.of(line));
         client.runPendingTasks();
-        StringBuilder out = new StringBuilder();
-        for (ByteBuf b; (b = client.readOutbound()) != null; ) {
-            out.append(b.toString(StandardCharsets.US_ASCII));
-            b.release();
-        }
-        return out.toString();
+        return Outbound.text(client);
     }
 }

@@ -151,13 +151,18 @@ class BackendPoolIT {
         }
     }
 
+    /** Per-user routing: alice to A, every b... name to B. */
+    private static BackendPoolConfig aliceOnABobOnB(EmbeddedFtpServer a, EmbeddedFtpServer b) {
+        return new BackendPoolConfig(List.of(), Balance.PER_USER, List.of(
+                new UserRoute(Pattern.compile("alice"), List.of(at(a))),
+                new UserRoute(Pattern.compile("b.*"), List.of(at(b)))), FAST);
+    }
+
     @Test
     void perUserRoutingLogsInThroughTheUsersBackend() throws Exception {
         EmbeddedFtpServer a = backend("A");
         EmbeddedFtpServer b = backend("B");
-        BackendPoolConfig pool = new BackendPoolConfig(List.of(), Balance.PER_USER, List.of(
-                new UserRoute(Pattern.compile("alice"), List.of(at(a))),
-                new UserRoute(Pattern.compile("b.*"), List.of(at(b)))), FAST);
+        BackendPoolConfig pool = aliceOnABobOnB(a, b);
         try (PortcullisServer p = proxy(pool)) {
             assertThat(who(p, "alice", "wonderland")).isEqualTo("A");
             assertThat(who(p, "bob", "builder")).isEqualTo("B");
@@ -191,9 +196,7 @@ class BackendPoolIT {
     void afterARefusedLoginTheNextUserIsRoutedAfresh() throws Exception {
         EmbeddedFtpServer a = backend("A");
         EmbeddedFtpServer b = backend("B");
-        BackendPoolConfig pool = new BackendPoolConfig(List.of(), Balance.PER_USER, List.of(
-                new UserRoute(Pattern.compile("alice"), List.of(at(a))),
-                new UserRoute(Pattern.compile("b.*"), List.of(at(b)))), FAST);
+        BackendPoolConfig pool = aliceOnABobOnB(a, b);
         try (PortcullisServer p = proxy(pool);
              FtpTestClient c = FtpTestClient.connect(p.boundAddresses().get(0))) {
             assertThat(c.readReply().code()).isEqualTo(220);
