@@ -72,7 +72,7 @@ final class ClientSecurity {
         switch (c.verb()) {
             case "AUTH" -> {
                 if (!tls.available()) {
-                    replies.reply(slot, 502, "AUTH is not available: TLS is not enabled on this proxy.");
+                    replies.reply(slot, 500, "AUTH is not available: TLS is not enabled on this proxy."); // as servers without TLS answer
                 } else if (tls.active()) {
                     replies.reply(slot, 503, "TLS is already active on this connection.");
                 } else if (!arg.equals("TLS") && !arg.equals("SSL") && !arg.equals("TLS-C") && !arg.equals("TLS-P")) {
@@ -95,7 +95,7 @@ final class ClientSecurity {
             }
             case "PROT" -> onProt(slot, arg);
             case "CCC" -> replies.reply(slot, 534, "CCC refused: the control connection stays protected.");
-            default -> replies.reply(slot, 502, c.verb() + " is not supported.");
+            default -> replies.reply(slot, 500, c.verb() + " is not supported."); // ADAT, MIC, CONF, ENC: unknown to the servers too
         }
     }
 

@@ -37,7 +37,8 @@ final class CommandTable {
         m.put("PORT", (s, slot, c) -> s.data().onActive(slot, c, HostPort.parsePortArgument(c.argument())));
         m.put("EPRT", (s, slot, c) -> s.data().onActive(slot, c, ExtendedHostPort.parseEprtArgument(c.argument())));
         for (String verb : Verbs.LONG_ADDRESS) {
-            m.put(verb, (s, slot, c) -> s.replies().reply(slot, 502, c.verb() + " is not supported; use EPSV or EPRT."));
+            // 500, as vsftpd, ProFTPD and Pure-FTPd answer the verbs they do not know.
+            m.put(verb, (s, slot, c) -> s.replies().reply(slot, 500, c.verb() + " is not supported; use EPSV or EPRT."));
         }
         for (String verb : Verbs.TRANSFER) {
             m.put(verb, (s, slot, c) -> s.transfers().onTransfer(slot, c));

@@ -22,11 +22,11 @@ public final class BounceGuard {
 
     public Verdict check(InetAddress clientAddress, InetSocketAddress announced, String verb) {
         if (!allowForeignAddress && !Addresses.sameHost(clientAddress, announced.getAddress())) {
-            return Verdict.refuse(501, verb + " refused: the address " + announced.getAddress().getHostAddress()
+            return Verdict.refuse(500, verb + " refused: the address " + announced.getAddress().getHostAddress()
                     + " is not your own (third-party transfers are disabled).", "bounce");
         }
         if (!allowPrivilegedPorts && announced.getPort() < 1024) {
-            return Verdict.refuse(501, verb + " refused: data port " + announced.getPort()
+            return Verdict.refuse(500, verb + " refused: data port " + announced.getPort()
                     + " is below 1024.", "bounce");
         }
         return Verdict.allow();

@@ -10,14 +10,14 @@ class DataChannelBrokerTest {
     @Test
     void portToAnotherHostIsABounceAndRefused() throws Exception {
         SessionFixture f = new SessionFixture(c -> c);
-        assertThat(f.command("PORT 192,0,2,10,200,1")).startsWith("501 ").contains("192.0.2.10").contains("not your own");
-        assertThat(f.command("EPRT |1|198.51.100.7|51201|")).startsWith("501 ");
+        assertThat(f.command("PORT 192,0,2,10,200,1")).startsWith("500 ").contains("192.0.2.10").contains("not your own");
+        assertThat(f.command("EPRT |1|198.51.100.7|51201|")).startsWith("500 ");
     }
 
     @Test
     void portToAPrivilegedPortOfTheClientItselfIsRefused() throws Exception {
         SessionFixture f = new SessionFixture(c -> c);
-        assertThat(f.command("EPRT |1|127.0.0.1|25|")).startsWith("501 ").contains("below 1024");
+        assertThat(f.command("EPRT |1|127.0.0.1|25|")).startsWith("500 ").contains("below 1024");
     }
 
     @Test
@@ -40,6 +40,6 @@ class DataChannelBrokerTest {
     @Test
     void longAddressCommandsAreNotRelayed() throws Exception {
         SessionFixture f = new SessionFixture(c -> c);
-        assertThat(f.command("LPSV")).isEqualTo("502 LPSV is not supported; use EPSV or EPRT.\r\n");
+        assertThat(f.command("LPSV")).isEqualTo("500 LPSV is not supported; use EPSV or EPRT.\r\n");
     }
 }

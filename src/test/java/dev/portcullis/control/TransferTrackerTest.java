@@ -19,7 +19,7 @@ class TransferTrackerTest {
     @Test
     void aRefusedDataSetupLeavesNothingForTheNextTransfer() throws Exception {
         SessionFixture f = new SessionFixture(c -> c);
-        assertThat(f.command("PORT 192,0,2,10,200,1")).startsWith("501 ");
+        assertThat(f.command("PORT 192,0,2,10,200,1")).startsWith("500 ");
         assertThat(f.command("RETR f")).isEqualTo("425 Use PASV, EPSV, PORT or EPRT first.\r\n");
     }
 
@@ -32,7 +32,7 @@ class TransferTrackerTest {
         assertThat(f.command("LPRT")).isEqualTo("425 Use PASV, EPSV, PORT or EPRT first.\r\n"
                 + "522 Network protocol not supported, use (1,2).\r\n"
                 + "425 Use PASV, EPSV, PORT or EPRT first.\r\n"
-                + "502 LPRT is not supported; use EPSV or EPRT.\r\n");
+                + "500 LPRT is not supported; use EPSV or EPRT.\r\n");
     }
 
     @Test

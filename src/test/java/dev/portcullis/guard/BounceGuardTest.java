@@ -20,7 +20,7 @@ class BounceGuardTest {
         assertThat(strict.check(client, new InetSocketAddress(client, 40000), "PORT").allowed()).isTrue();
         Verdict foreign = strict.check(client, new InetSocketAddress(ip("203.0.113.10"), 40000), "PORT");
         assertThat(foreign.allowed()).isFalse();
-        assertThat(foreign.replyCode()).isEqualTo(501);
+        assertThat(foreign.replyCode()).isEqualTo(500); // as vsftpd, ProFTPD and Pure-FTPd: "500 Illegal PORT command"
         assertThat(foreign.replyText()).contains("203.0.113.10").contains("not your own");
         assertThat(strict.check(client, new InetSocketAddress(client, 25), "EPRT").allowed()).isFalse();
         assertThat(strict.check(client, new InetSocketAddress(client, 1023), "EPRT").replyText()).contains("below 1024");

@@ -69,7 +69,7 @@ class ProxyProtocolIT {
                 assertThat(h.proxy().sessions().fromAddress(InetAddress.getByName("198.51.100.77"))).isEqualTo(1);
                 // The bounce guard compares with the real client, not the balancer (127.0.0.1).
                 Reply port = c.command("PORT 127,0,0,1,200,1");
-                assertThat(port.code()).isEqualTo(501);
+                assertThat(port.code()).isEqualTo(500);
                 assertThat(port.last()).contains("not your own");
                 // A passive connection from the balancer's address is not the client: closed unread.
                 java.net.InetSocketAddress data = c.epsv();

@@ -81,14 +81,14 @@ class SecurityIT {
              FtpTestClient c = FtpTestClient.login(h.proxyAddress(), ProxyHarness.USER, ProxyHarness.PASSWORD)) {
             int p = w.ss.getLocalPort();
             Reply port = c.command("PORT 127,0,0,2," + (p >> 8) + "," + (p & 0xff));
-            assertThat(port.code()).isEqualTo(501);
+            assertThat(port.code()).isEqualTo(500);
             assertThat(port.last()).contains("127.0.0.2").contains("not your own");
             assertThat(c.command("RETR secret.bin").code()).isEqualTo(425);
             Reply eprt = c.command("EPRT |1|127.0.0.2|" + p + "|");
-            assertThat(eprt.code()).isEqualTo(501);
+            assertThat(eprt.code()).isEqualTo(500);
             assertThat(c.command("LIST").code()).isEqualTo(425);
             // Privileged ports on the client's own address (its SMTP, its FTP control port) are refused too.
-            assertThat(c.command("PORT 127,0,0,1,0,21").code()).isEqualTo(501);
+            assertThat(c.command("PORT 127,0,0,1,0,21").code()).isEqualTo(500);
             assertThat(c.command("EPRT |1|127.0.0.1|25|").last()).contains("below 1024");
             // Nothing may connect to the witness afterwards either (a refused PORT that went out anyway).
             org.awaitility.Awaitility.await().during(java.time.Duration.ofMillis(300)).atMost(java.time.Duration.ofSeconds(1))

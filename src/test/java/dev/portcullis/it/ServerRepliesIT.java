@@ -28,8 +28,12 @@ class ServerRepliesIT {
     /** Commands sent before any login. */
     private static final List<String> BEFORE_LOGIN = List.of("RETR data.bin", "STOR x.bin", "LIST", "NLST", "MLSD", "PASV", "EPSV",
             "PORT 127,0,0,1,200,1", "EPRT |1|127.0.0.1|51201|");
-    /** Commands sent after an anonymous login, with no PASV/PORT before them. */
-    private static final List<String> LOGGED_IN = List.of("LIST", "NLST", "MLSD");
+    /**
+     * Commands sent after an anonymous login, with no PASV/PORT before them; "A; B" sends A, then B,
+     * and compares B's reply.
+     */
+    private static final List<String> LOGGED_IN = List.of("LIST", "NLST", "MLSD", "EPSV ALL; PASV", "EPSV ALL; PORT 127,0,0,1,200,1",
+            "PORT 1,2,3", "EPRT |9|x|1|", "EPSV 7", "LPSV", "AUTH TLS", "PBSZ 0", "PROT P", "CCC", "PORT 192,0,2,10,200,1");
 
     private record Server(String name, int port, AutoCloseable process) {
     }
@@ -94,10 +98,13 @@ class ServerRepliesIT {
             if (state.equals("before login")) {
                 assertThat(c.readReply().code()).isEqualTo(220);
             }
-            c.send(command);
-            FtpTestClient.Reply r = c.readReply();
-            while (r.code() < 200) {
+            FtpTestClient.Reply r = null;
+            for (String each : command.split("; ")) {
+                c.send(each);
                 r = c.readReply();
+                while (r.code() < 200) {
+                    r = c.readReply();
+                }
             }
             return r.code();
         }
