@@ -134,6 +134,13 @@ class ServerRepliesIT {
             Processes.Result curl = Processes.run(List.of("curl", "-sS", "--max-time", "20",
                     "ftp://alice:wrong@127.0.0.1:" + port + "/"), 30);
             assertThat(curl.exitCode()).as(curl.stderr()).isEqualTo(67); // CURLE_LOGIN_DENIED
+            // lftp: the login is refused with the server's 530, and no listing is tried through a data port.
+            if (Processes.available("lftp")) {
+                Processes.Result lftp = Processes.run(List.of("lftp", "-u", "alice,wrong", "-e",
+                        "set net:max-retries 1; set net:reconnect-interval-base 1; ls; bye", "ftp://127.0.0.1:" + port), 40);
+                assertThat(lftp.exitCode()).isNotZero();
+                assertThat(lftp.stderr() + lftp.out()).contains("530").doesNotContain("425");
+            }
             h.assertQuiescent();
         }
     }
