@@ -9,6 +9,9 @@
 #   portcullis-knat  the same with data.kernel-nat (198.51.100.1:2124): plain passive data forwarded by
 #               netfilter through mappings Portcullis adds; control, policy and active mode as above
 #   ftp-proxy   SuSE proxy-suite ftp-proxy in the edge namespace (198.51.100.1:2122), if installed
+#   haproxy     HAProxy in TCP mode (epoll, option splice-auto) in the edge namespace, binding 198.51.100.1:2125
+#               and the passive range of a third vsftpd (42000-42999) on the same ports: the recipe admins
+#               use when their balancer cannot speak FTP; EPSV clients only (a 227 would name the server)
 # Figures: (a) single-stream RETR and STOR, (b) parallel RETRs, (c) sessions per second
 # (login + EPSV + LIST + QUIT, 8 workers), (d) proxy CPU seconds per GiB, (e) RSS and heap with
 # idle control sessions, (f) latency added to a NOOP round trip (p50, p99), (g) explicit FTPS RETR
@@ -19,7 +22,7 @@
 # Usage: bash benchmarks/netns-harness.sh            full run (after an untimed warm-up of every mode), appends to benchmarks/RESULTS.md
 #        bash benchmarks/netns-harness.sh --smoke    30-second correctness check of every mode (CI)
 #        PORTCULLIS_YAML_EXTRA='data: {zero-copy: false}' ...   extra config lines for Portcullis (A/B runs)
-# Needs root, iproute2, nftables, vsftpd, curl, python3, java; ftp-proxy optional.
+# Needs root, iproute2, nftables, vsftpd, curl, python3, java; ftp-proxy and haproxy optional.
 # Addresses are from the documentation ranges only; every process is stopped by its PID and every
 # namespace deleted on exit.
 set -euo pipefail
@@ -161,6 +164,10 @@ rsa_cert_file=$WORK/server.pem
 rsa_private_key_file=$WORK/server.key
 CONF
 in_s vsftpd "$WORK/vsftpd-tls.conf" & PIDS+=($!)
+# For HAProxy: the same files on port 2125 with a passive range of its own, which HAProxy binds on the edge.
+sed -e 's/^listen_port=21$/listen_port=2125/' -e 's/^pasv_min_port=40000$/pasv_min_port=42000/' -e 's/^pasv_max_port=40999$/pasv_max_port=42999/' \
+  "$WORK/vsftpd.conf" > "$WORK/vsftpd-haproxy.conf"
+in_s vsftpd "$WORK/vsftpd-haproxy.conf" & PIDS+=($!)
 
 # ---------------------------------------------------------------- kernel helper (DNAT + ct helper)
 in_e nft -f - <<NFT
@@ -237,6 +244,37 @@ CONF
   in_e /usr/sbin/ftp-proxy -d -n -f "$WORK/ftp-proxy.conf" > "$WORK/ftp-proxy.log" 2>&1 & PIDS+=($!)
 fi
 
+# HAProxy, TCP mode: the control port and the server's passive range, each connection to the same
+# port on the server (no port on the server line). EPSV's 229 names only a port, which the client
+# opens on the edge; a 227 would name the server's own address, so PASV/PORT are not carried.
+HAVE_HAPROXY=0
+if command -v haproxy >/dev/null; then
+  HAVE_HAPROXY=1
+  cat > "$WORK/haproxy.cfg" <<CONF
+global
+  maxconn 4000
+  pidfile $WORK/haproxy.pid
+defaults
+  mode tcp
+  option splice-auto
+  timeout connect 5s
+  timeout client 3600s
+  timeout server 3600s
+frontend ftp_control
+  bind $E_CIP:2125
+  default_backend vsftpd_control
+backend vsftpd_control
+  server s1 $S_IP:2125
+frontend ftp_data
+  bind $E_CIP:42000-42999
+  default_backend vsftpd_data
+backend vsftpd_data
+  server s1 $S_IP
+CONF
+  in_e bash -c "ulimit -n $(ulimit -Hn); exec haproxy -db -f $WORK/haproxy.cfg" > "$WORK/haproxy.log" 2>&1 & PIDS+=($!)
+  HAPROXY_LAUNCHER=$!
+fi
+
 # ProFTPD + mod_proxy as a TLS-terminating reverse proxy (198.51.100.1:2223 -> vsftpd:2221), for (g).
 MODPROXY_ROOT=${MODPROXY_ROOT:-/opt/portcullis-interop/root}
 HAVE_MOD_PROXY=0
@@ -296,6 +334,9 @@ wait_port $NS_E $E_CIP 2221
 wait_port $NS_E $E_CIP 2124
 [ "$HAVE_FTP_PROXY" = 1 ] && wait_port $NS_E $E_CIP 2122
 [ "$HAVE_MOD_PROXY" = 1 ] && wait_port $NS_E $E_CIP 2223
+wait_port $NS_S $S_IP 2125
+[ "$HAVE_HAPROXY" = 1 ] && wait_port $NS_E $E_CIP 2125
+HAPROXY_PID=""; [ "$HAVE_HAPROXY" = 1 ] && HAPROXY_PID=$HAPROXY_LAUNCHER
 # The JVM is the launcher's child in the namespace: find it for CPU and memory readings.
 JAVA_PID=$(pgrep -P "$PORTCULLIS_LAUNCHER" java || echo "$PORTCULLIS_LAUNCHER")
 KNAT_JAVA_PID=$(pgrep -P "$KNAT_LAUNCHER" java || echo "$KNAT_LAUNCHER")
@@ -304,15 +345,17 @@ KNAT_NFT_PID=$(pgrep -P "$KNAT_JAVA_PID" nft || true)
 FTP_PROXY_PID=$(pgrep -f "ftp-proxy -d -n -f $WORK" | head -n1 || true)
 
 declare -A URL=( [direct]="ftp://$S_IP" [kernel]="ftp://$E_CIP" [portcullis]="ftp://$E_CIP:2121" [portcullis-knat]="ftp://$E_CIP:2124"
-  [ftp-proxy]="ftp://$E_CIP:2122" )
+  [ftp-proxy]="ftp://$E_CIP:2122" [haproxy]="ftp://$E_CIP:2125" )
 MODES=(direct kernel portcullis portcullis-knat)
 [ "$HAVE_FTP_PROXY" = 1 ] && MODES+=(ftp-proxy)
+[ "$HAVE_HAPROXY" = 1 ] && MODES+=(haproxy)
 
 # ---------------------------------------------------------------- correctness of every mode
 # ftp-proxy answers EPSV/EPRT with 500: curl falls back, as real clients do.
 FAIL=0
 for m in "${MODES[@]}"; do
   for flags in "" "--disable-epsv" "--ftp-port $C_IP"; do
+    if [ "$m" = haproxy ] && [ -n "$flags" ]; then say "n/a  $m $flags (TCP relay: EPSV only)"; continue; fi
     got=$(in_c curl -sS --max-time 60 $flags "${URL[$m]}/big.bin" | sha256sum | cut -d' ' -f1 || true)
     if [ "$got" = "$BIG_SHA" ]; then say "ok   $m ${flags:-EPSV}"; else say "FAIL $m ${flags:-EPSV}"; FAIL=1; fi
   done
@@ -357,7 +400,7 @@ cpu_ticks() { local p t=0; for p in "$@"; do t=$((t + $(awk '{print $14+$15+$16+
 HZ=$(getconf CLK_TCK)
 # Busy and total ticks of the whole machine (all processes, interrupts and softirqs included).
 machine_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat; }
-declare -A RETR STOR PARA SESS CPU FTPS MCPU BUSY
+declare -A RETR STOR PARA SESS CPU FTPS MCPU BUSY SCPU
 # (c)'s workload: 8 workers, each session login + EPSV + LIST + QUIT; prints sessions per second.
 cat > "$WORK/sessions.py" <<'PY'
 import ftplib, sys, threading, time
@@ -391,7 +434,7 @@ for m in "${MODES[@]}"; do
 done
 for round in $(seq 1 "$ROUNDS"); do
   for m in "${MODES[@]}"; do
-    pid=""; [ "$m" = portcullis ] && pid=$JAVA_PID; [ "$m" = ftp-proxy ] && pid=$FTP_PROXY_PID
+    pid=""; [ "$m" = portcullis ] && pid=$JAVA_PID; [ "$m" = ftp-proxy ] && pid=$FTP_PROXY_PID; [ "$m" = haproxy ] && pid=$HAPROXY_PID
     [ "$m" = portcullis-knat ] && pid="$KNAT_JAVA_PID $KNAT_NFT_PID"
     t0=$( [ -n "$pid" ] && cpu_ticks $pid || echo 0 )
     read -r mb0 mt0 < <(machine_ticks)
@@ -408,7 +451,12 @@ for round in $(seq 1 "$ROUNDS"); do
     wait "${jobs_par[@]}"
     end=$(date +%s.%N)
     PARA[$m]+="$(awk -v s="$start" -v e="$end" -v n="$PAR" -v mib="$PAR_MIB" 'BEGIN {printf "%.0f", n * mib * 1048576 / (e - s)}') "
-    SESS[$m]+="$(in_c python3 "$WORK/sessions.py" "${URL[$m]#ftp://}" "$SESS_SECONDS") "
+    s0=$( [ -n "$pid" ] && cpu_ticks $pid || echo 0 )
+    n=$(in_c python3 "$WORK/sessions.py" "${URL[$m]#ftp://}" "$SESS_SECONDS")
+    s1=$( [ -n "$pid" ] && cpu_ticks $pid || echo 0 )
+    SESS[$m]+="$n "
+    # The edge's own CPU per session (the proxy process; none for direct and the kernel helper).
+    [ -n "$pid" ] && SCPU[$m]+="$(awk -v d=$((s1 - s0)) -v hz="$HZ" -v n="$n" -v s="$SESS_SECONDS" 'BEGIN {printf "%.2f", (n > 0) ? d / hz * 1000 / (n * s) : 0}') "
     if [ -n "${TLS_URL[$m]:-}" ]; then
       FTPS[$m]+="$(in_c curl -sS -o /dev/null --ssl-reqd -k -w '%{speed_download}' "${TLS_URL[$m]}/big.bin") "
     fi
@@ -496,21 +544,36 @@ read -r P50 P99 < <(noop $E_CIP 2121)
 # ---------------------------------------------------------------- report
 mbs() { awk -v x="$1" 'BEGIN {printf "%.0f", x / 1e6}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}'; }
+# A figure per mode with its ratio to direct and, where HAProxy ran, to HAProxy ("h").
 row() { # label associative-array-name
   local name=$2; local -n arr=$name
   local d; d=$(echo "${arr[direct]}" | median)
+  local h=""; [ "$HAVE_HAPROXY" = 1 ] && h=$(echo "${arr[haproxy]}" | median)
   local line="| $1 |"
   for m in "${MODES[@]}"; do
     local v; v=$(echo "${arr[$m]}" | median)
-    if [ "$name" = SESS ]; then line+=" $v ($(ratio "$v" "$d")) |"; else line+=" $(mbs "$v") ($(ratio "$v" "$d")) |"; fi
+    local r; r="$(ratio "$v" "$d")"; [ -n "$h" ] && r+="; $(ratio "$v" "$h") h"
+    if [ "$name" = SESS ]; then line+=" $v ($r) |"; else line+=" $(mbs "$v") ($r) |"; fi
   done
   echo "$line"
+}
+# A cost per mode (smaller is better) with its ratio to HAProxy's; "–" where the mode has no proxy process.
+cost_row() { # label associative-array-name
+  local -n arr=$2
+  local h=""; [ "$HAVE_HAPROXY" = 1 ] && h=$(echo "${arr[haproxy]:-}" | median)
+  printf '| %s |' "$1"
+  for m in "${MODES[@]}"; do
+    if [ -n "${arr[$m]:-}" ]; then
+      local v; v=$(echo "${arr[$m]}" | median)
+      if [ -n "$h" ]; then printf ' %s (%s h) |' "$v" "$(ratio "$v" "$h")"; else printf ' %s |' "$v"; fi
+    else printf ' %s |' "–"; fi
+  done; echo
 }
 {
   echo "## Namespace run $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
   echo "Machine: $(nproc) cores shared by client, edge and server; $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(uname -sr); Portcullis on $("$JAVA" -version 2>&1 | head -n1) with $JAVA_OPTS; vsftpd on tmpfs."
-  echo "Command: \`bash benchmarks/netns-harness.sh\` (SIZE_MIB=$SIZE_MIB PAR=$PAR PAR_MIB=$PAR_MIB SESS_SECONDS=$SESS_SECONDS WARM_SECONDS=$WARM_SECONDS IDLE=$IDLE NOOPS=$NOOPS ROUNDS=$ROUNDS${PORTCULLIS_YAML_EXTRA:+ PORTCULLIS_YAML_EXTRA='$PORTCULLIS_YAML_EXTRA'}); medians of $ROUNDS interleaved rounds; MB = 10^6 bytes; ratios of direct."
+  echo "Command: \`bash benchmarks/netns-harness.sh\` (SIZE_MIB=$SIZE_MIB PAR=$PAR PAR_MIB=$PAR_MIB SESS_SECONDS=$SESS_SECONDS WARM_SECONDS=$WARM_SECONDS IDLE=$IDLE NOOPS=$NOOPS ROUNDS=$ROUNDS${PORTCULLIS_YAML_EXTRA:+ PORTCULLIS_YAML_EXTRA='$PORTCULLIS_YAML_EXTRA'}); medians of $ROUNDS interleaved rounds; MB = 10^6 bytes; ratios of direct, and (h) of HAProxy where it ran."
   echo "Kernel helper: nftables ct helper \"ftp\" with DNAT; NAT of 227: $NAT_FTP."
   echo "Portcullis: $(grep -o 'data relay: .*' "$WORK/portcullis.log" | head -n1). portcullis-knat: $(grep -o 'data path: .*' "$WORK/portcullis-knat.log" | head -n1) (its CPU in (d) includes its nft process where it has one: on Java 17)."
   echo
@@ -524,10 +587,8 @@ row() { # label associative-array-name
   for m in "${MODES[@]}"; do printf ' %s |' "$(echo "${MCPU[$m]}" | median)"; done; echo
   printf '| (h) RETR: share of the %s cores busy |' "$(nproc)"
   for m in "${MODES[@]}"; do printf ' %s |' "$(echo "${BUSY[$m]}" | median)"; done; echo
-  printf '| (d) proxy CPU s per GiB moved |'
-  for m in "${MODES[@]}"; do
-    if [ -n "${CPU[$m]:-}" ]; then printf ' %s |' "$(echo "${CPU[$m]}" | median)"; else printf ' %s |' "–"; fi
-  done; echo
+  cost_row "(d) proxy CPU s per GiB moved" CPU
+  cost_row "(c) proxy CPU ms per session (warm)" SCPU
   echo
   echo "(e) Portcullis (default settings, $JAVA_OPTS) with $IDLE_OK of $IDLE idle control sessions, each with its backend connection (to a greeter): RSS $((RSS0 / 1024)) → $((RSS1 / 1024)) MiB, heap used $(mbs "$HEAP0") → $(mbs "$HEAP1") MB; per session $(awk -v a="$RSS0" -v b="$RSS1" -v n="${IDLE_OK:-1}" 'BEGIN {printf "%.1f", (b - a) / n}') KiB of RSS, so 10,000 sessions ≈ $(awk -v a="$RSS0" -v b="$RSS1" -v n="${IDLE_OK:-1}" 'BEGIN {printf "%.0f", (a + (b - a) / n * 10000) / 1024}') MiB."
   echo "(f) NOOP round trip: direct p50 $((D50 / 1000)) µs, p99 $((D99 / 1000)) µs; through Portcullis p50 $((P50 / 1000)) µs, p99 $((P99 / 1000)) µs; added p50 $(((P50 - D50) / 1000)) µs, p99 $(((P99 - D99) / 1000)) µs."
