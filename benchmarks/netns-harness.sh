@@ -336,7 +336,8 @@ wait_port $NS_E $E_CIP 2124
 [ "$HAVE_MOD_PROXY" = 1 ] && wait_port $NS_E $E_CIP 2223
 wait_port $NS_S $S_IP 2125
 [ "$HAVE_HAPROXY" = 1 ] && wait_port $NS_E $E_CIP 2125
-HAPROXY_PID=""; [ "$HAVE_HAPROXY" = 1 ] && HAPROXY_PID=$HAPROXY_LAUNCHER
+# HAProxy, like the JVMs, is the child of the launching subshell.
+HAPROXY_PID=""; [ "$HAVE_HAPROXY" = 1 ] && HAPROXY_PID=$(pgrep -P "$HAPROXY_LAUNCHER" haproxy || echo "$HAPROXY_LAUNCHER")
 # The JVM is the launcher's child in the namespace: find it for CPU and memory readings.
 JAVA_PID=$(pgrep -P "$PORTCULLIS_LAUNCHER" java || echo "$PORTCULLIS_LAUNCHER")
 KNAT_JAVA_PID=$(pgrep -P "$KNAT_LAUNCHER" java || echo "$KNAT_LAUNCHER")

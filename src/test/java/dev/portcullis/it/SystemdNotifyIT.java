@@ -25,6 +25,8 @@ class SystemdNotifyIT {
 
     @Test
     void readyWatchdogAndStoppingReachTheNotifySocket() throws Exception {
+        // sd_notify goes through Netty's epoll transport; elsewhere the proxy says so and sends nothing.
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.netty.channel.epoll.Epoll.isAvailable(), "no native epoll transport here");
         Path socket = dir.resolve("notify.sock");
         Path received = dir.resolve("received.txt");
         Process receiver = new ProcessBuilder("python3", "-c", String.join("\n",
