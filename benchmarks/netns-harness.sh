@@ -13,7 +13,8 @@
 #               and the passive range of a third vsftpd (42000-42999) on the same ports: the recipe admins
 #               use when their balancer cannot speak FTP; EPSV clients only (a 227 would name the server)
 # Figures: (a) single-stream RETR and STOR, (b) parallel RETRs, (c) sessions per second
-# (login + EPSV + LIST + QUIT, 8 workers), (d) proxy CPU seconds per GiB, (e) RSS and heap with
+# (login + EPSV + LIST + QUIT, 8 workers) and each proxy's CPU per session, warm and, for a fresh
+# Portcullis, cold (its first seconds), (d) proxy CPU seconds per GiB, (e) RSS and heap with
 # idle control sessions, (f) latency added to a NOOP round trip (p50, p99), (g) explicit FTPS RETR
 # (a second vsftpd that requires TLS; a second Portcullis that ends the client's TLS and opens its
 # own to that vsftpd; ProFTPD + mod_proxy doing the same, where its Debian packages are unpacked
@@ -181,6 +182,12 @@ table inet pcb_helper {
 NFT
 
 # ---------------------------------------------------------------- portcullis and ftp-proxy
+# Starts the packaged Portcullis in the edge namespace with config $1, logging to $2 (with the
+# machine's descriptor limit: the idle-sessions figure needs tens of thousands); LAUNCHED is its launcher.
+launch_portcullis() {
+  in_e bash -c "ulimit -n $(ulimit -Hn); exec $JAVA $JAVA_OPTS -jar target/portcullis.jar --config $1" > "$2" 2>&1 & PIDS+=($!)
+  LAUNCHED=$!
+}
 cat > "$WORK/portcullis.yaml" <<CONF
 listen: $E_CIP:2121
 backend: $S_IP:21
@@ -190,9 +197,8 @@ limits: {max-sessions-per-ip: 1000}
 admin: {listen: "127.0.0.1:9121"}
 ${PORTCULLIS_YAML_EXTRA:-}
 CONF
-in_e bash -c "ulimit -n $(ulimit -Hn); exec $JAVA $JAVA_OPTS -jar target/portcullis.jar --config $WORK/portcullis.yaml" \
-  > "$WORK/portcullis.log" 2>&1 & PIDS+=($!)
-PORTCULLIS_LAUNCHER=$!
+launch_portcullis "$WORK/portcullis.yaml" "$WORK/portcullis.log"
+PORTCULLIS_LAUNCHER=$LAUNCHED
 
 # The kernel data path (data.kernel-nat); PORTCULLIS_YAML_EXTRA is not applied here (it may set data: too).
 cat > "$WORK/portcullis-knat.yaml" <<CONF
@@ -204,9 +210,8 @@ limits: {max-sessions-per-ip: 1000}
 admin: {listen: "127.0.0.1:9124"}
 data: {kernel-nat: true, kernel-nat-table: pcb_portcullis}
 CONF
-in_e bash -c "ulimit -n $(ulimit -Hn); exec $JAVA $JAVA_OPTS -jar target/portcullis.jar --config $WORK/portcullis-knat.yaml" \
-  > "$WORK/portcullis-knat.log" 2>&1 & PIDS+=($!)
-KNAT_LAUNCHER=$!
+launch_portcullis "$WORK/portcullis-knat.yaml" "$WORK/portcullis-knat.log"
+KNAT_LAUNCHER=$LAUNCHED
 
 cat > "$WORK/portcullis-tls.yaml" <<CONF
 listen: $E_CIP:2221
@@ -217,8 +222,7 @@ backend-tls: {mode: explicit, ca: $WORK/server.pem}
 admin: {listen: "off"}
 ${PORTCULLIS_YAML_EXTRA:-}
 CONF
-in_e bash -c "exec $JAVA $JAVA_OPTS -jar target/portcullis.jar --config $WORK/portcullis-tls.yaml" \
-  > "$WORK/portcullis-tls.log" 2>&1 & PIDS+=($!)
+launch_portcullis "$WORK/portcullis-tls.yaml" "$WORK/portcullis-tls.log"
 
 HAVE_FTP_PROXY=0
 if command -v ftp-proxy >/dev/null || [ -x /usr/sbin/ftp-proxy ]; then
@@ -469,6 +473,32 @@ for round in $(seq 1 "$ROUNDS"); do
   fi
 done
 
+# (c, cold) a fresh Portcullis: sessions/s and its CPU per session in each of its first
+# COLD_WINDOWS windows of COLD_SECONDS after it listens, against the warm figures above (a JVM
+# compiles its hot paths under load; HAProxy, compiled ahead of time, has no such phase).
+COLD_SECONDS=${COLD_SECONDS:-5}; COLD_WINDOWS=${COLD_WINDOWS:-3}
+cat > "$WORK/cold.yaml" <<CONF
+listen: $E_CIP:2126
+backend: $S_IP:21
+passive-ports: 57000-57999
+timeouts: {idle: 3600s}
+limits: {max-sessions-per-ip: 1000}
+admin: {listen: "off"}
+${PORTCULLIS_YAML_EXTRA:-}
+CONF
+launch_portcullis "$WORK/cold.yaml" "$WORK/cold-portcullis.log"
+COLD_LAUNCHER=$LAUNCHED
+wait_port $NS_E $E_CIP 2126
+COLD_JAVA=$(pgrep -P "$COLD_LAUNCHER" java || echo "$COLD_LAUNCHER")
+COLD=""
+for w in $(seq 1 "$COLD_WINDOWS"); do
+  c0=$(cpu_ticks "$COLD_JAVA")
+  n=$(in_c python3 "$WORK/sessions.py" "$E_CIP:2126" "$COLD_SECONDS")
+  c1=$(cpu_ticks "$COLD_JAVA")
+  COLD+="$n/s at $(awk -v d=$((c1 - c0)) -v hz="$HZ" -v n="$n" -v s="$COLD_SECONDS" 'BEGIN {printf "%.2f", (n > 0) ? d / hz * 1000 / (n * s) : 0}') ms; "
+done
+stop_tree "$COLD_LAUNCHER"
+
 # (e) idle control sessions: vsftpd forks two processes per session, so this figure uses a
 # greeter (asyncio: 220, then silence) as the backend of a second Portcullis with default settings.
 in_s python3 - "$S_IP" 2100 > "$WORK/greeter.log" 2>&1 <<'GREETER' & PIDS+=($!)
@@ -494,9 +524,8 @@ passive-ports: 53000-53099
 limits: {max-sessions: 100000, max-sessions-per-ip: 100000}
 admin: {listen: "127.0.0.1:9122"}
 CONF
-in_e bash -c "ulimit -n $(ulimit -Hn); exec $JAVA $JAVA_OPTS -jar target/portcullis.jar --config $WORK/idle.yaml" \
-  > "$WORK/idle-portcullis.log" 2>&1 & PIDS+=($!)
-IDLE_LAUNCHER=$!
+launch_portcullis "$WORK/idle.yaml" "$WORK/idle-portcullis.log"
+IDLE_LAUNCHER=$LAUNCHED
 wait_port $NS_S $S_IP 2100
 wait_port $NS_E $E_CIP 2131
 IDLE_JAVA=$(pgrep -P "$IDLE_LAUNCHER" java || echo "$IDLE_LAUNCHER")
@@ -591,6 +620,7 @@ cost_row() { # label associative-array-name
   cost_row "(d) proxy CPU s per GiB moved" CPU
   cost_row "(c) proxy CPU ms per session (warm)" SCPU
   echo
+  echo "(c, cold) a fresh Portcullis, windows of ${COLD_SECONDS} s from its start: ${COLD% } (sessions/s and its CPU per session); warm, above: $(echo "${SESS[portcullis]}" | median)/s at $(echo "${SCPU[portcullis]}" | median) ms."
   echo "(e) Portcullis (default settings, $JAVA_OPTS) with $IDLE_OK of $IDLE idle control sessions, each with its backend connection (to a greeter): RSS $((RSS0 / 1024)) → $((RSS1 / 1024)) MiB, heap used $(mbs "$HEAP0") → $(mbs "$HEAP1") MB; per session $(awk -v a="$RSS0" -v b="$RSS1" -v n="${IDLE_OK:-1}" 'BEGIN {printf "%.1f", (b - a) / n}') KiB of RSS, so 10,000 sessions ≈ $(awk -v a="$RSS0" -v b="$RSS1" -v n="${IDLE_OK:-1}" 'BEGIN {printf "%.0f", (a + (b - a) / n * 10000) / 1024}') MiB."
   echo "(f) NOOP round trip: direct p50 $((D50 / 1000)) µs, p99 $((D99 / 1000)) µs; through Portcullis p50 $((P50 / 1000)) µs, p99 $((P99 / 1000)) µs; added p50 $(((P50 - D50) / 1000)) µs, p99 $(((P99 - D99) / 1000)) µs."
   d=$(echo "${FTPS[direct]}" | median); p=$(echo "${FTPS[portcullis]}" | median)
