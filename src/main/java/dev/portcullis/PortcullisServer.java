@@ -322,11 +322,16 @@ public final class PortcullisServer implements AutoCloseable {
             kept.add("data.kernel-nat");
             next = next.withData(next.data().withKernelNat(config.data().kernelNat()));
         }
-        ProxyConfig effective = new ProxyConfig(config.listen(), next.backends(), config.passivePorts(), next.publicAddress(),
-                next.timeouts(), next.limits(), next.data(), new TlsConfig(next.tls().cert(), next.tls().key(),
-                next.tls().clientCa(), next.tls().policy(), next.tls().dataProtection(), next.tls().requireSessionReuse(),
-                config.tls().implicitListen(), next.tls().ciphers(), next.tls().provider(), next.tls().handshakeTimeout(),
-                next.tls().perListener()), next.backendTls(), next.audit(), config.admin(), next.commands(), config.proxyProtocol(), config.transparent());
+        // What needs a restart stays as it runs: listeners (control, implicit FTPS, admin), the passive
+        // range, the PROXY protocol on the listeners, transparent mode; the admin token applies at once.
+        ProxyConfig effective = next.toBuilder()
+                .listen(config.listen())
+                .passivePorts(config.passivePorts())
+                .tls(next.tls().withImplicitListen(config.tls().implicitListen()))
+                .admin(new dev.portcullis.config.AdminConfig(config.admin().listen(), config.admin().drainTimeout(), next.admin().token()))
+                .proxyProtocol(config.proxyProtocol())
+                .transparent(config.transparent())
+                .build();
         if (!config.tls().implicitListen().isEmpty() && !effective.tls().enabled()) {
             throw new ConfigException("tls: implicit FTPS listeners are running; a reload cannot turn TLS off (restart instead)");
         }

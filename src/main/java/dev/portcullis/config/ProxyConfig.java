@@ -7,7 +7,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The whole validated configuration, immutable. Built only by {@link ConfigLoader}.
+ * The whole validated configuration, immutable. Built by {@link ConfigLoader}; derived ones (a
+ * reload's effective config, tests' variations) through {@link #toBuilder()}.
  *
  * @param listen        control listeners
  * @param backends      the FTP servers to relay to, balancing and health checks; no backend: the embedded demo backend
@@ -47,58 +48,172 @@ public record ProxyConfig(
     }
 
     public ProxyConfig withPublicAddress(InetAddress address) {
-        return new ProxyConfig(listen, backends, passivePorts, Optional.of(address), timeouts, limits, data, tls, backendTls, audit, admin, commands, proxyProtocol, transparent);
+        return toBuilder().publicAddress(Optional.of(address)).build();
     }
 
     public ProxyConfig withListen(List<InetSocketAddress> v) {
-        return new ProxyConfig(v, backends, passivePorts, publicAddress, timeouts, limits, data, tls, backendTls, audit, admin, commands, proxyProtocol, transparent);
+        return toBuilder().listen(v).build();
     }
 
     public ProxyConfig withBackends(BackendPoolConfig v) {
-        return new ProxyConfig(listen, v, passivePorts, publicAddress, timeouts, limits, data, tls, backendTls, audit, admin, commands, proxyProtocol, transparent);
+        return toBuilder().backends(v).build();
     }
 
     public ProxyConfig withPassivePorts(PortRange v) {
-        return new ProxyConfig(listen, backends, v, publicAddress, timeouts, limits, data, tls, backendTls, audit, admin, commands, proxyProtocol, transparent);
+        return toBuilder().passivePorts(v).build();
     }
 
     public ProxyConfig withTimeouts(Timeouts v) {
-        return new ProxyConfig(listen, backends, passivePorts, publicAddress, v, limits, data, tls, backendTls, audit, admin, commands, proxyProtocol, transparent);
+        return toBuilder().timeouts(v).build();
     }
 
     public ProxyConfig withLimits(Limits v) {
-        return new ProxyConfig(listen, backends, passivePorts, publicAddress, timeouts, v, data, tls, backendTls, audit, admin, commands, proxyProtocol, transparent);
+        return toBuilder().limits(v).build();
     }
 
     public ProxyConfig withData(DataPolicy v) {
-        return new ProxyConfig(listen, backends, passivePorts, publicAddress, timeouts, limits, v, tls, backendTls, audit, admin, commands, proxyProtocol, transparent);
+        return toBuilder().data(v).build();
     }
 
     public ProxyConfig withTls(TlsConfig v) {
-        return new ProxyConfig(listen, backends, passivePorts, publicAddress, timeouts, limits, data, v, backendTls, audit, admin, commands, proxyProtocol, transparent);
+        return toBuilder().tls(v).build();
     }
 
     public ProxyConfig withBackendTls(BackendTlsConfig v) {
-        return new ProxyConfig(listen, backends, passivePorts, publicAddress, timeouts, limits, data, tls, v, audit, admin, commands, proxyProtocol, transparent);
+        return toBuilder().backendTls(v).build();
     }
 
     public ProxyConfig withAudit(AuditConfig v) {
-        return new ProxyConfig(listen, backends, passivePorts, publicAddress, timeouts, limits, data, tls, backendTls, v, admin, commands, proxyProtocol, transparent);
+        return toBuilder().audit(v).build();
     }
 
     public ProxyConfig withAdmin(AdminConfig v) {
-        return new ProxyConfig(listen, backends, passivePorts, publicAddress, timeouts, limits, data, tls, backendTls, audit, v, commands, proxyProtocol, transparent);
+        return toBuilder().admin(v).build();
     }
 
     public ProxyConfig withCommands(CommandRules v) {
-        return new ProxyConfig(listen, backends, passivePorts, publicAddress, timeouts, limits, data, tls, backendTls, audit, admin, v, proxyProtocol, transparent);
+        return toBuilder().commands(v).build();
     }
 
     public ProxyConfig withProxyProtocol(ProxyProtocolConfig v) {
-        return new ProxyConfig(listen, backends, passivePorts, publicAddress, timeouts, limits, data, tls, backendTls, audit, admin, commands, v, transparent);
+        return toBuilder().proxyProtocol(v).build();
     }
 
     public ProxyConfig withTransparent(TransparentConfig v) {
-        return new ProxyConfig(listen, backends, passivePorts, publicAddress, timeouts, limits, data, tls, backendTls, audit, admin, commands, proxyProtocol, v);
+        return toBuilder().transparent(v).build();
+    }
+
+    /** A copy to change: the one way to derive a configuration from another (the withers above are its shorthands). */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** Changes to a configuration, component by component, without positional copies. */
+    public static final class Builder {
+        private List<InetSocketAddress> listen;
+        private BackendPoolConfig backends;
+        private PortRange passivePorts;
+        private Optional<InetAddress> publicAddress;
+        private Timeouts timeouts;
+        private Limits limits;
+        private DataPolicy data;
+        private TlsConfig tls;
+        private BackendTlsConfig backendTls;
+        private AuditConfig audit;
+        private AdminConfig admin;
+        private CommandRules commands;
+        private ProxyProtocolConfig proxyProtocol;
+        private TransparentConfig transparent;
+
+        private Builder(ProxyConfig c) {
+            this.listen = c.listen();
+            this.backends = c.backends();
+            this.passivePorts = c.passivePorts();
+            this.publicAddress = c.publicAddress();
+            this.timeouts = c.timeouts();
+            this.limits = c.limits();
+            this.data = c.data();
+            this.tls = c.tls();
+            this.backendTls = c.backendTls();
+            this.audit = c.audit();
+            this.admin = c.admin();
+            this.commands = c.commands();
+            this.proxyProtocol = c.proxyProtocol();
+            this.transparent = c.transparent();
+        }
+
+        public Builder listen(List<InetSocketAddress> v) {
+            this.listen = v;
+            return this;
+        }
+
+        public Builder backends(BackendPoolConfig v) {
+            this.backends = v;
+            return this;
+        }
+
+        public Builder passivePorts(PortRange v) {
+            this.passivePorts = v;
+            return this;
+        }
+
+        public Builder publicAddress(Optional<InetAddress> v) {
+            this.publicAddress = v;
+            return this;
+        }
+
+        public Builder timeouts(Timeouts v) {
+            this.timeouts = v;
+            return this;
+        }
+
+        public Builder limits(Limits v) {
+            this.limits = v;
+            return this;
+        }
+
+        public Builder data(DataPolicy v) {
+            this.data = v;
+            return this;
+        }
+
+        public Builder tls(TlsConfig v) {
+            this.tls = v;
+            return this;
+        }
+
+        public Builder backendTls(BackendTlsConfig v) {
+            this.backendTls = v;
+            return this;
+        }
+
+        public Builder audit(AuditConfig v) {
+            this.audit = v;
+            return this;
+        }
+
+        public Builder admin(AdminConfig v) {
+            this.admin = v;
+            return this;
+        }
+
+        public Builder commands(CommandRules v) {
+            this.commands = v;
+            return this;
+        }
+
+        public Builder proxyProtocol(ProxyProtocolConfig v) {
+            this.proxyProtocol = v;
+            return this;
+        }
+
+        public Builder transparent(TransparentConfig v) {
+            this.transparent = v;
+            return this;
+        }
+
+        public ProxyConfig build() {
+            return new ProxyConfig(listen, backends, passivePorts, publicAddress, timeouts, limits, data, tls, backendTls, audit, admin, commands, proxyProtocol, transparent);
+        }
     }
 }

@@ -34,6 +34,12 @@ public record TlsConfig(
         Duration handshakeTimeout,
         List<ListenerPolicy> perListener) {
 
+    /** The same policies on other implicit-FTPS listeners. */
+    public TlsConfig withImplicitListen(List<InetSocketAddress> listeners) {
+        return new TlsConfig(cert, key, clientCa, policy, dataProtection, requireSessionReuse, listeners, ciphers, provider,
+                handshakeTimeout, perListener);
+    }
+
     /** ECDHE key exchange with AEAD ciphers only (forward secrecy, no CBC, no RSA key transport). */
     public static final List<String> DEFAULT_CIPHERS = List.of(
             "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",

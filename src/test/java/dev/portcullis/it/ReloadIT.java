@@ -36,4 +36,20 @@ class ReloadIT {
             h.assertQuiescent();
         }
     }
+
+    @Test
+    void theAdminTokenAppliesAtOnceTheAdminListenerNeedsARestart() throws Exception {
+        try (ProxyHarness h = ProxyHarness.start(root, c -> c)) {
+            ProxyConfig running = h.proxy().config();
+            dev.portcullis.config.AdminConfig changed = new dev.portcullis.config.AdminConfig(
+                    java.util.Optional.of(new java.net.InetSocketAddress("127.0.0.1", 1)), java.time.Duration.ofSeconds(7),
+                    java.util.Optional.of("a-token-for-the-admin-api"));
+            h.proxy().reload(running.withAdmin(changed).withPassivePorts(new dev.portcullis.config.PortRange(31000, 31009)));
+            assertThat(h.proxy().config().admin().token()).contains("a-token-for-the-admin-api");
+            assertThat(h.proxy().config().admin().listen()).isEqualTo(running.admin().listen());
+            assertThat(h.proxy().config().admin().drainTimeout()).isEqualTo(running.admin().drainTimeout());
+            assertThat(h.proxy().config().passivePorts()).isEqualTo(running.passivePorts());
+            assertThat(h.proxy().config().listen()).isEqualTo(running.listen());
+        }
+    }
 }
