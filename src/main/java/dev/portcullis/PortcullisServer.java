@@ -116,7 +116,7 @@ public final class PortcullisServer implements AutoCloseable {
 
     public synchronized PortcullisServer start() throws IOException, ConfigException {
         log.info("transport: {} ({})", transport.name(), transport.reason());
-        requireTransport(config, transport);
+        StartChecks.requireTransport(config, transport);
         if (config.transparent().enabled()) {
             log.info("transparent mode: {}, original destinations allowed in {}{}", config.transparent().mode().name().toLowerCase(java.util.Locale.ROOT),
                     config.transparent().allowDestinations(), config.transparent().spoofClient() ? ", connecting from the client's own address" : "");
@@ -137,7 +137,7 @@ public final class PortcullisServer implements AutoCloseable {
                 ? "zero-copy (splice) for plain data connections, copy for TLS; " + splice.describePipes()
                 : "copy" + (config.data().zeroCopy() ? " (zero-copy needs the epoll transport)" : " (data.zero-copy is off)"));
         if (config.data().kernelNat().enabled()) {
-            requireForwarding(config);
+            StartChecks.requireForwarding(config);
             // Before any port is bound: a proxy that cannot make its table must not start half-working.
             kernelNat = dev.portcullis.data.kernel.KernelNat.start(config.data().kernelNat(),
                     config.timeouts().expectation().plusSeconds(10));
@@ -180,7 +180,11 @@ public final class PortcullisServer implements AutoCloseable {
         return this;
     }
 
-    /** Everything sessions share that a reload may change; TLS contexts are built (and checked) here. */
+    /** What {@link #start} refuses before it binds anything, checked without binding anything: for --check-config. */
+    public static void check(ProxyConfig c) throws ConfigException {
+        StartChecks.check(c);
+    }
+
     private Optional<HostAndPort> demoBackend() {
         return demo == null ? Optional.empty() : Optional.of(new HostAndPort("127.0.0.1", demo.port()));
     }
@@ -208,58 +212,18 @@ public final class PortcullisServer implements AutoCloseable {
         }
     }
 
-    /**
-     * What {@link #start} refuses before it binds anything, checked without binding or creating
-     * anything (no listener, no nftables table): for {@code portcullis --check-config}.
-     */
-    public static void check(ProxyConfig c) throws ConfigException {
-        requireTransport(c, Transport.select(true));
-        if (c.data().kernelNat().enabled()) {
-            requireForwarding(c);
-        }
-        if (c.tls().enabled()) {
-            serverTls(c);
-        }
-        if (c.backendTls().enabled()) {
-            backendTls(c);
-        }
-    }
-
-    private static void requireTransport(ProxyConfig c, Transport transport) throws ConfigException {
-        if (c.transparent().enabled() && !transport.name().equals("epoll")) {
-            throw new ConfigException("transparent.mode: '" + c.transparent().mode().name().toLowerCase(java.util.Locale.ROOT)
-                    + "' (needs the native epoll transport on Linux; " + transport.reason() + ")");
-        }
-    }
-
-    private static ServerTls serverTls(ProxyConfig c) throws ConfigException {
-        try {
-            return new ServerTls(c.tls());
-        } catch (javax.net.ssl.SSLException | RuntimeException e) {
-            throw new ConfigException("tls.cert/tls.key: '" + c.tls().cert().orElseThrow() + "', '"
-                    + c.tls().key().orElseThrow() + "' (cannot be loaded: " + e.getMessage() + ")");
-        }
-    }
-
-    private static BackendTls backendTls(ProxyConfig c) throws ConfigException {
-        try {
-            return new BackendTls(c.backendTls(), c.tls().provider(), c.tls().handshakeTimeout());
-        } catch (javax.net.ssl.SSLException | RuntimeException e) {
-            throw new ConfigException("backend-tls: cannot build the TLS client context: " + e.getMessage());
-        }
-    }
-
+    /** Everything sessions share that a reload may change; TLS contexts are built (and checked) here. */
     private SessionContext buildContext(ProxyConfig c) throws ConfigException {
         ServerTls serverTls = null;
         if (c.tls().enabled()) {
-            serverTls = serverTls(c);
+            serverTls = StartChecks.serverTls(c);
             log.info("TLS towards clients: {}; control {}, data {}{}", TlsProvider.describe(serverTls.provider()),
                     c.tls().policy().name().toLowerCase(), c.tls().dataProtection().name().toLowerCase().replace('_', '-'),
                     c.tls().requireSessionReuse() ? ", session reuse required on data connections" : "");
         }
         BackendTls backendTls = null;
         if (c.backendTls().enabled()) {
-            backendTls = backendTls(c);
+            backendTls = StartChecks.backendTls(c);
             log.info("TLS towards the backend: {}, {}", c.backendTls().mode().name().toLowerCase(),
                     TlsProvider.describe(backendTls.provider()));
         }
@@ -277,26 +241,6 @@ public final class PortcullisServer implements AutoCloseable {
                 new CommandPolicy(c.commands().denyCommands(), c.commands().denyAnonymous(), c.commands().allowCommands()),
                 new FeatFilter(hiddenFeatures(), provided), new FeatFilter(hiddenFeatures(), List.of("EPRT", "EPSV")),
                 registry, metrics, audit, serverTls, backendTls, bans, portBudget, bandwidthTotal, splice, kernelNat);
-    }
-
-    /**
-     * Kernel-forwarded data from a client to a backend on another host is routed by this host: with
-     * forwarding off every such transfer would time out, so say so before starting.
-     */
-    private static void requireForwarding(ProxyConfig c) throws ConfigException {
-        boolean allLocal = c.backends().allBackends().stream().allMatch(b -> b.host().equals("localhost") || b.host().startsWith("127."));
-        if (allLocal) {
-            return;
-        }
-        try {
-            String on = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/net/ipv4/ip_forward")).strip();
-            if (!on.equals("1")) {
-                throw new ConfigException("data.kernel-nat: 'true' (needs net.ipv4.ip_forward = 1 to forward data to "
-                        + c.backends().allBackends() + "; it is " + on + ")");
-            }
-        } catch (IOException e) {
-            throw new ConfigException("data.kernel-nat: 'true' (cannot read net.ipv4.ip_forward: " + e.getMessage() + ")");
-        }
     }
 
     /**
