@@ -100,7 +100,7 @@ public final class HealthChecker implements AutoCloseable {
 
     private static String describe(Throwable t) {
         Throwable shown = t instanceof UncheckedIOException u ? u.getCause() : t;
-        return shown.getClass().getSimpleName() + ": " + HealthProbe.causes(shown);
+        return shown.getClass().getSimpleName() + ": " + dev.portcullis.tls.HandshakeFailure.chain(shown);
     }
 
     /** One check of {@code m}: resolve, connect, then the probe's dialogue, all within the timeout. */

@@ -3,6 +3,7 @@ package dev.portcullis.backend;
 import dev.portcullis.config.HealthCheckConfig;
 import dev.portcullis.ftp.FtpReply;
 import dev.portcullis.tls.BackendTls;
+import dev.portcullis.tls.HandshakeFailure;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -67,7 +68,7 @@ final class HealthProbe extends SimpleChannelInboundHandler<FtpReply> {
                 ctx.pipeline().addFirst("tls", handler);
                 handler.handshakeFuture().addListener(f -> {
                     if (!f.isSuccess()) {
-                        fail(ctx, new IOException("TLS handshake: " + causes(f.cause())));
+                        fail(ctx, new IOException("TLS handshake: " + HandshakeFailure.chain(f.cause())));
                         return;
                     }
                     passed.append(", TLS ").append(handler.engine().getSession().getProtocol());
@@ -134,17 +135,5 @@ final class HealthProbe extends SimpleChannelInboundHandler<FtpReply> {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         result.tryFailure(new IOException("connection closed during the " + step.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ')));
-    }
-
-    /** Every distinct message down the cause chain: the certificate check's own reason is the innermost. */
-    static String causes(Throwable t) {
-        StringBuilder b = new StringBuilder();
-        for (int depth = 0; t != null && depth < 10; depth++, t = t.getCause() == t ? null : t.getCause()) {
-            String m = t.getMessage();
-            if (m != null && !m.isBlank() && b.indexOf(m) < 0) {
-                b.append(b.length() == 0 ? "" : ": ").append(m);
-            }
-        }
-        return b.toString();
     }
 }

@@ -152,7 +152,7 @@ final class BackendChannel extends ChannelInboundHandlerAdapter {
      * after timeouts.backend-reply (data moving for a transfer does not count), the session is told.
      */
     private void watch(Pending p) {
-        p.deadline = channelLoop().schedule(() -> {
+        p.deadline = channel.eventLoop().schedule(() -> {
             if (session.isClosed() || !outstanding.contains(p)) {
                 return;
             }
@@ -162,10 +162,6 @@ final class BackendChannel extends ChannelInboundHandlerAdapter {
             }
             session.onReplyTimeout(p.what, replyTimeoutMillis);
         }, replyTimeoutMillis, TimeUnit.MILLISECONDS);
-    }
-
-    private io.netty.channel.EventLoop channelLoop() {
-        return channel.eventLoop();
     }
 
     @Override

@@ -20,7 +20,7 @@ final class CommandTable {
         void handle(ControlSession session, ReplySlot slot, FtpCommand c);
     }
 
-    private static final Handler FORWARD = (s, slot, c) -> s.forward(slot, c, r -> s.passThrough(slot, r));
+    private static final Handler FORWARD = (s, slot, c) -> s.forward(c, r -> s.passThrough(slot, r));
     private static final Map<String, Handler> HANDLERS = build();
 
     private CommandTable() {
@@ -48,13 +48,13 @@ final class CommandTable {
         m.put("USER", (s, slot, c) -> s.login().forwardLogin(slot, c));
         m.put("PASS", (s, slot, c) -> s.login().forwardLogin(slot, c));
         m.put("ACCT", (s, slot, c) -> s.login().forwardLogin(slot, c));
-        m.put("QUIT", (s, slot, c) -> s.forward(slot, c, r -> {
+        m.put("QUIT", (s, slot, c) -> s.forward(c, r -> {
             slot.closeOutcome = r.isPreliminary() ? null : "quit";
             s.passThrough(slot, r);
         }));
         m.put("FEAT", (s, slot, c) -> {
             FeatFilter feat = s.security().available() ? s.ctx().featFilter() : s.ctx().featFilterWithoutTls();
-            s.forward(slot, c, r -> s.passThrough(slot, r.isPreliminary() ? r : feat.filter(r)));
+            s.forward(c, r -> s.passThrough(slot, r.isPreliminary() ? r : feat.filter(r)));
         });
         return Map.copyOf(m);
     }

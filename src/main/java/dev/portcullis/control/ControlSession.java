@@ -302,7 +302,7 @@ public final class ControlSession {
     // ---------------------------------------------------------------- towards the backend
 
     /** Sends a client's command to the backend byte-exact; {@code onReply} gets its replies. */
-    void forward(ReplySlot slot, FtpCommand c, Consumer<FtpReply> onReply) {
+    void forward(FtpCommand c, Consumer<FtpReply> onReply) {
         connector.backend().forward(c, intake.nanosSinceDispatch(), onReply);
     }
 

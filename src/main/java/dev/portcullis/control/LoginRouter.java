@@ -79,7 +79,7 @@ final class LoginRouter {
         if (c.verb().equals("USER")) {
             onUser(c);
         }
-        session.forward(slot, c, r -> {
+        session.forward(c, r -> {
             recordOutcome(r);
             session.passThrough(slot, r);
         });
@@ -120,7 +120,7 @@ final class LoginRouter {
                 return;
             }
             if (r.code() == 331 || r.code() == 332) {
-                session.forward(slot, pass, p -> {
+                session.forward(pass, p -> {
                     recordOutcome(p);
                     rerouteIfRefused(p);
                     session.passThrough(slot, p);

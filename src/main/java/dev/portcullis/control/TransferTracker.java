@@ -97,7 +97,7 @@ final class TransferTracker {
     }
 
     void onType(ReplySlot slot, FtpCommand c) {
-        session.forward(slot, c, r -> {
+        session.forward(c, r -> {
             if (r.code() == 200) {
                 String type = c.argument().strip().toUpperCase(Locale.ROOT);
                 binaryType = type.startsWith("I") || type.startsWith("L");
@@ -114,7 +114,8 @@ final class TransferTracker {
             replies.reply(slot, 521, "Data connections must be protected: use PBSZ 0 and PROT P.");
             return;
         }
-        if (data.readySetup() == null) {
+        DataSetup ready = data.readySetup();
+        if (ready == null) {
             data.discardSetup();
             replies.reply(slot, 425, "Use PASV, EPSV, PORT or EPRT first.");
             return;
@@ -127,7 +128,7 @@ final class TransferTracker {
             replies.reply(slot, 450, "Transfer limit reached (" + maxTransfers + " per session); reconnect to continue.");
             return;
         }
-        if (data.readySetup().inKernel() && session.security().protectData()) {
+        if (ready.inKernel() && session.security().protectData()) {
             data.discardSetup(); // the kernel would carry the client's TLS to a backend port that expects plain data
             replies.reply(slot, 425, "Data protection changed after PASV/EPSV; send PASV or EPSV again.");
             return;
@@ -136,7 +137,7 @@ final class TransferTracker {
         Transfer t = new Transfer(c, slot, data.takeSetup()); // one-shot: the next transfer needs a new PASV/PORT
         transfer = t;
         if (t.setup.inKernel()) {
-            session.forward(slot, c, r -> onReply(t, r));
+            session.forward(c, r -> onReply(t, r));
             return; // no relay: the backend's final reply ends the transfer
         }
         t.setup.relay().onDone(r -> {
@@ -144,7 +145,7 @@ final class TransferTracker {
                 finish(t);
             }
         });
-        session.forward(slot, c, r -> onReply(t, r));
+        session.forward(c, r -> onReply(t, r));
         if (t.setup.clientMode() == DataSetup.ClientMode.ACTIVE) {
             data.backendSide().connectIfDue(t.setup);
         }
@@ -223,7 +224,7 @@ final class TransferTracker {
             // the transfer (426) and the ABOR (226) in order.
             transfer.setup.relay().abort();
         }
-        session.forward(slot, c, r -> session.passThrough(slot, r));
+        session.forward(c, r -> session.passThrough(slot, r));
     }
 
     /** The session ends: the running transfer's data connections close. */

@@ -23,4 +23,19 @@ public final class HandshakeFailure {
         }
         return outer + ": " + inner;
     }
+
+    /**
+     * Every distinct message down the cause chain, outermost first: for the health check's record,
+     * where the certificate check's own wording ("PKIX path building failed") must show.
+     */
+    public static String chain(Throwable t) {
+        StringBuilder b = new StringBuilder();
+        for (int depth = 0; t != null && depth < 10; depth++, t = t.getCause() == t ? null : t.getCause()) {
+            String m = t.getMessage();
+            if (m != null && !m.isBlank() && b.indexOf(m) < 0) {
+                b.append(b.length() == 0 ? "" : ": ").append(m);
+            }
+        }
+        return b.toString();
+    }
 }
