@@ -1,5 +1,6 @@
 package dev.portcullis.config;
 
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Optional;
@@ -12,7 +13,7 @@ import java.util.Optional;
  * @param token          the bearer token the runtime API (/sessions, /backends) requires; empty: it
  *                       answers loopback clients only
  */
-public record AdminConfig(Optional<InetSocketAddress> listen, Duration drainTimeout, Optional<String> token) {
+public record AdminConfig(@JsonDeserialize(using = ConfigModule.AdminListen.class) Optional<InetSocketAddress> listen, Duration drainTimeout, Optional<String> token) {
 
     public static final String DEFAULT_LISTEN = "127.0.0.1:9121";
 

@@ -1,5 +1,6 @@
 package dev.portcullis.config;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.portcullis.net.HostAndPort;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -27,9 +28,9 @@ public record BackendPoolConfig(List<HostAndPort> backends, Balance balance, Lis
      * @param user     a regular expression matched against the whole USER name ({@code .*} for a default)
      * @param backends the backends for users it matches
      */
-    public record UserRoute(Pattern user, List<HostAndPort> backends) {
+    public record UserRoute(Pattern user, @JsonProperty("backend") List<HostAndPort> backends) {
         public UserRoute {
-            backends = List.copyOf(backends);
+            backends = backends == null ? List.of() : List.copyOf(backends); // none: the validator names the key
         }
     }
 

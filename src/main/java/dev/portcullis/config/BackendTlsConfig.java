@@ -1,5 +1,6 @@
 package dev.portcullis.config;
 
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -11,7 +12,8 @@ import java.util.Optional;
  * @param fingerprint SHA-256 fingerprint (hex) the backend's certificate must have, instead of a CA
  * @param insecure    accept any backend certificate (logged loudly at start)
  */
-public record BackendTlsConfig(Mode mode, Optional<Path> ca, Optional<String> fingerprint, boolean insecure) {
+public record BackendTlsConfig(Mode mode, @FileAccess(FileAccess.Kind.READ) Optional<Path> ca,
+                               @JsonDeserialize(using = ConfigModule.Fingerprint.class) Optional<String> fingerprint, boolean insecure) {
 
     public static final BackendTlsConfig OFF = new BackendTlsConfig(Mode.OFF, Optional.empty(), Optional.empty(), false);
 

@@ -18,8 +18,8 @@ import java.util.Optional;
  * @param allowCommands    when not empty, the only verbs (or verbs and first words) allowed besides login,
  *                         TLS set-up, QUIT, NOOP, FEAT and ABOR; others get 550
  */
-public record CommandRules(List<String> denyCommands, boolean denyAnonymous, int banAfterFailures, Duration banWindow,
-                           Duration banTime, Optional<Path> banFile, boolean strictProtocol, List<String> allowCommands) {
+public record CommandRules(List<String> denyCommands, boolean denyAnonymous, @Range(min = 0, max = 1_000_000) int banAfterFailures, Duration banWindow,
+                           Duration banTime, @FileAccess(FileAccess.Kind.WRITE) Optional<Path> banFile, boolean strictProtocol, List<String> allowCommands) {
 
     public static final List<String> DEFAULT_DENIED = List.of("SITE EXEC");
 

@@ -1,5 +1,8 @@
 package dev.portcullis.config;
 
+import java.nio.file.Path;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonCreator;
 import java.net.InetAddress;
 import java.util.Optional;
 
@@ -37,6 +40,26 @@ public record DataPolicy(
                       Optional<InetAddress> backendActiveSource, BackendPasvAddress backendPasvAddress) {
         this(allowForeignAddress, allowPrivilegedPorts, activeSourcePort, backendMode, backendActiveSource, backendPasvAddress,
                 DEFAULTS.zeroCopy(), DEFAULTS.splicePipeSize(), DEFAULTS.splicePipeBudget(), DEFAULTS.kernelNat());
+    }
+
+    /** The file's {@code data} section, where the kernel data path's three keys sit beside the others. */
+    @JsonCreator
+    static DataPolicy fromFile(
+            @JsonProperty("allow-foreign-address") boolean allowForeignAddress,
+            @JsonProperty("allow-privileged-ports") boolean allowPrivilegedPorts,
+            @JsonProperty("active-source-port") @Range(min = 0, max = 65535) int activeSourcePort,
+            @JsonProperty("backend-mode") BackendDataMode backendMode,
+            @JsonProperty("backend-active-source") Optional<InetAddress> backendActiveSource,
+            @JsonProperty("backend-pasv-address") BackendPasvAddress backendPasvAddress,
+            @JsonProperty("zero-copy") boolean zeroCopy,
+            @JsonProperty("splice-pipe-size") @Bytes(max = 64L << 20) int splicePipeSize,
+            @JsonProperty("splice-pipe-budget") @Bytes(max = 1L << 40) long splicePipeBudget,
+            @JsonProperty("kernel-nat") boolean kernelNat,
+            @JsonProperty("kernel-nat-nft") Path kernelNatNft,
+            @JsonProperty("kernel-nat-table") @Matches(regex = KernelNatConfig.TABLE_NAME, expected = KernelNatConfig.TABLE_NAME_EXPECTED)
+            String kernelNatTable) {
+        return new DataPolicy(allowForeignAddress, allowPrivilegedPorts, activeSourcePort, backendMode, backendActiveSource,
+                backendPasvAddress, zeroCopy, splicePipeSize, splicePipeBudget, new KernelNatConfig(kernelNat, kernelNatNft, kernelNatTable));
     }
 
     public DataPolicy withZeroCopy(boolean on) {

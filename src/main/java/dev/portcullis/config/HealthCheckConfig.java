@@ -18,7 +18,7 @@ import java.util.Optional;
  * @param user     login probe account (with {@code password}): {@code USER}/{@code PASS} must end in 230
  * @param password the probe account's password; never logged
  */
-public record HealthCheckConfig(boolean enabled, Duration interval, Duration timeout, int rise, int fall, boolean authTls,
+public record HealthCheckConfig(boolean enabled, Duration interval, Duration timeout, @Range(min = 1, max = 100) int rise, @Range(min = 1, max = 100) int fall, boolean authTls,
                                 Optional<String> user, Optional<String> password) {
 
     public static final HealthCheckConfig DEFAULTS = new HealthCheckConfig(true, Duration.ofSeconds(5), Duration.ofSeconds(3),

@@ -14,12 +14,16 @@ import java.nio.file.Path;
  */
 public record KernelNatConfig(boolean enabled, Path nft, String table) {
 
+    static final String TABLE_NAME = "[A-Za-z][A-Za-z0-9_]{0,31}";
+    static final String TABLE_NAME_EXPECTED =
+            "expected a table name of letters, digits and '_', starting with a letter, at most 32 characters";
+
     public static final KernelNatConfig OFF = new KernelNatConfig(false, Path.of("/usr/sbin/nft"), "portcullis");
 
     public KernelNatConfig {
         java.util.Objects.requireNonNull(nft, "nft");
-        if (!table.matches("[A-Za-z][A-Za-z0-9_]{0,31}")) {
-            throw new IllegalArgumentException("expected a table name of letters, digits and '_', starting with a letter, at most 32 characters");
+        if (!table.matches(TABLE_NAME)) {
+            throw new IllegalArgumentException(TABLE_NAME_EXPECTED);
         }
     }
 }

@@ -13,9 +13,11 @@ package dev.portcullis.config;
  * @param bandwidthPerSession    data bytes per second one session may move, both directions together; 0: no limit
  * @param bandwidthTotal         data bytes per second all sessions together may move; 0: no limit
  */
-public record Limits(int maxLineLength, int maxBadLines, int maxReplyLines, int maxSessions, int maxSessionsPerIp,
-                     int maxDataPortsPerSession, int maxDataPortsPerIp, int maxTransfersPerSession,
-                     long bandwidthPerSession, long bandwidthTotal) {
+public record Limits(@Range(min = 64, max = 65536) int maxLineLength, @Range(min = 1, max = 1000) int maxBadLines,
+                     @Range(min = 2, max = 100_000) int maxReplyLines, @Range(min = 1, max = 1_000_000) int maxSessions,
+                     @Range(min = 1, max = 1_000_000) int maxSessionsPerIp, @Range(min = 1, max = 1000) int maxDataPortsPerSession,
+                     @Range(min = 1, max = 1_000_000) int maxDataPortsPerIp, @Range(min = 0, max = Integer.MAX_VALUE) int maxTransfersPerSession,
+                     @Rate long bandwidthPerSession, @Rate long bandwidthTotal) {
 
     public static final Limits DEFAULTS = new Limits(4096, 3, 1000, 10_000, 64, 2, 64, 0, 0, 0);
 

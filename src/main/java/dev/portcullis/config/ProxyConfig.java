@@ -1,5 +1,7 @@
 package dev.portcullis.config;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonCreator;
 import dev.portcullis.net.HostAndPort;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -40,6 +42,30 @@ public record ProxyConfig(
 
     public ProxyConfig {
         listen = List.copyOf(listen);
+    }
+
+    /** The file's top level: the backend pool's keys (backend, balance, user-routes, health-check) sit here. */
+    @JsonCreator
+    static ProxyConfig fromFile(
+            @JsonProperty("listen") List<InetSocketAddress> listen,
+            @JsonProperty("backend") List<HostAndPort> backend,
+            @JsonProperty("balance") BackendPoolConfig.Balance balance,
+            @JsonProperty("user-routes") List<BackendPoolConfig.UserRoute> userRoutes,
+            @JsonProperty("health-check") HealthCheckConfig healthCheck,
+            @JsonProperty("passive-ports") PortRange passivePorts,
+            @JsonProperty("public-address") Optional<InetAddress> publicAddress,
+            @JsonProperty("timeouts") Timeouts timeouts,
+            @JsonProperty("limits") Limits limits,
+            @JsonProperty("data") DataPolicy data,
+            @JsonProperty("tls") TlsConfig tls,
+            @JsonProperty("backend-tls") BackendTlsConfig backendTls,
+            @JsonProperty("audit") AuditConfig audit,
+            @JsonProperty("admin") AdminConfig admin,
+            @JsonProperty("policy") CommandRules policy,
+            @JsonProperty("proxy-protocol") ProxyProtocolConfig proxyProtocol,
+            @JsonProperty("transparent") TransparentConfig transparent) {
+        return new ProxyConfig(listen, new BackendPoolConfig(backend, balance, userRoutes, healthCheck), passivePorts, publicAddress,
+                timeouts, limits, data, tls, backendTls, audit, admin, policy, proxyProtocol, transparent);
     }
 
     /** A single backend (a pool of one, default balancing and health checks). */

@@ -1,5 +1,7 @@
 package dev.portcullis.config;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonCreator;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -62,6 +64,36 @@ public record TlsConfig(
     }
 
     /** The policies of the listener configured at {@code address} (the global ones unless overridden). */
+    /**
+     * The file's {@code tls} section. Unset, the policy is {@code required} with a certificate and
+     * {@code off} without, data protection {@code private-required} or {@code any} likewise; a
+     * listener's unset policy is the section's, its data protection the section's unless its policy is off.
+     */
+    @JsonCreator
+    static TlsConfig fromFile(
+            @JsonProperty("cert") @FileAccess(FileAccess.Kind.READ) Optional<Path> cert,
+            @JsonProperty("key") @FileAccess(FileAccess.Kind.READ) Optional<Path> key,
+            @JsonProperty("client-ca") @FileAccess(FileAccess.Kind.READ) Optional<Path> clientCa,
+            @JsonProperty("policy") Policy policy,
+            @JsonProperty("data-protection") DataProtection dataProtection,
+            @JsonProperty("require-session-reuse") boolean requireSessionReuse,
+            @JsonProperty("implicit-listen") List<InetSocketAddress> implicitListen,
+            @JsonProperty("ciphers") List<String> ciphers,
+            @JsonProperty("provider") Provider provider,
+            @JsonProperty("handshake-timeout") Duration handshakeTimeout,
+            @JsonProperty("listeners") List<ListenerPolicy> listeners) {
+        boolean haveCert = cert.isPresent() && key.isPresent();
+        Policy p = policy != null ? policy : haveCert ? Policy.REQUIRED : Policy.OFF;
+        DataProtection d = dataProtection != null ? dataProtection : haveCert ? DataProtection.PRIVATE_REQUIRED : DataProtection.ANY;
+        List<ListenerPolicy> resolved = new java.util.ArrayList<>();
+        for (ListenerPolicy l : listeners) {
+            Policy lp = l.policy() != null ? l.policy() : p;
+            resolved.add(new ListenerPolicy(l.address(), lp,
+                    l.dataProtection() != null ? l.dataProtection() : lp == Policy.OFF ? DataProtection.ANY : d));
+        }
+        return new TlsConfig(cert, key, clientCa, p, d, requireSessionReuse, implicitListen, ciphers, provider, handshakeTimeout, resolved);
+    }
+
     public ListenerPolicy policyFor(InetSocketAddress address) {
         for (ListenerPolicy p : perListener) {
             if (p.address().equals(address)) {

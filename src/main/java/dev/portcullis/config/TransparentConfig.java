@@ -1,5 +1,6 @@
 package dev.portcullis.config;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.portcullis.net.Cidr;
 import java.util.List;
 
@@ -14,7 +15,7 @@ import java.util.List;
  * @param spoofClient      open the backend-side connections from the client's own address (IP_TRANSPARENT on
  *                         the outgoing socket; needs the return traffic routed back through the proxy)
  */
-public record TransparentConfig(Mode mode, List<Cidr> allowDestinations, boolean spoofClient) {
+public record TransparentConfig(Mode mode, List<Cidr> allowDestinations, @JsonProperty("spoof-client-address") boolean spoofClient) {
 
     public enum Mode { OFF, TPROXY, REDIRECT }
 

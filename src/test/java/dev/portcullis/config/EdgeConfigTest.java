@@ -91,10 +91,10 @@ class EdgeConfigTest {
         assertThat(c.limits().bandwidthPerSession()).isEqualTo(10L * 1024 * 1024);
         assertThat(c.limits().bandwidthTotal()).isEqualTo(125_000_000L);
         assertThat(c.commands().strictProtocol()).isTrue();
-        assertThat(ConfigLoader.rate("500KB/s")).isEqualTo(500_000L);
-        assertThat(ConfigLoader.rate("2048")).isEqualTo(2048L);
-        assertThat(ConfigLoader.rate("0")).isZero();
-        assertThat(ConfigLoader.rate("1.5MiB")).isEqualTo(1_572_864L);
+        assertThat(ConfigValues.rate("500KB/s")).isEqualTo(500_000L);
+        assertThat(ConfigValues.rate("2048")).isEqualTo(2048L);
+        assertThat(ConfigValues.rate("0")).isZero();
+        assertThat(ConfigValues.rate("1.5MiB")).isEqualTo(1_572_864L);
         refused("limits: {bandwidth-total: fast}\n", "limits.bandwidth-total: 'fast' (expected a rate such as 10MiB/s");
         refused("limits: {bandwidth-per-session: 10}\n", "limits.bandwidth-per-session: '10' (expected at least 1KiB/s");
         refused("limits: {max-data-ports-per-session: 0}\n", "limits.max-data-ports-per-session: '0'");
