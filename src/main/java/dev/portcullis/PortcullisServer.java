@@ -1,10 +1,6 @@
 package dev.portcullis;
 
-import static dev.portcullis.metrics.MeterNames.*;
-
 import dev.portcullis.admin.AdminServer;
-import dev.portcullis.audit.AuditLog;
-import dev.portcullis.audit.LogbackAuditLog;
 import dev.portcullis.backend.BackendMember;
 import dev.portcullis.backend.BackendPool;
 import dev.portcullis.backend.HealthChecker;
@@ -12,54 +8,29 @@ import dev.portcullis.net.HostAndPort;
 import dev.portcullis.backend.BackendResolver;
 import dev.portcullis.backend.DemoBackend;
 import dev.portcullis.config.ConfigException;
-import dev.portcullis.config.DataPolicy;
 import dev.portcullis.config.ProxyConfig;
-import dev.portcullis.config.TlsConfig;
-import dev.portcullis.control.ClientControlHandler;
-import dev.portcullis.control.FtpCommandDecoder;
-import dev.portcullis.control.HandlerNames;
+import dev.portcullis.control.ClientPipeline;
 import dev.portcullis.control.SessionContext;
 import dev.portcullis.control.SessionRegistry;
-import dev.portcullis.data.setup.DataConnector;
 import dev.portcullis.guard.ExpectationTable;
 import dev.portcullis.data.setup.PassivePortPool;
-import dev.portcullis.ftp.Verbs;
 import dev.portcullis.metrics.MicrometerProxyMetrics;
-import dev.portcullis.guard.BounceGuard;
-import dev.portcullis.policy.CommandPolicy;
 import dev.portcullis.policy.LoginBans;
 import dev.portcullis.config.CommandRules;
-import dev.portcullis.rewrite.FeatFilter;
-import dev.portcullis.tls.BackendTls;
 import dev.portcullis.tls.ServerTls;
-import dev.portcullis.tls.TlsProvider;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.handler.timeout.IdleStateHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -85,6 +56,7 @@ public final class PortcullisServer implements AutoCloseable {
     private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final MicrometerProxyMetrics metrics = new MicrometerProxyMetrics(meters);
     private final BackendPool backends = new BackendPool();
+    private final ServerMeters serverMeters = new ServerMeters(meters, () -> this.splice, () -> this.kernelNat);
     private dev.portcullis.data.splice.SpliceService splice;
     private dev.portcullis.data.kernel.KernelNat kernelNat;
     private final dev.portcullis.data.setup.PortBudget portBudget = new dev.portcullis.data.setup.PortBudget();
@@ -98,8 +70,7 @@ public final class PortcullisServer implements AutoCloseable {
     private DemoBackend demo;
     private AdminServer admin;
     private HealthChecker health;
-    private dev.portcullis.tls.BackendTls probeTls;
-    private dev.portcullis.config.BackendTlsConfig probeTlsConfig;
+    private SessionContextFactory contexts;
     private boolean stopped;
 
     public PortcullisServer(ProxyConfig config) {
@@ -143,12 +114,14 @@ public final class PortcullisServer implements AutoCloseable {
                     config.timeouts().expectation().plusSeconds(10));
             log.info("data path: {}", kernelNat.describe());
         }
-        context = buildContext(config);
+        contexts = new SessionContextFactory(transport, backends, resolver, pool, expectations, metrics, registry, bans, portBudget,
+                bandwidthTotal, splice, kernelNat, instance);
+        context = contexts.build(config);
         bandwidthTotal.rate(config.limits().bandwidthTotal());
-        logLoosenedSecurity(config);
-        registerMeters();
-        syncBackendMeters(backends.configure(config.backends(), demoBackend()));
-        logPool(config);
+        StartLog.loosenedSecurity(config);
+        serverMeters.register(registry, pool, expectations, bans);
+        serverMeters.syncBackends(backends, backends.configure(config.backends(), demoBackend()));
+        StartLog.pool(config);
 
         acceptors = transport.newGroup(1);
         workers = transport.newGroup(Math.max(1, Runtime.getRuntime().availableProcessors()));
@@ -168,7 +141,7 @@ public final class PortcullisServer implements AutoCloseable {
             stop();
             throw new IOException("cannot listen: " + e.getMessage(), e);
         }
-        health = new HealthChecker(workers, transport, resolver, backends, () -> config.backends().healthCheck(), this::probeTls,
+        health = new HealthChecker(workers, transport, resolver, backends, () -> config.backends().healthCheck(), new dev.portcullis.backend.HealthProbeTls(() -> config, () -> context.backendTls()),
                 () -> config.limits(), this::probePreamble);
         // Certificate files replaced on disk (e.g. by an ACME client) are picked up for new handshakes.
         acceptors.scheduleWithFixedDelay(() -> {
@@ -189,60 +162,6 @@ public final class PortcullisServer implements AutoCloseable {
         return demo == null ? Optional.empty() : Optional.of(new HostAndPort("127.0.0.1", demo.port()));
     }
 
-    private static void logPool(ProxyConfig c) {
-        if (c.backends().allBackends().size() > 1 || c.backends().balance() != dev.portcullis.config.BackendPoolConfig.Balance.ROUND_ROBIN) {
-            log.info("backend pool: {} ({}), health checks {}", c.backends().allBackends(),
-                    c.backends().balance().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'),
-                    c.backends().healthCheck().enabled() ? "every " + c.backends().healthCheck().interval().toMillis() + " ms, rise "
-                            + c.backends().healthCheck().rise() + ", fall " + c.backends().healthCheck().fall() : "off");
-        }
-    }
-
-    /** Gauges per backend: added for new members, removed for dropped ones. */
-    private void syncBackendMeters(List<BackendMember> dropped) {
-        for (BackendMember m : dropped) {
-            meters.find(BACKEND_UP).tag(TAG_BACKEND, m.address().toString()).meters().forEach(meters::remove);
-            meters.find(BACKEND_SESSIONS).tag(TAG_BACKEND, m.address().toString()).meters().forEach(meters::remove);
-        }
-        for (BackendMember m : backends.members()) {
-            Gauge.builder(BACKEND_UP, m, b -> b.up() ? 1 : 0).tag(TAG_BACKEND, m.address().toString())
-                    .description("backend is up by its health checks (1) or taken out (0)").register(meters);
-            Gauge.builder(BACKEND_SESSIONS, m, BackendMember::sessions).tag(TAG_BACKEND, m.address().toString())
-                    .description("sessions relayed to this backend now").register(meters);
-        }
-    }
-
-    /** Everything sessions share that a reload may change; TLS contexts are built (and checked) here. */
-    private SessionContext buildContext(ProxyConfig c) throws ConfigException {
-        ServerTls serverTls = null;
-        if (c.tls().enabled()) {
-            serverTls = StartChecks.serverTls(c);
-            log.info("TLS towards clients: {}; control {}, data {}{}", TlsProvider.describe(serverTls.provider()),
-                    c.tls().policy().name().toLowerCase(), c.tls().dataProtection().name().toLowerCase().replace('_', '-'),
-                    c.tls().requireSessionReuse() ? ", session reuse required on data connections" : "");
-        }
-        BackendTls backendTls = null;
-        if (c.backendTls().enabled()) {
-            backendTls = StartChecks.backendTls(c);
-            log.info("TLS towards the backend: {}, {}", c.backendTls().mode().name().toLowerCase(),
-                    TlsProvider.describe(backendTls.provider()));
-        }
-        List<String> provided = new ArrayList<>(List.of("EPRT", "EPSV"));
-        if (serverTls != null) {
-            provided.addAll(List.of("AUTH TLS", "PBSZ", "PROT"));
-        }
-        AuditLog audit = c.audit().xferlog().isPresent() || c.audit().events().isPresent()
-                ? new LogbackAuditLog(c.audit(), instance) : AuditLog.NONE;
-        return new SessionContext(c, transport, backends, resolver,
-                new DataConnector(transport, pool, expectations, c.timeouts(), metrics,
-                        c.proxyProtocol().dataPeerCheck() == dev.portcullis.config.ProxyProtocolConfig.DataPeerCheck.PROXY_HEADER,
-                        c.transparent().mode() == dev.portcullis.config.TransparentConfig.Mode.TPROXY, c.transparent().spoofClient()),
-                new BounceGuard(c.data().allowForeignAddress(), c.data().allowPrivilegedPorts()),
-                new CommandPolicy(c.commands().denyCommands(), c.commands().denyAnonymous(), c.commands().allowCommands()),
-                new FeatFilter(hiddenFeatures(), provided), new FeatFilter(hiddenFeatures(), List.of("EPRT", "EPSV")),
-                registry, metrics, audit, serverTls, backendTls, bans, portBudget, bandwidthTotal, splice, kernelNat);
-    }
-
     /**
      * Applies a new configuration to new sessions; live sessions keep the one they started with.
      * Listener addresses, the passive range and the admin listener need a restart and are kept.
@@ -250,39 +169,10 @@ public final class PortcullisServer implements AutoCloseable {
      * @throws ConfigException if the new configuration cannot be applied; the old one stays in force
      */
     public synchronized void reload(ProxyConfig next) throws ConfigException {
-        List<String> kept = new ArrayList<>();
-        if (!next.listen().equals(config.listen()) || !next.tls().implicitListen().equals(config.tls().implicitListen())) {
-            kept.add("listen");
-        }
-        if (!next.passivePorts().equals(config.passivePorts())) {
-            kept.add("passive-ports");
-        }
-        if (!next.admin().listen().equals(config.admin().listen())) {
-            kept.add("admin.listen");
-        }
-        if (!next.data().kernelNat().equals(config.data().kernelNat())) {
-            // The nftables table and its writer exist only from a start: the running setting is kept, and
-            // kept before the effective config is built, so that the config in force says what is applied.
-            kept.add("data.kernel-nat");
-            next = next.withData(next.data().withKernelNat(config.data().kernelNat()));
-        }
-        // What needs a restart stays as it runs: listeners (control, implicit FTPS, admin), the passive
-        // range, the PROXY protocol on the listeners, transparent mode; the admin token applies at once.
-        ProxyConfig effective = next.toBuilder()
-                .listen(config.listen())
-                .passivePorts(config.passivePorts())
-                .tls(next.tls().withImplicitListen(config.tls().implicitListen()))
-                .admin(new dev.portcullis.config.AdminConfig(config.admin().listen(), config.admin().drainTimeout(), next.admin().token()))
-                .proxyProtocol(config.proxyProtocol())
-                .transparent(config.transparent())
-                .build();
-        if (!config.tls().implicitListen().isEmpty() && !effective.tls().enabled()) {
-            throw new ConfigException("tls: implicit FTPS listeners are running; a reload cannot turn TLS off (restart instead)");
-        }
-        if (!next.transparent().equals(config.transparent())) {
-            kept.add("transparent");
-        }
-        SessionContext nextContext = buildContext(effective);
+        ReloadPlan plan = ReloadPlan.of(config, next);
+        ProxyConfig effective = plan.effective();
+        List<String> kept = plan.kept();
+        SessionContext nextContext = contexts.build(effective);
         bans.configure(effective.commands().banAfterFailures(), effective.commands().banWindow(), effective.commands().banTime());
         context = nextContext;
         config = effective;
@@ -290,9 +180,9 @@ public final class PortcullisServer implements AutoCloseable {
         if (splice != null) {
             splice.pipes(effective.data().splicePipeSize(), effective.data().splicePipeBudget());
         }
-        syncBackendMeters(backends.configure(effective.backends(), demoBackend()));
-        logPool(effective);
-        logLoosenedSecurity(effective);
+        serverMeters.syncBackends(backends, backends.configure(effective.backends(), demoBackend()));
+        StartLog.pool(effective);
+        StartLog.loosenedSecurity(effective);
         log.info("configuration reloaded for new sessions{}", kept.isEmpty() ? ""
                 : "; unchanged until restart: " + String.join(", ", kept));
     }
@@ -309,121 +199,15 @@ public final class PortcullisServer implements AutoCloseable {
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 // Without TCP_NODELAY a 150 and a 226 written separately wait on a delayed ACK (~40 ms).
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new ChannelInitializer<>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        SessionContext ctx = context; // each new session takes the configuration of the moment
-                        ProxyConfig c = ctx.config();
-                        TlsConfig.ListenerPolicy policy = implicitTls
-                                ? new TlsConfig.ListenerPolicy(address, TlsConfig.Policy.REQUIRED, c.tls().dataProtection())
-                                : c.tls().policyFor(address);
-                        if (c.proxyProtocol().accept()) {
-                            // The balancer's header comes first, before TLS or FTP.
-                            ch.pipeline().addLast(HandlerNames.PROXY_HEADER_DECODER, new io.netty.handler.codec.haproxy.HAProxyMessageDecoder());
-                            ch.pipeline().addLast(HandlerNames.PROXY_HEADER, new dev.portcullis.control.ProxyHeaderHandler(
-                                    c.timeouts().backendConnect().toMillis()));
-                        }
-                        if (implicitTls) {
-                            ch.pipeline().addLast(HandlerNames.TLS, ctx.serverTls().newHandler(ctx.serverTls().context(), ch.alloc()));
-                        }
-                        ch.pipeline().addLast(HandlerNames.IDLE,
-                                new IdleStateHandler(0, 0, c.timeouts().idle().toMillis(), TimeUnit.MILLISECONDS));
-                        ch.pipeline().addLast(HandlerNames.COMMAND_DECODER, new FtpCommandDecoder(c.limits().maxLineLength(), c.commands().strictProtocol()));
-                        ch.pipeline().addLast(HandlerNames.CLIENT_CONTROL, new ClientControlHandler(ctx, implicitTls, policy));
-                    }
-                });
+                .childHandler(new ClientPipeline(() -> context, address, implicitTls));
         Channel ch = b.bind(address).syncUninterruptibly().channel();
         listeners.add(ch);
-        TlsConfig.ListenerPolicy policy = config.tls().policyFor(address);
-        log.info("listening on {}{} -> {}{}, passive ports {}{}", ch.localAddress(),
-                implicitTls ? " (implicit FTPS)" : context.serverTls() != null ? " (FTPS " + policy.policy().name().toLowerCase()
-                        + ", data " + policy.dataProtection().name().toLowerCase().replace('_', '-') + ")" : "",
-                config.transparent().enabled() ? "original destinations in " + config.transparent().allowDestinations()
-                        : "backend " + backends.members(), context.backendTls() != null ? " (" + config.backendTls().mode().name().toLowerCase() + " TLS)" : "",
-                config.passivePorts(), config.publicAddress().map(a -> ", public address " + a.getHostAddress()).orElse(""));
-    }
-
-    private void registerMeters() {
-        Gauge.builder(SESSIONS_ACTIVE, registry, SessionRegistry::size).description("open control sessions").register(meters);
-        Gauge.builder(DATA_PORTS_IN_USE, pool, p -> p.capacity() - p.available()).description("passive ports held").register(meters);
-        Gauge.builder(DATA_PORTS_CAPACITY, pool, PassivePortPool::capacity).description("passive ports configured").register(meters);
-        Gauge.builder(DATA_EXPECTATIONS, expectations, ExpectationTable::size).description("live data expectations").register(meters);
-        io.micrometer.core.instrument.FunctionCounter.builder(ZERO_COPY_RELAYS, this, s -> s.splice == null ? 0 : s.splice.relays())
-                .description("data relays moved by splice(2) instead of being copied").register(meters);
-        Gauge.builder(SPLICE_PIPE_BYTES, this, s -> s.splice == null ? 0 : s.splice.grownPipeBytes()).baseUnit("bytes")
-                .description("bytes of splice pipes grown beyond the kernel's default, open now").register(meters);
-        Gauge.builder(KERNEL_NAT_MAPPINGS, this, s -> s.kernelNat == null ? 0 : s.kernelNat.activeMappings())
-                .description("passive data connections netfilter forwards through the proxy's mappings now").register(meters);
-        io.micrometer.core.instrument.FunctionCounter.builder(KERNEL_NAT_REQUESTS, this, s -> s.kernelNat == null ? 0 : s.kernelNat.mappedTotal())
-                .tag("result", "mapped").description("kernel NAT mappings asked of nft, by result (failed: that transfer was relayed)").register(meters);
-        io.micrometer.core.instrument.FunctionCounter.builder(KERNEL_NAT_REQUESTS, this, s -> s.kernelNat == null ? 0 : s.kernelNat.failedTotal())
-                .tag("result", "failed").description("kernel NAT mappings asked of nft, by result (failed: that transfer was relayed)").register(meters);
-        io.micrometer.core.instrument.FunctionCounter.builder(SPLICE_PIPES_GROWN, this, s -> s.splice == null ? 0 : s.splice.pipesGrown())
-                .description("splice pipes grown beyond the kernel's default (transfers that carried bulk)").register(meters);
-        Gauge.builder(BANS_ACTIVE, bans, b -> b.active().size()).description("client addresses banned after failed logins").register(meters);
-        if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider provider) {
-            Gauge.builder(ALLOCATOR_DIRECT, provider, p -> p.metric().usedDirectMemory()).baseUnit("bytes").register(meters);
-            Gauge.builder(ALLOCATOR_HEAP, provider, p -> p.metric().usedHeapMemory()).baseUnit("bytes").register(meters);
-        }
-        new JvmMemoryMetrics().bindTo(meters);
-        new JvmGcMetrics().bindTo(meters);
-        new JvmThreadMetrics().bindTo(meters);
-        new ClassLoaderMetrics().bindTo(meters);
-        new ProcessorMetrics().bindTo(meters);
-        new UptimeMetrics().bindTo(meters);
-        new FileDescriptorMetrics().bindTo(meters);
-    }
-
-    /**
-     * The TLS client context of health checks with AUTH TLS: the sessions' (same trust, same
-     * certificate checks); with backend-tls off, one built from its trust settings all the same.
-     */
-    private synchronized dev.portcullis.tls.BackendTls probeTls() {
-        if (context.backendTls() != null) {
-            return context.backendTls();
-        }
-        if (probeTls == null || !probeTlsConfig.equals(config.backendTls())) {
-            try {
-                probeTls = new dev.portcullis.tls.BackendTls(config.backendTls(), config.tls().provider(), config.tls().handshakeTimeout());
-                probeTlsConfig = config.backendTls();
-            } catch (javax.net.ssl.SSLException e) {
-                log.warn("health checks with AUTH TLS cannot build a TLS client context: {}", e.getMessage());
-                return null;
-            }
-        }
-        return probeTls;
+        StartLog.listening(address, ch.localAddress(), implicitTls, context, backends.members());
     }
 
     /** A backend that requires PROXY headers gets one on checks too: "no client" (v1 UNKNOWN, v2 LOCAL). */
     private byte[] probePreamble() {
         return dev.portcullis.control.ProxyHeaders.noClient(config.proxyProtocol().sendToBackend());
-    }
-
-    private Set<String> hiddenFeatures() {
-        Set<String> hidden = new HashSet<>(Verbs.SECURITY);
-        hidden.addAll(Verbs.LONG_ADDRESS);
-        return hidden;
-    }
-
-    private static void logLoosenedSecurity(ProxyConfig c) {
-        if (c.data().allowForeignAddress()) {
-            log.warn("SECURITY LOOSENED: data.allow-foreign-address is on: PORT/EPRT may name other hosts (FXP, FTP bounce)");
-        }
-        if (c.data().allowPrivilegedPorts()) {
-            log.warn("SECURITY LOOSENED: data.allow-privileged-ports is on: PORT/EPRT may name ports below 1024");
-        }
-        if (c.backendTls().insecure()) {
-            log.warn("SECURITY LOOSENED: backend-tls.insecure is on: the backend's certificate is not verified");
-        }
-        if (c.tls().enabled() && c.tls().policy() == TlsConfig.Policy.OPTIONAL) {
-            log.warn("SECURITY LOOSENED: tls.policy is 'optional': clients may log in without TLS");
-        }
-        if (c.tls().enabled() && c.tls().dataProtection() == TlsConfig.DataProtection.ANY) {
-            log.warn("SECURITY LOOSENED: tls.data-protection is 'any': data connections may be unencrypted (PROT C)");
-        }
-        if (c.data().backendPasvAddress() == DataPolicy.BackendPasvAddress.ANNOUNCED) {
-            log.warn("SECURITY LOOSENED: data.backend-pasv-address is 'announced': the backend's 227 chooses where the proxy connects");
-        }
     }
 
     private boolean ready() {
