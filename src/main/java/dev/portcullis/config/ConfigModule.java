@@ -108,19 +108,35 @@ final class ConfigModule extends SimpleModule {
         }
     }
 
-    /** A string; with {@link Matches}, one of a pattern. */
-    static final class StringValue extends StdDeserializer<String> implements ContextualDeserializer {
-        private final Matches rule;
+    /** A value that takes its key's rule annotation, when the key has one. */
+    abstract static class Ruled<T, A extends java.lang.annotation.Annotation> extends StdDeserializer<T> implements ContextualDeserializer {
+        private final Class<A> ruleType;
+        final A rule;
 
-        StringValue(Matches rule) {
-            super(String.class);
+        Ruled(Class<T> type, Class<A> ruleType, A rule) {
+            super(type);
+            this.ruleType = ruleType;
             this.rule = rule;
         }
 
+        abstract Ruled<T, A> withRule(A rule);
+
         @Override
         public JsonDeserializer<?> createContextual(DeserializationContext ctxt, BeanProperty property) {
-            Matches m = property == null ? null : property.getAnnotation(Matches.class);
-            return m == null ? this : new StringValue(m);
+            A a = property == null ? null : property.getAnnotation(ruleType);
+            return a == null ? this : withRule(a);
+        }
+    }
+
+    /** A string; with {@link Matches}, one of a pattern. */
+    static final class StringValue extends Ruled<String, Matches> {
+        StringValue(Matches rule) {
+            super(String.class, Matches.class, rule);
+        }
+
+        @Override
+        StringValue withRule(Matches rule) {
+            return new StringValue(rule);
         }
 
         @Override
@@ -134,26 +150,22 @@ final class ConfigModule extends SimpleModule {
     }
 
     /** A path; with {@link FileAccess}, one that can be read or written now. */
-    static final class PathValue extends StdDeserializer<Path> implements ContextualDeserializer {
-        private final FileAccess access;
-
+    static final class PathValue extends Ruled<Path, FileAccess> {
         PathValue(FileAccess access) {
-            super(Path.class);
-            this.access = access;
+            super(Path.class, FileAccess.class, access);
         }
 
         @Override
-        public JsonDeserializer<?> createContextual(DeserializationContext ctxt, BeanProperty property) {
-            FileAccess a = property == null ? null : property.getAnnotation(FileAccess.class);
-            return a == null ? this : new PathValue(a);
+        PathValue withRule(FileAccess access) {
+            return new PathValue(access);
         }
 
         @Override
         public Path deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
             String text = scalarText(p, "expected a file path");
             try {
-                return access == null ? Path.of(text.strip())
-                        : access.value() == FileAccess.Kind.READ ? ConfigValues.readableFile(text) : ConfigValues.writableFile(text);
+                return rule == null ? Path.of(text.strip())
+                        : rule.value() == FileAccess.Kind.READ ? ConfigValues.readableFile(text) : ConfigValues.writableFile(text);
             } catch (IllegalArgumentException e) {
                 throw new BadValue(p, e.getMessage());
             }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.lang.reflect.RecordComponent;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,26 +25,16 @@ final class FlagOverlay {
 
     static FlagOverlay of(CliOverrides cli) {
         FlagOverlay o = new FlagOverlay();
-        o.list("listen", "--listen", cli.listen());
-        o.list("backend", "--backend", cli.backends());
-        o.text("balance", "--balance", cli.balance());
-        o.text("passive-ports", "--passive-ports", cli.passivePorts());
-        o.text("public-address", "--public-address", cli.publicAddress());
-        o.text("tls.cert", "--tls-cert", cli.tlsCert());
-        o.text("tls.key", "--tls-key", cli.tlsKey());
-        o.list("tls.implicit-listen", "--implicit-tls-listen", cli.implicitTlsListen());
-        o.text("tls.policy", "--tls-policy", cli.tlsPolicy());
-        o.text("tls.data-protection", "--data-protection", cli.dataProtection());
-        o.text("backend-tls.mode", "--backend-tls", cli.backendTls());
-        o.text("backend-tls.ca", "--backend-ca", cli.backendCa());
-        o.text("admin.listen", "--admin-listen", cli.adminListen());
-        if (cli.proxyProtocol()) {
-            o.parent("proxy-protocol.accept").put("accept", true);
-            o.flagOfKey.put("proxy-protocol.accept", "--proxy-protocol");
+        for (RecordComponent c : CliOverrides.class.getRecordComponents()) {
+            CliOverrides.Flag flag = c.getAnnotation(CliOverrides.Flag.class);
+            Object value;
+            try {
+                value = c.getAccessor().invoke(cli);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+            o.set(flag.key(), flag.name(), value);
         }
-        o.number("limits.max-sessions-per-ip", "--max-sessions-per-ip", cli.maxSessionsPerIp());
-        o.number("policy.ban-after-failures", "--ban-after", cli.banAfter());
-        o.text("policy.ban-time", "--ban-time", cli.banTime());
         return o;
     }
 
@@ -65,31 +56,28 @@ final class FlagOverlay {
         return flagOfKey.containsKey(key);
     }
 
-    private void text(String key, String flag, String value) {
-        if (value != null) {
-            parent(key).put(leaf(key), value);
-            flagOfKey.put(key, flag);
+    /**
+     * A flag given: its value goes under its key. A whole number goes as a number (a number key
+     * accepts no text, a text key takes a number's text); a switch only when on.
+     */
+    private void set(String key, String flag, Object value) {
+        if (value == null || value.equals(Boolean.FALSE) || value instanceof List<?> l && l.isEmpty()) {
+            return;
         }
-    }
-
-    /** A whole number as a number (the key accepts no text); anything else as the text, to be refused by the key's rule. */
-    private void number(String key, String flag, String value) {
-        if (value != null) {
-            try {
-                parent(key).put(leaf(key), Long.parseLong(value.strip()));
-            } catch (NumberFormatException e) {
-                parent(key).put(leaf(key), value);
-            }
-            flagOfKey.put(key, flag);
-        }
-    }
-
-    private void list(String key, String flag, List<String> values) {
-        if (!values.isEmpty()) {
+        if (value instanceof List<?> values) {
             ArrayNode a = parent(key).putArray(leaf(key));
-            values.forEach(a::add);
-            flagOfKey.put(key, flag);
+            values.forEach(v -> a.add(v.toString()));
+        } else if (value instanceof Boolean on) {
+            parent(key).put(leaf(key), on);
+        } else {
+            String text = value.toString();
+            try {
+                parent(key).put(leaf(key), Long.parseLong(text.strip()));
+            } catch (NumberFormatException e) {
+                parent(key).put(leaf(key), text);
+            }
         }
+        flagOfKey.put(key, flag);
     }
 
     private ObjectNode parent(String key) {
