@@ -55,8 +55,8 @@ final class ConfigModule extends SimpleModule {
         d.addDeserializer(Cidr.class, new Text<>(Cidr.class, Cidr::parse));
         d.addDeserializer(PortRange.class, new Text<>(PortRange.class, PortRange::parse));
         d.addDeserializer(Pattern.class, new Text<>(Pattern.class, ConfigValues::userPattern));
-        d.addDeserializer(Path.class, new PathValue(null));
-        d.addDeserializer(String.class, new StringValue(null));
+        d.addDeserializer(Path.class, new RuledText<>(Path.class, FileAccess.class, null, ConfigModule::path));
+        d.addDeserializer(String.class, new RuledText<>(String.class, Matches.class, null, ConfigModule::string));
         d.addDeserializer(Boolean.class, new BooleanValue());
         d.addDeserializer(boolean.class, new BooleanValue());
         d.addDeserializer(Integer.class, new NumberValue<>(Integer.class, null));
@@ -108,68 +108,57 @@ final class ConfigModule extends SimpleModule {
         }
     }
 
-    /** A value that takes its key's rule annotation, when the key has one. */
-    abstract static class Ruled<T, A extends java.lang.annotation.Annotation> extends StdDeserializer<T> implements ContextualDeserializer {
-        private final Class<A> ruleType;
-        final A rule;
+    /** A rule-taking parse: the key's annotation (null when it has none) and the text. */
+    interface RuledParse<T, A> {
+        T parse(A rule, String text);
+    }
 
-        Ruled(Class<T> type, Class<A> ruleType, A rule) {
+    /** A value read from its text under its key's rule annotation ({@link Matches}, {@link FileAccess}), if any. */
+    static final class RuledText<T, A extends java.lang.annotation.Annotation> extends StdDeserializer<T> implements ContextualDeserializer {
+        private final Class<A> ruleType;
+        private final A rule;
+        private final RuledParse<T, A> parse;
+
+        RuledText(Class<T> type, Class<A> ruleType, A rule, RuledParse<T, A> parse) {
             super(type);
             this.ruleType = ruleType;
             this.rule = rule;
+            this.parse = parse;
         }
 
-        abstract Ruled<T, A> withRule(A rule);
-
         @Override
+        @SuppressWarnings("unchecked")
         public JsonDeserializer<?> createContextual(DeserializationContext ctxt, BeanProperty property) {
             A a = property == null ? null : property.getAnnotation(ruleType);
-            return a == null ? this : withRule(a);
-        }
-    }
-
-    /** A string; with {@link Matches}, one of a pattern. */
-    static final class StringValue extends Ruled<String, Matches> {
-        StringValue(Matches rule) {
-            super(String.class, Matches.class, rule);
+            return a == null ? this : new RuledText<>((Class<T>) handledType(), ruleType, a, parse);
         }
 
         @Override
-        StringValue withRule(Matches rule) {
-            return new StringValue(rule);
-        }
-
-        @Override
-        public String deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+        public T deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
             String text = scalarText(p, "expected a string");
-            if (rule != null && !Pattern.compile(rule.regex(), Pattern.CASE_INSENSITIVE).matcher(text.strip()).matches()) {
-                throw new BadValue(p, rule.expected());
-            }
-            return rule == null ? text : text.strip();
-        }
-    }
-
-    /** A path; with {@link FileAccess}, one that can be read or written now. */
-    static final class PathValue extends Ruled<Path, FileAccess> {
-        PathValue(FileAccess access) {
-            super(Path.class, FileAccess.class, access);
-        }
-
-        @Override
-        PathValue withRule(FileAccess access) {
-            return new PathValue(access);
-        }
-
-        @Override
-        public Path deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
-            String text = scalarText(p, "expected a file path");
             try {
-                return rule == null ? Path.of(text.strip())
-                        : rule.value() == FileAccess.Kind.READ ? ConfigValues.readableFile(text) : ConfigValues.writableFile(text);
+                return parse.parse(rule, text);
             } catch (IllegalArgumentException e) {
                 throw new BadValue(p, e.getMessage());
             }
         }
+    }
+
+    /** A string; with {@link Matches}, one of a pattern (then stripped). */
+    static String string(Matches rule, String text) {
+        if (rule == null) {
+            return text;
+        }
+        if (!Pattern.compile(rule.regex(), Pattern.CASE_INSENSITIVE).matcher(text.strip()).matches()) {
+            throw new IllegalArgumentException(rule.expected());
+        }
+        return text.strip();
+    }
+
+    /** A path; with {@link FileAccess}, one that can be read or written now. */
+    static Path path(FileAccess rule, String text) {
+        return rule == null ? Path.of(text.strip())
+                : rule.value() == FileAccess.Kind.READ ? ConfigValues.readableFile(text) : ConfigValues.writableFile(text);
     }
 
     static final class BooleanValue extends StdDeserializer<Boolean> {
