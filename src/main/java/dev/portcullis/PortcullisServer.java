@@ -9,7 +9,6 @@ import dev.portcullis.backend.BackendResolver;
 import dev.portcullis.backend.DemoBackend;
 import dev.portcullis.config.ConfigException;
 import dev.portcullis.config.ProxyConfig;
-import dev.portcullis.control.ClientPipeline;
 import dev.portcullis.control.SessionContext;
 import dev.portcullis.control.SessionRegistry;
 import dev.portcullis.guard.ExpectationTable;
@@ -20,14 +19,11 @@ import dev.portcullis.config.CommandRules;
 import dev.portcullis.tls.ServerTls;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -63,7 +59,7 @@ public final class PortcullisServer implements AutoCloseable {
     private final dev.portcullis.data.relay.TokenBucket bandwidthTotal = new dev.portcullis.data.relay.TokenBucket(0, System::nanoTime);
     private final LoginBans bans;
     private final String instance = "p" + INSTANCES.incrementAndGet();
-    private final List<Channel> listeners = new ArrayList<>();
+    private ControlListeners listeners;
     private volatile SessionContext context;
     private EventLoopGroup acceptors;
     private EventLoopGroup workers;
@@ -124,7 +120,10 @@ public final class PortcullisServer implements AutoCloseable {
         StartLog.pool(config);
 
         acceptors = transport.newGroup(1);
-        workers = transport.newGroup(Math.max(1, Runtime.getRuntime().availableProcessors()));
+        int workerThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        workers = transport.newGroup(workerThreads);
+        listeners = new ControlListeners(transport, acceptors, workers, workerThreads, () -> context,
+                config.transparent().mode() == dev.portcullis.config.TransparentConfig.Mode.TPROXY);
         try {
             for (InetSocketAddress address : config.listen()) {
                 bindListener(address, false);
@@ -188,20 +187,7 @@ public final class PortcullisServer implements AutoCloseable {
     }
 
     private void bindListener(InetSocketAddress address, boolean implicitTls) {
-        ServerBootstrap b = new ServerBootstrap();
-        if (config.transparent().mode() == dev.portcullis.config.TransparentConfig.Mode.TPROXY) {
-            // TPROXY hands this listener connections addressed to other hosts (the FTP servers).
-            dev.portcullis.transparent.TransparentSockets.transparent(b);
-        }
-        b.group(acceptors, workers)
-                .channel(transport.serverChannel())
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .option(ChannelOption.SO_BACKLOG, 1024)
-                // Without TCP_NODELAY a 150 and a 226 written separately wait on a delayed ACK (~40 ms).
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new ClientPipeline(() -> context, address, implicitTls));
-        Channel ch = b.bind(address).syncUninterruptibly().channel();
-        listeners.add(ch);
+        Channel ch = listeners.bind(address, implicitTls);
         StartLog.listening(address, ch.localAddress(), implicitTls, context, backends.members());
     }
 
@@ -211,12 +197,12 @@ public final class PortcullisServer implements AutoCloseable {
     }
 
     private boolean ready() {
-        return !stopped && !listeners.isEmpty() && listeners.stream().allMatch(Channel::isActive)
+        return !stopped && listeners != null && listeners.allActive()
                 && (config.transparent().enabled() || backends.anyUp());
     }
 
     private String readinessDetail() {
-        StringBuilder b = new StringBuilder("listeners: " + listeners.size() + (stopped ? " (stopping)" : "") + "\n");
+        StringBuilder b = new StringBuilder("listeners: " + (listeners == null ? 0 : listeners.count()) + (stopped ? " (stopping)" : "") + "\n");
         for (BackendMember m : backends.members()) {
             b.append("backend ").append(m).append(": ").append(m.up() ? "up" : "DOWN").append(", ").append(m.sessions())
                     .append(" session(s); last check: ").append(m.lastResult()).append('\n');
@@ -226,11 +212,7 @@ public final class PortcullisServer implements AutoCloseable {
 
     /** The addresses actually bound (port 0 in the config becomes the real port). */
     public List<InetSocketAddress> boundAddresses() {
-        List<InetSocketAddress> out = new ArrayList<>();
-        for (Channel ch : listeners) {
-            out.add((InetSocketAddress) ch.localAddress());
-        }
-        return out;
+        return listeners == null ? List.of() : listeners.bound();
     }
 
     /** The admin listener's address, or null when it is off. */
@@ -280,8 +262,8 @@ public final class PortcullisServer implements AutoCloseable {
             if (stopped) {
                 return;
             }
-            for (Channel ch : listeners) {
-                ch.close().syncUninterruptibly();
+            if (listeners != null) {
+                listeners.close();
             }
         }
         int live = registry.size();
@@ -308,8 +290,8 @@ public final class PortcullisServer implements AutoCloseable {
             return;
         }
         stopped = true;
-        for (Channel ch : listeners) {
-            ch.close().syncUninterruptibly();
+        if (listeners != null) {
+            listeners.close();
         }
         if (admin != null) {
             admin.close();

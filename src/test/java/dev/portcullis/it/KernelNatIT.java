@@ -9,6 +9,7 @@ import dev.portcullis.testing.Digests;
 import dev.portcullis.testing.Jdks;
 import dev.portcullis.testing.NetnsLab;
 import dev.portcullis.testing.Processes;
+import dev.portcullis.testing.ProxyHarness;
 import dev.portcullis.testing.VsftpdProcess;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -170,9 +171,12 @@ class KernelNatIT {
             assertThat(Digests.sha256(viaLftp)).isEqualTo(Digests.sha256(content));
             assertThat(Digests.sha256(root.resolve("upload/lftp-" + tag + ".bin"))).isEqualTo(Digests.sha256(content));
 
-            String log = log();
-            assertThat(log.lines().filter(l -> l.contains(" transfer ") && l.contains("relay=kernel result=226")).count())
-                    .as(log).isEqualTo(7);
+            // Log lines are written in batches: wait for the last transfer's line.
+            ProxyHarness.eventually(Duration.ofSeconds(5), () -> {
+                String log = log();
+                assertThat(log.lines().filter(l -> l.contains(" transfer ") && l.contains("relay=kernel result=226")).count())
+                        .as(log).isEqualTo(7);
+            });
             String m = metrics();
             assertThat(m).contains("portcullis_data_kernel_nat_requests_total{result=\"mapped\"} 7.0")
                     .contains("portcullis_data_kernel_nat_requests_total{result=\"failed\"} 0.0")
@@ -185,7 +189,8 @@ class KernelNatIT {
             r = lab.run(lab.client, 60, "curl", "-sS", "--max-time", "30", "-P", NetnsLab.CLIENT_IP, "-o", active.toString(), URL + "f.bin");
             assertThat(r.exitCode()).as(r.stderr() + log()).isZero();
             assertThat(Digests.sha256(active)).isEqualTo(Digests.sha256(content));
-            assertThat(log()).containsPattern("transfer RETR f.bin bytes=" + content.length + " .*mode=active relay=(splice|copy) result=226");
+            ProxyHarness.eventually(Duration.ofSeconds(5), () -> assertThat(log())
+                    .containsPattern("transfer RETR f.bin bytes=" + content.length + " .*mode=active relay=(splice|copy) result=226"));
         } finally {
             lab.stop(p);
         }
@@ -217,7 +222,8 @@ class KernelNatIT {
                     """.formatted(NetnsLab.EDGE_CLIENT_SIDE);
             Processes.Result r = lab.run(lab.client, 120, "python3", "-c", script, Digests.sha256(content));
             assertThat(r.out()).as(r.stderr() + log()).contains("ok 60 of 60");
-            assertThat(log().lines().filter(l -> l.contains("relay=kernel result=226")).count()).isEqualTo(60);
+            ProxyHarness.eventually(Duration.ofSeconds(5),
+                    () -> assertThat(log().lines().filter(l -> l.contains("relay=kernel result=226")).count()).isEqualTo(60));
             assertThat(mappings()).doesNotContain("elements");
         } finally {
             lab.stop(p);
@@ -296,7 +302,8 @@ class KernelNatIT {
             Processes.Result r = lab.run(lab.client, 60, "python3", "-c", script);
             assertThat(r.exitCode()).as(r.stderr() + log()).isZero();
             assertThat(r.out()).contains("226").contains("stolen 0").contains("sha256 " + Digests.sha256(content));
-            assertThat(log()).contains("relay=kernel result=226").containsIgnoringCase("198.51.100.3");
+            ProxyHarness.eventually(Duration.ofSeconds(5),
+                    () -> assertThat(log()).contains("relay=kernel result=226").containsIgnoringCase("198.51.100.3"));
         } finally {
             lab.stop(p);
         }
@@ -332,9 +339,11 @@ class KernelNatIT {
             assertThat(r.out()).contains("tls " + sha).contains("plain " + sha)
                     .contains("refused 425 Data protection changed after PASV/EPSV; send PASV or EPSV again.");
             // TLS data through the relay; the plain transfer of the same session through the kernel.
-            assertThat(log()).containsPattern("transfer RETR f.bin bytes=" + content.length + " .*relay=copy result=226")
-                    .contains("transfer RETR f.bin bytes=- ms=");
-            assertThat(log().lines().filter(l -> l.contains("relay=kernel result=226")).count()).isEqualTo(1);
+            ProxyHarness.eventually(Duration.ofSeconds(5), () -> {
+                assertThat(log()).containsPattern("transfer RETR f.bin bytes=" + content.length + " .*relay=copy result=226")
+                        .contains("transfer RETR f.bin bytes=- ms=");
+                assertThat(log().lines().filter(l -> l.contains("relay=kernel result=226")).count()).isEqualTo(1);
+            });
             assertThat(mappings()).doesNotContain("elements");
         } finally {
             lab.stop(p);
@@ -354,8 +363,8 @@ class KernelNatIT {
             Processes.Result r = curl("-o", got.toString(), URL + "f.bin");
             assertThat(r.exitCode()).as(r.stderr() + log()).isZero();
             assertThat(Digests.sha256(got)).isEqualTo(Digests.sha256(content));
-            assertThat(log()).contains("kernel NAT: nft exited")
-                    .containsPattern("transfer RETR f.bin bytes=" + content.length + " .*mode=passive relay=(splice|copy) result=226");
+            ProxyHarness.eventually(Duration.ofSeconds(5), () -> assertThat(log()).contains("kernel NAT: nft exited")
+                    .containsPattern("transfer RETR f.bin bytes=" + content.length + " .*mode=passive relay=(splice|copy) result=226"));
             // nft is known to be gone before the transfer: no mapping is even asked for.
             assertThat(metrics()).contains("portcullis_data_kernel_nat_requests_total{result=\"mapped\"} 0.0");
         } finally {

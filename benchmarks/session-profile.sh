@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# One Portcullis in front of one vsftpd on loopback, driven by the harness's session workload
+# (8 ftplib workers: anonymous login, EPSV, LIST, QUIT), to see where a session's CPU goes:
+# sessions/s and the proxy's CPU per session (user and system apart) after an untimed warm-up,
+# and with PROFILE=1 a perf profile of the measured window (Java frames named through the JVM's
+# perf map). Loopback only; every process it starts is stopped by PID at exit.
+#
+#   bash benchmarks/session-profile.sh                 # warm figures
+#   PROFILE=1 bash benchmarks/session-profile.sh       # and target/session-profile.txt (top frames)
+#   JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java PORTCULLIS_JAVA_OPTS="..." bash benchmarks/session-profile.sh
+#
+# Needs vsftpd, python3, java (and perf for PROFILE=1); builds target/portcullis.jar if missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JAVA=${JAVA:-java}
+WARM_SECONDS=${WARM_SECONDS:-20}
+SECONDS_MEASURED=${SECONDS_MEASURED:-10}
+ROUNDS=${ROUNDS:-3}
+PROFILE=${PROFILE:-0}
+JAVA_OPTS=${PORTCULLIS_JAVA_OPTS:--Xss256k -XX:+UseSerialGC}
+BACKEND_PORT=${BACKEND_PORT:-2200}
+PROXY_PORT=${PROXY_PORT:-2300}
+HZ=$(getconf CLK_TCK)
+JAR=${JAR:-target/portcullis.jar}
+[ -f "$JAR" ] || mvn -q -B -DskipTests package
+WORK=$(mktemp -d /tmp/session-profile.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+mkdir -p "$WORK/root" /var/run/vsftpd/empty
+for i in $(seq 1 20); do echo "file $i" > "$WORK/root/f$i.txt"; done
+cat > "$WORK/vsftpd.conf" <<CONF
+listen=YES
+listen_ipv6=NO
+listen_address=127.0.0.1
+listen_port=$BACKEND_PORT
+background=NO
+anonymous_enable=YES
+anon_root=$WORK/root
+no_anon_password=YES
+local_enable=NO
+pasv_min_port=41000
+pasv_max_port=41999
+seccomp_sandbox=NO
+isolate_network=NO
+isolate=NO
+xferlog_enable=NO
+max_clients=20000
+max_per_ip=20000
+CONF
+vsftpd "$WORK/vsftpd.conf" & PIDS+=($!)
+cat > "$WORK/portcullis.yaml" <<CONF
+listen: 127.0.0.1:$PROXY_PORT
+backend: 127.0.0.1:$BACKEND_PORT
+passive-ports: 51000-51999
+limits: {max-sessions-per-ip: 1000}
+admin: {listen: "off"}
+CONF
+perf_opts=""
+[ "$PROFILE" = 1 ] && perf_opts="-XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit -XX:+PreserveFramePointer"
+# shellcheck disable=SC2086
+"$JAVA" $JAVA_OPTS $perf_opts -jar "$JAR" --config "$WORK/portcullis.yaml" > "$WORK/portcullis.log" 2>&1 & JPID=$!
+PIDS+=($JPID)
+for _ in $(seq 1 100); do grep -q "listening on" "$WORK/portcullis.log" && break; sleep 0.1; done
+grep -q "listening on" "$WORK/portcullis.log" || { cat "$WORK/portcullis.log"; exit 1; }
+sed -n '/^cat > "\$WORK\/sessions.py"/,/^PY$/p' benchmarks/netns-harness.sh | sed '1d;$d' > "$WORK/sessions.py"
+
+cpu() { awk '{print $14, $15}' "/proc/$JPID/stat"; }
+# Per thread (name, CPU ticks, context switches), to see which threads a session's CPU goes to.
+threads() { for t in /proc/$JPID/task/*; do
+  printf '%s\t%s\t%s\n' "$(cat "$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")" \
+    "$(awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s}' "$t/status")"; done 2>/dev/null | sort; }
+python3 "$WORK/sessions.py" "127.0.0.1:$PROXY_PORT" "$WARM_SECONDS" > /dev/null
+echo "java: $("$JAVA" -version 2>&1 | head -n1); opts: $JAVA_OPTS"
+for r in $(seq 1 "$ROUNDS"); do
+  read -r u0 s0 < <(cpu)
+  [ "$r" = "$ROUNDS" ] && threads > "$WORK/threads0"
+  if [ "${SYSCALLS:-0}" = 1 ] && [ "$r" = "$ROUNDS" ]; then
+    # Syscalls of the measured window (strace slows the proxy: this round's rates are not comparable).
+    timeout -s INT "$SECONDS_MEASURED" strace -c -f -p "$JPID" -o "$WORK/strace.txt" > /dev/null 2>&1 &
+    STRACE=$!
+  fi
+  if [ "$PROFILE" = 1 ] && [ "$r" = "$ROUNDS" ]; then
+    perf record -F 999 -g -p "$JPID" -o "$WORK/perf.data" -- sleep "$SECONDS_MEASURED" > /dev/null 2>&1 &
+    PERF=$!
+  fi
+  n=$(python3 "$WORK/sessions.py" "127.0.0.1:$PROXY_PORT" "$SECONDS_MEASURED")
+  read -r u1 s1 < <(cpu)
+  [ "$r" = "$ROUNDS" ] && threads > "$WORK/threads1" && last_n=$n
+  awk -v n="$n" -v s="$SECONDS_MEASURED" -v u=$((u1 - u0)) -v y=$((s1 - s0)) -v hz="$HZ" -v r="$r" 'BEGIN {
+    t = n * s; printf "round %d: %d sessions/s; proxy CPU per session %.3f ms (user %.3f, system %.3f)\n", r, n,
+      (u + y) / hz * 1000 / t, u / hz * 1000 / t, y / hz * 1000 / t }'
+done
+if [ "${SYSCALLS:-0}" = 1 ]; then
+  wait "$STRACE" || true
+  mkdir -p target
+  awk -v n=$((last_n * SECONDS_MEASURED)) 'NR > 2 && $4 ~ /^[0-9]+$/ && $NF != "total" {printf "  %-20s %.2f per session\n", $NF, $4 / n}' "$WORK/strace.txt" \
+    | sort -k2 -rn | head -25 > target/session-syscalls.txt
+  echo "syscalls per session: target/session-syscalls.txt"; cat target/session-syscalls.txt
+fi
+# Threads by name (a pool's threads summed): CPU ms and context switches per session in the last round.
+echo "last round, per session, by thread: CPU ms, context switches"
+awk -F'\t' -v t=$((last_n * SECONDS_MEASURED)) -v hz="$HZ" '{gsub(/[0-9]+/, "N", $1)}
+  NR == FNR {c0[$1] += $2; x0[$1] += $3; next} {c1[$1] += $2; x1[$1] += $3}
+  END {for (k in c1) { d = c1[k] - c0[k]; if (d > 0 || x1[k] - x0[k] > t / 10)
+  printf "  %-28s %.3f ms  %.1f switches\n", k, d / hz * 1000 / t, (x1[k] - x0[k]) / t } }' \
+  "$WORK/threads0" "$WORK/threads1" | sort -k2 -rn
+if [ "$PROFILE" = 1 ]; then
+  wait "$PERF" || true
+  kill "$JPID"; wait "$JPID" 2>/dev/null || true   # the JVM writes /tmp/perf-PID.map as it exits
+  mkdir -p target
+  cp "$WORK/perf.data" target/session-profile.data
+  cp "/tmp/perf-$JPID.map" target/ 2>/dev/null || true
+  { echo "# by binary"; perf report -i "$WORK/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep '%' | head -12
+    echo "# by function"; perf report -i "$WORK/perf.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null | grep '%' | head -60
+    echo "# who creates exceptions (callers of fill_in_stack_trace)"
+    perf report -i "$WORK/perf.data" --no-children --stdio -G -S java_lang_Throwable::fill_in_stack_trace 2>/dev/null | grep -E '^ +[|-]' | head -40
+  } > target/session-profile.txt
+  echo "profile: target/session-profile.txt"
+  rm -f "/tmp/perf-$JPID.map"
+fi
