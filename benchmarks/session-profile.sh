@@ -30,25 +30,12 @@ trap cleanup EXIT
 
 mkdir -p "$WORK/root" /var/run/vsftpd/empty
 for i in $(seq 1 20); do echo "file $i" > "$WORK/root/f$i.txt"; done
-cat > "$WORK/vsftpd.conf" <<CONF
-listen=YES
-listen_ipv6=NO
-listen_address=127.0.0.1
-listen_port=$BACKEND_PORT
-background=NO
-anonymous_enable=YES
-anon_root=$WORK/root
-no_anon_password=YES
-local_enable=NO
-pasv_min_port=41000
-pasv_max_port=41999
-seccomp_sandbox=NO
-isolate_network=NO
-isolate=NO
-xferlog_enable=NO
-max_clients=20000
-max_per_ip=20000
-CONF
+# The harness's vsftpd, on loopback with its own port and passive range.
+sed -n '/^cat > "\$WORK\/vsftpd.conf" <<CONF$/,/^CONF$/p' benchmarks/netns-harness.sh | sed '1d;$d' \
+  | sed -e 's/^listen_address=.*/listen_address=127.0.0.1/' -e "s/^listen_port=.*/listen_port=$BACKEND_PORT/" \
+        -e "s|^anon_root=.*|anon_root=$WORK/root|" -e 's/^pasv_min_port=.*/pasv_min_port=41000/' \
+        -e 's/^pasv_max_port=.*/pasv_max_port=41999/' > "$WORK/vsftpd.conf"
+grep -q "^listen_port=$BACKEND_PORT" "$WORK/vsftpd.conf" || { echo "cannot read the vsftpd config from netns-harness.sh"; exit 1; }
 vsftpd "$WORK/vsftpd.conf" & PIDS+=($!)
 cat > "$WORK/portcullis.yaml" <<CONF
 listen: 127.0.0.1:$PROXY_PORT

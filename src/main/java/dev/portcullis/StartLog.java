@@ -1,9 +1,14 @@
 package dev.portcullis;
 
+import dev.portcullis.backend.BackendMember;
 import dev.portcullis.config.BackendPoolConfig;
 import dev.portcullis.config.DataPolicy;
 import dev.portcullis.config.ProxyConfig;
 import dev.portcullis.config.TlsConfig;
+import dev.portcullis.control.SessionContext;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.List;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,8 +31,8 @@ final class StartLog {
         }
     }
 
-    static void listening(java.net.InetSocketAddress address, java.net.SocketAddress bound, boolean implicitTls, dev.portcullis.control.SessionContext context,
-                          java.util.List<dev.portcullis.backend.BackendMember> backends) {
+    static void listening(InetSocketAddress address, SocketAddress bound, boolean implicitTls, SessionContext context,
+                          List<BackendMember> backends) {
         ProxyConfig config = context.config();
         TlsConfig.ListenerPolicy policy = config.tls().policyFor(address);
         log.info("listening on {}{} -> {}{}, passive ports {}{}", bound,

@@ -76,8 +76,9 @@ final class ConfigBinder {
     }
 
     private static void collectKeys(JavaType type, String prefix, SortedSet<String> out) {
-        for (String name : keysOf(type)) {
-            JavaType t = propertyType(type, name);
+        for (BeanPropertyDefinition p : properties(type)) {
+            String name = p.getName();
+            JavaType t = p.getPrimaryType();
             JavaType item = t.isCollectionLikeType() ? t.getContentType() : t.isReferenceType() ? t.getReferencedType() : t;
             if (isSection(item)) {
                 collectKeys(item, prefix + name + (t.isCollectionLikeType() ? "[]." : "."), out);
@@ -96,10 +97,6 @@ final class ConfigBinder {
         SortedSet<String> names = new TreeSet<>();
         properties(type).forEach(p -> names.add(p.getName()));
         return names;
-    }
-
-    private static JavaType propertyType(JavaType type, String name) {
-        return properties(type).stream().filter(p -> p.getName().equals(name)).findFirst().orElseThrow().getPrimaryType();
     }
 
     private static boolean isSection(JavaType t) {
@@ -129,8 +126,8 @@ final class ConfigBinder {
             SortedSet<String> known = new TreeSet<>();
             u.getKnownPropertyIds().forEach(k -> known.add(k.toString()));
             expected = "unknown key; known keys here: " + known;
-        } else if (e instanceof MismatchedInputException m && m.getTargetType() != null && m.getTargetType().isRecord()
-                && !ConfigModule.VALUE_TYPES.contains(m.getTargetType())) {
+        } else if (e instanceof MismatchedInputException m && m.getTargetType() != null
+                && isSection(MAPPER.constructType(m.getTargetType()))) {
             expected = "expected a mapping with keys " + keysOf(MAPPER.constructType(m.getTargetType()));
         } else if (e instanceof MismatchedInputException m && m.getTargetType() != null && List.class.isAssignableFrom(m.getTargetType())) {
             expected = "expected a string or a non-empty list of strings";

@@ -36,7 +36,7 @@ import java.util.regex.Pattern;
 final class ConfigModule extends SimpleModule {
 
     /** Types written as one scalar in the file (everything else is a section of keys). */
-    static final Set<Class<?>> VALUE_TYPES = Set.of(Duration.class, InetAddress.class, InetSocketAddress.class, HostAndPort.class,
+    private static final Set<Class<?>> VALUE_TYPES = Set.of(Duration.class, InetAddress.class, InetSocketAddress.class, HostAndPort.class,
             Cidr.class, PortRange.class, Pattern.class, Path.class, String.class, Boolean.class, boolean.class, Integer.class,
             int.class, Long.class, long.class);
 
