@@ -9,6 +9,12 @@
 #   PROFILE=1 bash benchmarks/session-profile.sh       # and target/session-profile.txt (top frames)
 #   JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java PORTCULLIS_JAVA_OPTS="..." bash benchmarks/session-profile.sh
 #
+# Where haproxy is installed, every round also measures HAProxy in TCP mode (the harness's recipe:
+# the control port and the server's passive range, EPSV only) before a vsftpd of its own, so that
+# each Portcullis figure has a ratio to the C relay from the same run (HAPROXY=0 leaves it out).
+# HAProxy listens on 127.0.0.2: a 229 names only a port, which the client opens on the address it
+# used for control, and there HAProxy, not that vsftpd (on 127.0.0.1), holds the passive range.
+#
 # Needs vsftpd, python3, java (and perf for PROFILE=1); builds target/portcullis.jar if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +26,8 @@ PROFILE=${PROFILE:-0}
 JAVA_OPTS=${PORTCULLIS_JAVA_OPTS:--Xss256k -XX:+UseSerialGC}
 BACKEND_PORT=${BACKEND_PORT:-2200}
 PROXY_PORT=${PROXY_PORT:-2300}
+HAPROXY=${HAPROXY:-$(command -v haproxy >/dev/null && echo 1 || echo 0)}
+HAPROXY_BACKEND_PORT=$((BACKEND_PORT + 1)); HAPROXY_PORT=$((PROXY_PORT + 1))
 HZ=$(getconf CLK_TCK)
 JAR=${JAR:-target/portcullis.jar}
 [ -f "$JAR" ] || mvn -q -B -DskipTests package
@@ -37,6 +45,33 @@ sed -n '/^cat > "\$WORK\/vsftpd.conf" <<CONF$/,/^CONF$/p' benchmarks/netns-harne
         -e 's/^pasv_max_port=.*/pasv_max_port=41999/' > "$WORK/vsftpd.conf"
 grep -q "^listen_port=$BACKEND_PORT" "$WORK/vsftpd.conf" || { echo "cannot read the vsftpd config from netns-harness.sh"; exit 1; }
 vsftpd "$WORK/vsftpd.conf" & PIDS+=($!)
+if [ "$HAPROXY" = 1 ]; then
+  sed -e "s/^listen_port=.*/listen_port=$HAPROXY_BACKEND_PORT/" -e 's/^pasv_min_port=.*/pasv_min_port=43000/' \
+      -e 's/^pasv_max_port=.*/pasv_max_port=43999/' "$WORK/vsftpd.conf" > "$WORK/vsftpd-haproxy.conf"
+  vsftpd "$WORK/vsftpd-haproxy.conf" & PIDS+=($!)
+  cat > "$WORK/haproxy.cfg" <<CONF
+global
+  maxconn 4000
+defaults
+  mode tcp
+  option splice-auto
+  timeout connect 5s
+  timeout client 3600s
+  timeout server 3600s
+frontend ftp_control
+  bind 127.0.0.2:$HAPROXY_PORT
+  default_backend vsftpd_control
+backend vsftpd_control
+  server s1 127.0.0.1:$HAPROXY_BACKEND_PORT
+frontend ftp_data
+  bind 127.0.0.2:43000-43999
+  default_backend vsftpd_data
+backend vsftpd_data
+  server s1 127.0.0.1
+CONF
+  haproxy -db -f "$WORK/haproxy.cfg" > "$WORK/haproxy.log" 2>&1 & HPID=$!
+  PIDS+=($HPID)
+fi
 cat > "$WORK/portcullis.yaml" <<CONF
 listen: 127.0.0.1:$PROXY_PORT
 backend: 127.0.0.1:$BACKEND_PORT
@@ -53,12 +88,18 @@ for _ in $(seq 1 100); do grep -q "listening on" "$WORK/portcullis.log" && break
 grep -q "listening on" "$WORK/portcullis.log" || { cat "$WORK/portcullis.log"; exit 1; }
 sed -n '/^cat > "\$WORK\/sessions.py"/,/^PY$/p' benchmarks/netns-harness.sh | sed '1d;$d' > "$WORK/sessions.py"
 
-cpu() { awk '{print $14, $15}' "/proc/$JPID/stat"; }
+cpu() { awk '{print $14, $15}' "/proc/${1:-$JPID}/stat"; }
 # Per thread (name, CPU ticks, context switches), to see which threads a session's CPU goes to.
 threads() { for t in /proc/$JPID/task/*; do
   printf '%s\t%s\t%s\n' "$(cat "$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")" \
     "$(awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s}' "$t/status")"; done 2>/dev/null | sort; }
 python3 "$WORK/sessions.py" "127.0.0.1:$PROXY_PORT" "$WARM_SECONDS" > /dev/null
+[ "$HAPROXY" = 1 ] && python3 "$WORK/sessions.py" "127.0.0.2:$HAPROXY_PORT" 3 > /dev/null
+report() {  # name, sessions/s, user ticks, system ticks
+  awk -v m="$1" -v n="$2" -v s="$SECONDS_MEASURED" -v u="$3" -v y="$4" -v hz="$HZ" -v r="$r" 'BEGIN {
+    t = n * s; printf "round %d: %-10s %d sessions/s; CPU per session %.3f ms (user %.3f, system %.3f)\n", r, m, n,
+      (u + y) / hz * 1000 / t, u / hz * 1000 / t, y / hz * 1000 / t }'
+}
 echo "java: $("$JAVA" -version 2>&1 | head -n1); opts: $JAVA_OPTS"
 for r in $(seq 1 "$ROUNDS"); do
   read -r u0 s0 < <(cpu)
@@ -75,10 +116,23 @@ for r in $(seq 1 "$ROUNDS"); do
   n=$(python3 "$WORK/sessions.py" "127.0.0.1:$PROXY_PORT" "$SECONDS_MEASURED")
   read -r u1 s1 < <(cpu)
   [ "$r" = "$ROUNDS" ] && threads > "$WORK/threads1" && last_n=$n
-  awk -v n="$n" -v s="$SECONDS_MEASURED" -v u=$((u1 - u0)) -v y=$((s1 - s0)) -v hz="$HZ" -v r="$r" 'BEGIN {
-    t = n * s; printf "round %d: %d sessions/s; proxy CPU per session %.3f ms (user %.3f, system %.3f)\n", r, n,
-      (u + y) / hz * 1000 / t, u / hz * 1000 / t, y / hz * 1000 / t }'
+  report portcullis "$n" $((u1 - u0)) $((s1 - s0)) | tee -a "$WORK/rounds"
+  if [ "$HAPROXY" = 1 ]; then
+    read -r u0 s0 < <(cpu "$HPID")
+    n=$(python3 "$WORK/sessions.py" "127.0.0.2:$HAPROXY_PORT" "$SECONDS_MEASURED")
+    read -r u1 s1 < <(cpu "$HPID")
+    report haproxy "$n" $((u1 - u0)) $((s1 - s0)) | tee -a "$WORK/rounds"
+  fi
 done
+if [ "$HAPROXY" = 1 ]; then
+  # Medians over the rounds, and Portcullis' as a ratio to HAProxy's.
+  awk '{gsub(/[(),]/, " ")} {rate[$3] = rate[$3] " " $4; cpu[$3] = cpu[$3] " " $9}
+    function median(list,   a, n, i, j, t) { n = split(list, a, " "); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+      if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }; return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+    END { pr = median(rate["portcullis"]); hr = median(rate["haproxy"]); pc = median(cpu["portcullis"]); hc = median(cpu["haproxy"])
+      printf "medians: portcullis %d sessions/s, %.3f ms a session; haproxy %d sessions/s, %.3f ms a session\n", pr, pc, hr, hc
+      printf "ratios to haproxy: sessions/s %.2fx, CPU per session %.2fx\n", pr / hr, pc / hc }' "$WORK/rounds"
+fi
 if [ "${SYSCALLS:-0}" = 1 ]; then
   wait "$STRACE" || true
   mkdir -p target
