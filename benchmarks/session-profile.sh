@@ -95,14 +95,16 @@ threads() { for t in /proc/$JPID/task/*; do
     "$(awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s}' "$t/status")"; done 2>/dev/null | sort; }
 python3 "$WORK/sessions.py" "127.0.0.1:$PROXY_PORT" "$WARM_SECONDS" > /dev/null
 [ "$HAPROXY" = 1 ] && python3 "$WORK/sessions.py" "127.0.0.2:$HAPROXY_PORT" 3 > /dev/null
-report() {  # name, sessions/s, user ticks, system ticks
-  awk -v m="$1" -v n="$2" -v s="$SECONDS_MEASURED" -v u="$3" -v y="$4" -v hz="$HZ" -v r="$r" 'BEGIN {
-    t = n * s; printf "round %d: %-10s %d sessions/s; CPU per session %.3f ms (user %.3f, system %.3f)\n", r, m, n,
-      (u + y) / hz * 1000 / t, u / hz * 1000 / t, y / hz * 1000 / t }'
+# Context switches of all of a process's threads.
+switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s}'; }
+report() {  # name, sessions/s, user ticks, system ticks, context switches
+  awk -v m="$1" -v n="$2" -v s="$SECONDS_MEASURED" -v u="$3" -v y="$4" -v x="$5" -v hz="$HZ" -v r="$r" 'BEGIN {
+    t = n * s; printf "round %d: %-10s %d sessions/s; CPU per session %.3f ms (user %.3f, system %.3f); %.1f context switches\n", r, m, n,
+      (u + y) / hz * 1000 / t, u / hz * 1000 / t, y / hz * 1000 / t, x / t }'
 }
 echo "java: $("$JAVA" -version 2>&1 | head -n1); opts: $JAVA_OPTS"
 for r in $(seq 1 "$ROUNDS"); do
-  read -r u0 s0 < <(cpu)
+  read -r u0 s0 < <(cpu); x0=$(switches "$JPID")
   [ "$r" = "$ROUNDS" ] && threads > "$WORK/threads0"
   if [ "${SYSCALLS:-0}" = 1 ] && [ "$r" = "$ROUNDS" ]; then
     # Syscalls of the measured window (strace slows the proxy: this round's rates are not comparable).
@@ -114,14 +116,14 @@ for r in $(seq 1 "$ROUNDS"); do
     PERF=$!
   fi
   n=$(python3 "$WORK/sessions.py" "127.0.0.1:$PROXY_PORT" "$SECONDS_MEASURED")
-  read -r u1 s1 < <(cpu)
+  read -r u1 s1 < <(cpu); x1=$(switches "$JPID")
   [ "$r" = "$ROUNDS" ] && threads > "$WORK/threads1" && last_n=$n
-  report portcullis "$n" $((u1 - u0)) $((s1 - s0)) | tee -a "$WORK/rounds"
+  report portcullis "$n" $((u1 - u0)) $((s1 - s0)) $((x1 - x0)) | tee -a "$WORK/rounds"
   if [ "$HAPROXY" = 1 ]; then
-    read -r u0 s0 < <(cpu "$HPID")
+    read -r u0 s0 < <(cpu "$HPID"); x0=$(switches "$HPID")
     n=$(python3 "$WORK/sessions.py" "127.0.0.2:$HAPROXY_PORT" "$SECONDS_MEASURED")
-    read -r u1 s1 < <(cpu "$HPID")
-    report haproxy "$n" $((u1 - u0)) $((s1 - s0)) | tee -a "$WORK/rounds"
+    read -r u1 s1 < <(cpu "$HPID"); x1=$(switches "$HPID")
+    report haproxy "$n" $((u1 - u0)) $((s1 - s0)) $((x1 - x0)) | tee -a "$WORK/rounds"
   fi
 done
 if [ "$HAPROXY" = 1 ]; then
