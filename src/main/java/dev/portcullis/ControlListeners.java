@@ -69,7 +69,7 @@ final class ControlListeners {
             b.option(EpollChannelOption.SO_REUSEPORT, true);
         }
         return b.group(acceptor, perLoop ? acceptor : workers)
-                .channel(transport.serverChannel())
+                .channelFactory(transport.serverChannels())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 // Without TCP_NODELAY a 150 and a 226 written separately wait on a delayed ACK (~40 ms).

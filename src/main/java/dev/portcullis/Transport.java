@@ -1,5 +1,6 @@
 package dev.portcullis;
 
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -13,13 +14,19 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 
-/** The Netty transport in use: native epoll where it loads, NIO otherwise, with the reason. */
+/**
+ * The Netty transport in use: native epoll where it loads, NIO otherwise, with the reason. The
+ * factories make channels by constructor reference: {@code Bootstrap.channel(Class)} would look the
+ * constructor up reflectively for every bootstrap, that is several times a session.
+ */
 public record Transport(
         String name,
         String reason,
         IoHandlerFactory ioHandlerFactory,
         Class<? extends ServerChannel> serverChannel,
-        Class<? extends SocketChannel> socketChannel) {
+        Class<? extends SocketChannel> socketChannel,
+        ChannelFactory<? extends ServerChannel> serverChannels,
+        ChannelFactory<? extends SocketChannel> socketChannels) {
 
     public static Transport select(boolean preferNative) {
         if (!preferNative) {
@@ -27,7 +34,7 @@ public record Transport(
         }
         if (Epoll.isAvailable()) {
             return new Transport("epoll", "native epoll loaded", EpollIoHandler.newFactory(),
-                    EpollServerSocketChannel.class, EpollSocketChannel.class);
+                    EpollServerSocketChannel.class, EpollSocketChannel.class, EpollServerSocketChannel::new, EpollSocketChannel::new);
         }
         Throwable cause = Epoll.unavailabilityCause();
         return nio("epoll unavailable: " + (cause == null ? "unknown" : cause.getMessage()));
@@ -35,7 +42,7 @@ public record Transport(
 
     private static Transport nio(String reason) {
         return new Transport("nio", reason, NioIoHandler.newFactory(),
-                NioServerSocketChannel.class, NioSocketChannel.class);
+                NioServerSocketChannel.class, NioSocketChannel.class, NioServerSocketChannel::new, NioSocketChannel::new);
     }
 
     public EventLoopGroup newGroup(int threads) {

@@ -123,7 +123,7 @@ public final class HealthChecker implements AutoCloseable {
                 return;
             }
             Limits l = limits.get();
-            Bootstrap b = new Bootstrap().group(loop).channel(transport.socketChannel())
+            Bootstrap b = new Bootstrap().group(loop).channelFactory(transport.socketChannels())
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timeoutMillis)
                     .handler(new ChannelInitializer<>() {

@@ -52,19 +52,14 @@ final class BackendChannel extends ChannelInboundHandlerAdapter {
         final Consumer<FtpReply> onReply;
         /** For a client's command: the time it spent in the proxy before going out; -1 for the proxy's own. */
         final long proxyNanos;
-        ScheduledFuture<?> deadline;
+        /** When its final reply is due, on the event loop's clock. */
+        long dueNanos;
 
-        Pending(String what, Consumer<FtpReply> onReply, long proxyNanos) {
+        Pending(String what, Consumer<FtpReply> onReply, long proxyNanos, long dueNanos) {
             this.what = what;
             this.onReply = onReply;
             this.proxyNanos = proxyNanos;
-        }
-
-        void cancelDeadline() {
-            if (deadline != null) {
-                deadline.cancel(false);
-                deadline = null;
-            }
+            this.dueNanos = dueNanos;
         }
     }
 
@@ -74,7 +69,10 @@ final class BackendChannel extends ChannelInboundHandlerAdapter {
     private final Session session;
     private final ProxyMetrics metrics;
     private final long replyTimeoutMillis;
+    private final long replyTimeoutNanos;
     private final Deque<Pending> outstanding = new ArrayDeque<>();
+    /** The one timer for every outstanding command's deadline (none armed: null), see {@link #watch()}. */
+    private ScheduledFuture<?> deadlineTimer;
     private Channel channel;
     /** Let go of by its session (per-user routing after a refused login): nothing more reaches the session. */
     private boolean detached;
@@ -84,6 +82,7 @@ final class BackendChannel extends ChannelInboundHandlerAdapter {
         this.session = session;
         this.metrics = metrics;
         this.replyTimeoutMillis = replyTimeout.toMillis();
+        this.replyTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(replyTimeoutMillis);
     }
 
     @Override
@@ -105,7 +104,7 @@ final class BackendChannel extends ChannelInboundHandlerAdapter {
 
     /** A client's command, byte-exact; {@code proxyNanos} is the time it spent in the proxy so far. */
     void forward(FtpCommand c, long proxyNanos, Consumer<FtpReply> onReply) {
-        send(new Pending(c.verb(), onReply, proxyNanos), c);
+        send(new Pending(c.verb(), onReply, proxyNanos, now() + replyTimeoutNanos), c);
     }
 
     /** A command of the proxy's own (not measured as added latency). */
@@ -116,20 +115,19 @@ final class BackendChannel extends ChannelInboundHandlerAdapter {
     /** A client's command the proxy sends on its own account (a replayed login): not measured. */
     void send(FtpCommand c, Consumer<FtpReply> onReply) {
         if (!session.isClosed()) {
-            send(new Pending(c.verb().equals("PASS") ? "PASS" : c.loggable(), onReply, -1), c);
+            send(new Pending(c.verb().equals("PASS") ? "PASS" : c.loggable(), onReply, -1, now() + replyTimeoutNanos), c);
         }
     }
 
     /** Waits for a reply nothing was sent for (the greeting). */
     void expect(String what, Consumer<FtpReply> onReply) {
-        Pending p = new Pending(what, onReply, -1);
-        outstanding.add(p);
-        watch(p);
+        outstanding.add(new Pending(what, onReply, -1, now() + replyTimeoutNanos));
+        watch();
     }
 
     private void send(Pending p, FtpCommand c) {
         outstanding.add(p);
-        watch(p);
+        watch();
         channel.writeAndFlush(Unpooled.wrappedBuffer(c.wireBytes()));
     }
 
@@ -139,29 +137,58 @@ final class BackendChannel extends ChannelInboundHandlerAdapter {
         cancelAll();
     }
 
-    /** Cancels every deadline: scheduled tasks would keep the whole session reachable until they fire. */
+    /** Cancels the deadline timer: a scheduled task would keep the whole session reachable until it fires. */
     void cancelAll() {
-        for (Pending p : outstanding) {
-            p.cancelDeadline();
+        if (deadlineTimer != null) {
+            deadlineTimer.cancel(false);
+            deadlineTimer = null;
         }
         outstanding.clear();
     }
 
     /**
-     * A backend that stops answering must not hang the client: if {@code p} is still unanswered
-     * after timeouts.backend-reply (data moving for a transfer does not count), the session is told.
+     * A backend that stops answering must not hang the client: a command still unanswered
+     * timeouts.backend-reply after it went out (data moving for a transfer does not count) ends the
+     * session. One timer serves every outstanding command, armed for the earliest deadline: a timer
+     * per command would be scheduled and cancelled for nearly every command of every session. A
+     * command's deadline is never earlier than those of the commands before it, so an armed timer
+     * is never late for a new command; when it fires early (its command was answered) it re-arms.
      */
-    private void watch(Pending p) {
-        p.deadline = channel.eventLoop().schedule(() -> {
-            if (session.isClosed() || !outstanding.contains(p)) {
-                return;
+    private void watch() {
+        if (deadlineTimer == null) {
+            arm(outstanding.peek().dueNanos - now());
+        }
+    }
+
+    private void arm(long delayNanos) {
+        deadlineTimer = channel.eventLoop().schedule(this::checkDeadlines, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
+    }
+
+    /** The event loop's clock, which the timer runs on (a test's embedded loop moves it by hand). */
+    private long now() {
+        return channel.eventLoop().ticker().nanoTime();
+    }
+
+    private void checkDeadlines() {
+        deadlineTimer = null;
+        if (detached || session.isClosed()) {
+            return;
+        }
+        long now = now();
+        long next = Long.MAX_VALUE;
+        for (Pending p : outstanding) {
+            if (p.dueNanos - now <= 0) {
+                if (!session.dataMoving()) {
+                    session.onReplyTimeout(p.what, replyTimeoutMillis);
+                    return;
+                }
+                p.dueNanos = now + replyTimeoutNanos;
             }
-            if (session.dataMoving()) {
-                watch(p);
-                return;
-            }
-            session.onReplyTimeout(p.what, replyTimeoutMillis);
-        }, replyTimeoutMillis, TimeUnit.MILLISECONDS);
+            next = Math.min(next, p.dueNanos - now);
+        }
+        if (next != Long.MAX_VALUE) {
+            arm(next);
+        }
     }
 
     @Override
@@ -204,9 +231,6 @@ final class BackendChannel extends ChannelInboundHandlerAdapter {
 
     private void deliver(Pending p, FtpReply r) {
         long arrived = System.nanoTime();
-        if (!r.isPreliminary()) {
-            p.cancelDeadline();
-        }
         p.onReply.accept(r);
         if (p.proxyNanos >= 0 && !r.isPreliminary()) {
             metrics.addedLatency(p.proxyNanos + System.nanoTime() - arrived);

@@ -120,7 +120,7 @@ final class BackendConnector {
         BackendChannel channel = new BackendChannel(session.id(), session.backendHooks(), ctx.metrics(), ctx.config().timeouts().backendReply());
         Bootstrap b = new Bootstrap()
                 .group(client.eventLoop())
-                .channel(ctx.transport().socketChannel())
+                .channelFactory(ctx.transport().socketChannels())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) ctx.config().timeouts().backendConnect().toMillis())
                 .handler(new ChannelInitializer<>() {

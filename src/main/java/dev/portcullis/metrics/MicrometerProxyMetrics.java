@@ -6,14 +6,26 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
-/** {@link ProxyMetrics} on a Micrometer registry (Prometheus in production, a simple one in tests). */
+/**
+ * {@link ProxyMetrics} on a Micrometer registry (Prometheus in production, a simple one in tests).
+ * Meters are looked up in the registry once per series and then kept here: the registry's lookup
+ * builds and sorts the tags every time, several times a session. A series still appears at its
+ * first event, as before.
+ */
 public final class MicrometerProxyMetrics implements ProxyMetrics {
 
     private final MeterRegistry registry;
     private final Counter opened;
     private final Timer addedLatency;
+    private final Map<Object, Counter> counters = new ConcurrentHashMap<>();
+    private final Map<Boolean, Timer> backendConnects = new ConcurrentHashMap<>();
+
+    /** The tags of a counter series, as a key of {@link #counters}. */
+    private record Series(String name, Object a, Object b, Object c) {}
 
     public MicrometerProxyMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -54,48 +66,53 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
 
     @Override
     public void sessionClosed(String outcome) {
-        counter(SESSIONS, TAG_OUTCOME, outcome).increment();
+        counters.computeIfAbsent(new Series(SESSIONS, outcome, null, null),
+                k -> counter(SESSIONS, TAG_OUTCOME, outcome)).increment();
     }
 
     @Override
     public void transfer(Direction direction, String mode, boolean ok, long bytesClientToBackend, long bytesBackendToClient) {
-        counter(TRANSFERS, TAG_DIRECTION, tag(direction), TAG_MODE, mode, TAG_OUTCOME, ok ? "ok" : "failed").increment();
+        counters.computeIfAbsent(new Series(TRANSFERS, direction, mode, ok),
+                k -> counter(TRANSFERS, TAG_DIRECTION, tag(direction), TAG_MODE, mode, TAG_OUTCOME, ok ? "ok" : "failed")).increment();
         if (bytesClientToBackend > 0) {
-            counter(DATA_BYTES, TAG_DIRECTION, "client_to_backend").increment(bytesClientToBackend);
+            counters.computeIfAbsent(new Series(DATA_BYTES, Direction.UPLOAD, null, null),
+                    k -> counter(DATA_BYTES, TAG_DIRECTION, "client_to_backend")).increment(bytesClientToBackend);
         }
         if (bytesBackendToClient > 0) {
-            counter(DATA_BYTES, TAG_DIRECTION, "backend_to_client").increment(bytesBackendToClient);
+            counters.computeIfAbsent(new Series(DATA_BYTES, Direction.DOWNLOAD, null, null),
+                    k -> counter(DATA_BYTES, TAG_DIRECTION, "backend_to_client")).increment(bytesBackendToClient);
         }
     }
 
     @Override
     public void rewrite(String kind) {
-        counter(REWRITES, TAG_KIND, kind).increment();
+        counters.computeIfAbsent(new Series(REWRITES, kind, null, null), k -> counter(REWRITES, TAG_KIND, kind)).increment();
     }
 
     @Override
     public void blocked(Blocked reason) {
-        counter(BLOCKED, TAG_REASON, tag(reason)).increment();
+        counters.computeIfAbsent(new Series(BLOCKED, reason, null, null), k -> counter(BLOCKED, TAG_REASON, tag(reason))).increment();
     }
 
     @Override
     public void protocolViolation() {
-        counter(PROTOCOL_VIOLATIONS).increment();
+        counters.computeIfAbsent(new Series(PROTOCOL_VIOLATIONS, null, null, null), k -> counter(PROTOCOL_VIOLATIONS)).increment();
     }
 
     @Override
     public void tlsHandshake(TlsSide side, boolean ok) {
-        counter(TLS_HANDSHAKES, TAG_SIDE, tag(side), TAG_OUTCOME, ok ? "ok" : "failed").increment();
+        counters.computeIfAbsent(new Series(TLS_HANDSHAKES, side, ok, null),
+                k -> counter(TLS_HANDSHAKES, TAG_SIDE, tag(side), TAG_OUTCOME, ok ? "ok" : "failed")).increment();
     }
 
     @Override
     public void backendConnect(long nanos, boolean ok) {
-        Timer.builder(BACKEND_CONNECT).tag(TAG_OUTCOME, ok ? "ok" : "failed")
+        backendConnects.computeIfAbsent(ok, k -> Timer.builder(BACKEND_CONNECT).tag(TAG_OUTCOME, ok ? "ok" : "failed")
                 .description("resolving and connecting to the backend's control port")
                 .publishPercentileHistogram()
                 .minimumExpectedValue(java.time.Duration.ofNanos(50_000))
                 .maximumExpectedValue(java.time.Duration.ofSeconds(10))
-                .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
     }
 
     @Override

@@ -127,7 +127,7 @@ public final class DataConnector {
             dev.portcullis.transparent.TransparentSockets.transparent(b);
         }
         b.group(loop, loop)
-                .channel(transport.serverChannel())
+                .channelFactory(transport.serverChannels())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.SO_BACKLOG, 8)
                 .handler(LISTENER_ERRORS)
@@ -204,7 +204,7 @@ public final class DataConnector {
             dev.portcullis.transparent.TransparentSockets.transparent(b);
         }
         b.group(loop)
-                .channel(transport.socketChannel())
+                .channelFactory(transport.socketChannels())
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
