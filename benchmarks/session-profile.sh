@@ -93,7 +93,7 @@ cpu() { awk '{print $14, $15}' "/proc/${1:-$JPID}/stat"; }
 threads() { for t in /proc/$JPID/task/*; do
   printf '%s\t%s\t%s\n' "$(cat "$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")" \
     "$(awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s}' "$t/status")"; done 2>/dev/null | sort; }
-python3 "$WORK/sessions.py" "127.0.0.1:$PROXY_PORT" "$WARM_SECONDS" > /dev/null
+[ "$WARM_SECONDS" -gt 0 ] && python3 "$WORK/sessions.py" "127.0.0.1:$PROXY_PORT" "$WARM_SECONDS" > /dev/null
 [ "$HAPROXY" = 1 ] && python3 "$WORK/sessions.py" "127.0.0.2:$HAPROXY_PORT" 3 > /dev/null
 # Context switches of all of a process's threads.
 switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s}'; }
