@@ -35,7 +35,9 @@ if [ "$SMOKE" = 1 ]; then
   SIZE_MIB=8; PAR=4; PAR_MIB=4; SESS_SECONDS=3; IDLE=200; NOOPS=100; ROUNDS=1; WARM_SECONDS=0
 else
   SIZE_MIB=${SIZE_MIB:-1024}; PAR=${PAR:-16}; PAR_MIB=${PAR_MIB:-100}; SESS_SECONDS=${SESS_SECONDS:-10}
-  WARM_SECONDS=${WARM_SECONDS:-15}
+  # 60 s: the JVM's session path is still being compiled after 15 s (a fresh instance's CPU per
+  # session falls for its first 30–60 s: benchmarks/session-profile.sh with WARM_SECONDS=0).
+  WARM_SECONDS=${WARM_SECONDS:-60}
   # 10,000 idle sessions need over 20,000 descriptors in the proxy (client and backend side):
   # the default stays below this machine's hard limit (ulimit -Hn); the report gives the per-session cost.
   HARD_FDS=$(ulimit -Hn); [ "$HARD_FDS" = unlimited ] && HARD_FDS=1048576
@@ -184,8 +186,8 @@ NFT
 # ---------------------------------------------------------------- portcullis and ftp-proxy
 # Starts the packaged Portcullis in the edge namespace with config $1, logging to $2 (with the
 # machine's descriptor limit: the idle-sessions figure needs tens of thousands); LAUNCHED is its launcher.
-launch_portcullis() {
-  in_e bash -c "ulimit -n $(ulimit -Hn); exec $JAVA $JAVA_OPTS -jar target/portcullis.jar --config $1" > "$2" 2>&1 & PIDS+=($!)
+launch_portcullis() {  # config, log, further JVM options
+  in_e bash -c "ulimit -n $(ulimit -Hn); exec $JAVA $JAVA_OPTS ${3:-} -jar target/portcullis.jar --config $1" > "$2" 2>&1 & PIDS+=($!)
   LAUNCHED=$!
 }
 cat > "$WORK/portcullis.yaml" <<CONF
@@ -428,7 +430,7 @@ def work():
             pass
 threads = [threading.Thread(target=work) for _ in range(8)]
 [t.start() for t in threads]; [t.join() for t in threads]
-print(round(done[0] / secs))
+print(round(done[0] / secs) if secs > 0 else 0)
 PY
 # Untimed warm-up: a proxy runs for months, so it is measured warm (the JVM compiles its hot
 # paths during the first few thousand sessions). Every mode gets the same, except that ftp-proxy
@@ -480,18 +482,46 @@ COLD_SECONDS=${COLD_SECONDS:-5}; COLD_WINDOWS=${COLD_WINDOWS:-3}
 # The measured Portcullis' own config, on a port and passive range of its own.
 sed -e "s/^listen: .*/listen: $E_CIP:2126/" -e 's/^passive-ports: .*/passive-ports: 57000-57999/' -e 's/^admin: .*/admin: {listen: "off"}/' \
   "$WORK/portcullis.yaml" > "$WORK/cold.yaml"
-launch_portcullis "$WORK/cold.yaml" "$WORK/cold-portcullis.log"
-COLD_LAUNCHER=$LAUNCHED
-wait_port $NS_E $E_CIP 2126
-COLD_JAVA=$(pgrep -P "$COLD_LAUNCHER" java || echo "$COLD_LAUNCHER")
-COLD=""
-for w in $(seq 1 "$COLD_WINDOWS"); do
-  c0=$(cpu_ticks "$COLD_JAVA")
-  n=$(in_c python3 "$WORK/sessions.py" "$E_CIP:2126" "$COLD_SECONDS")
-  c1=$(cpu_ticks "$COLD_JAVA")
-  COLD+="$n/s at $(awk -v d=$((c1 - c0)) -v hz="$HZ" -v n="$n" -v s="$COLD_SECONDS" 'BEGIN {printf "%.2f", (n > 0) ? d / hz * 1000 / (n * s) : 0}') ms; "
-done
-stop_tree "$COLD_LAUNCHER"
+# The windows of one fresh instance (launched with JVM options $1, logging to $2) into COLD_RESULT.
+cold_windows() {
+  launch_portcullis "$WORK/cold.yaml" "$2" "$1"
+  local launcher=$LAUNCHED java c0 c1 n w out=""
+  wait_port $NS_E $E_CIP 2126
+  java=$(pgrep -P "$launcher" java || echo "$launcher")
+  for w in $(seq 1 "$COLD_WINDOWS"); do
+    c0=$(cpu_ticks "$java")
+    n=$(in_c python3 "$WORK/sessions.py" "$E_CIP:2126" "$COLD_SECONDS")
+    c1=$(cpu_ticks "$java")
+    out+="$n/s at $(awk -v d=$((c1 - c0)) -v hz="$HZ" -v n="$n" -v s="$COLD_SECONDS" 'BEGIN {printf "%.2f", (n > 0) ? d / hz * 1000 / (n * s) : 0}') ms; "
+  done
+  stop_tree "$launcher"
+  for w in $(seq 1 100); do kill -0 "$java" 2>/dev/null || break; sleep 0.2; done
+  COLD_RESULT=$out
+}
+cold_windows "" "$WORK/cold-portcullis.log"
+COLD=$COLD_RESULT
+# And on JDK 25+, a fresh instance with an AOT cache (JEP 483, 515: classes loaded and linked, and
+# method profiles, so that the JIT compiles the hot paths at once) written by a training run of
+# AOT_TRAIN_SECONDS of the same workload and one transfer, as a deployment would build it once.
+COLD_AOT=""
+AOT_TRAIN_SECONDS=${AOT_TRAIN_SECONDS:-30}; [ "$SMOKE" = 1 ] && AOT_TRAIN_SECONDS=3
+if [ "${JAVA_FEATURE:-0}" -ge 25 ]; then
+  launch_portcullis "$WORK/cold.yaml" "$WORK/aot-training.log" "-XX:AOTCacheOutput=$WORK/portcullis.aot"
+  TRAIN_LAUNCHER=$LAUNCHED
+  wait_port $NS_E $E_CIP 2126
+  TRAIN_JAVA=$(pgrep -P "$TRAIN_LAUNCHER" java || echo "$TRAIN_LAUNCHER")
+  in_c curl -sS -o /dev/null "ftp://$E_CIP:2126/par.bin" || true
+  in_c python3 "$WORK/sessions.py" "$E_CIP:2126" "$AOT_TRAIN_SECONDS" > /dev/null
+  stop_tree "$TRAIN_LAUNCHER"   # the JVM writes the cache as it exits
+  for _ in $(seq 1 300); do kill -0 "$TRAIN_JAVA" 2>/dev/null || break; sleep 0.2; done
+  if [ -s "$WORK/portcullis.aot" ]; then
+    cold_windows "-XX:AOTCache=$WORK/portcullis.aot" "$WORK/cold-aot-portcullis.log"
+    COLD_AOT=$COLD_RESULT
+    grep -qi "unable to use\|AOT cache.*disabled" "$WORK/cold-aot-portcullis.log" && COLD_AOT="the cache was refused: $COLD_AOT"
+  else
+    COLD_AOT="no cache written (see aot-training.log); "
+  fi
+fi
 
 # (e) idle control sessions: vsftpd forks two processes per session, so this figure uses a
 # greeter (asyncio: 220, then silence) as the backend of a second Portcullis with default settings.
@@ -615,6 +645,9 @@ cost_row() { # label associative-array-name
   cost_row "(c) proxy CPU ms per session (warm)" SCPU
   echo
   echo "(c, cold) a fresh Portcullis, windows of ${COLD_SECONDS} s from its start: ${COLD% } (sessions/s and its CPU per session); warm, above: $(echo "${SESS[portcullis]}" | median)/s at $(echo "${SCPU[portcullis]}" | median) ms."
+  if [ -n "$COLD_AOT" ]; then
+    echo "(c, cold, AOT cache) the same from an AOT cache written by a ${AOT_TRAIN_SECONDS} s training run (-XX:AOTCacheOutput, then -XX:AOTCache): ${COLD_AOT% }."
+  fi
   echo "(e) Portcullis (default settings, $JAVA_OPTS) with $IDLE_OK of $IDLE idle control sessions, each with its backend connection (to a greeter): RSS $((RSS0 / 1024)) → $((RSS1 / 1024)) MiB, heap used $(mbs "$HEAP0") → $(mbs "$HEAP1") MB; per session $(awk -v a="$RSS0" -v b="$RSS1" -v n="${IDLE_OK:-1}" 'BEGIN {printf "%.1f", (b - a) / n}') KiB of RSS, so 10,000 sessions ≈ $(awk -v a="$RSS0" -v b="$RSS1" -v n="${IDLE_OK:-1}" 'BEGIN {printf "%.0f", (a + (b - a) / n * 10000) / 1024}') MiB."
   echo "(f) NOOP round trip: direct p50 $((D50 / 1000)) µs, p99 $((D99 / 1000)) µs; through Portcullis p50 $((P50 / 1000)) µs, p99 $((P99 / 1000)) µs; added p50 $(((P50 - D50) / 1000)) µs, p99 $(((P99 - D99) / 1000)) µs."
   d=$(echo "${FTPS[direct]}" | median); p=$(echo "${FTPS[portcullis]}" | median)
