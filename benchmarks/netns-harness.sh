@@ -623,6 +623,28 @@ cost_row() { # label associative-array-name
     else printf ' %s |' "–"; fi
   done; echo
 }
+# One ratio per round of mode $3 to mode $4 in figure array $2, as "label min–max (median)": the
+# medians above hide how far apart rounds were, and a parity claim needs the spread.
+round_ratios() { # label array-name mode baseline
+  local -n arr=$2
+  [ -n "${arr[$3]:-}" ] && [ -n "${arr[$4]:-}" ] || return 0
+  local -a a b; read -r -a a <<< "${arr[$3]}"; read -r -a b <<< "${arr[$4]}"
+  local i rs=""; for i in "${!a[@]}"; do rs+="$(ratio "${a[$i]}" "${b[$i]:-0}") "; done
+  printf '%s %s–%s (%s); ' "$1" "$(echo "$rs" | tr ' ' '\n' | grep -v '^$' | sort -g | head -n1)" \
+    "$(echo "$rs" | tr ' ' '\n' | grep -v '^$' | sort -g | tail -n1)" "$(echo "$rs" | median)"
+}
+spread_line() {
+  local out=""
+  out+=$(round_ratios "knat ÷ kernel helper, RETR one stream" RETR portcullis-knat kernel)
+  out+=$(round_ratios "STOR" STOR portcullis-knat kernel)
+  out+=$(round_ratios "16 streams" PARA portcullis-knat kernel)
+  if [ "$HAVE_HAPROXY" = 1 ]; then
+    out+=$(round_ratios "Portcullis ÷ HAProxy, sessions/s" SESS portcullis haproxy)
+    out+=$(round_ratios "CPU per session" SCPU portcullis haproxy)
+    out+=$(round_ratios "relay RETR" RETR portcullis haproxy)
+  fi
+  echo "${out%; }"
+}
 {
   echo "## Namespace run $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
@@ -644,9 +666,10 @@ cost_row() { # label associative-array-name
   cost_row "(d) proxy CPU s per GiB moved" CPU
   cost_row "(c) proxy CPU ms per session (warm)" SCPU
   echo
-  echo "(c, cold) a fresh Portcullis, windows of ${COLD_SECONDS} s from its start: ${COLD% } (sessions/s and its CPU per session); warm, above: $(echo "${SESS[portcullis]}" | median)/s at $(echo "${SCPU[portcullis]}" | median) ms."
+  echo "(spread) ratios round by round, min–max (median), both modes of a pair from the same round: $(spread_line)."
+  echo "(c, cold) a fresh Portcullis, windows of ${COLD_SECONDS} s from its start: ${COLD%; } (sessions/s and its CPU per session); warm, above: $(echo "${SESS[portcullis]}" | median)/s at $(echo "${SCPU[portcullis]}" | median) ms."
   if [ -n "$COLD_AOT" ]; then
-    echo "(c, cold, AOT cache) the same from an AOT cache written by a ${AOT_TRAIN_SECONDS} s training run (-XX:AOTCacheOutput, then -XX:AOTCache): ${COLD_AOT% }."
+    echo "(c, cold, AOT cache) the same from an AOT cache written by a ${AOT_TRAIN_SECONDS} s training run (-XX:AOTCacheOutput, then -XX:AOTCache): ${COLD_AOT%; }."
   fi
   echo "(e) Portcullis (default settings, $JAVA_OPTS) with $IDLE_OK of $IDLE idle control sessions, each with its backend connection (to a greeter): RSS $((RSS0 / 1024)) → $((RSS1 / 1024)) MiB, heap used $(mbs "$HEAP0") → $(mbs "$HEAP1") MB; per session $(awk -v a="$RSS0" -v b="$RSS1" -v n="${IDLE_OK:-1}" 'BEGIN {printf "%.1f", (b - a) / n}') KiB of RSS, so 10,000 sessions ≈ $(awk -v a="$RSS0" -v b="$RSS1" -v n="${IDLE_OK:-1}" 'BEGIN {printf "%.0f", (a + (b - a) / n * 10000) / 1024}') MiB."
   echo "(f) NOOP round trip: direct p50 $((D50 / 1000)) µs, p99 $((D99 / 1000)) µs; through Portcullis p50 $((P50 / 1000)) µs, p99 $((P99 / 1000)) µs; added p50 $(((P50 - D50) / 1000)) µs, p99 $(((P99 - D99) / 1000)) µs."
