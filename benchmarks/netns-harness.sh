@@ -35,8 +35,9 @@ if [ "$SMOKE" = 1 ]; then
   SIZE_MIB=8; PAR=4; PAR_MIB=4; SESS_SECONDS=3; IDLE=200; NOOPS=100; ROUNDS=1; WARM_SECONDS=0
 else
   SIZE_MIB=${SIZE_MIB:-1024}; PAR=${PAR:-16}; PAR_MIB=${PAR_MIB:-100}; SESS_SECONDS=${SESS_SECONDS:-10}
-  # 60 s: the JVM's session path is still being compiled after 15 s (a fresh instance's CPU per
-  # session falls for its first 30–60 s: benchmarks/session-profile.sh with WARM_SECONDS=0).
+  # 60 s at least: the JVM's session path is still being compiled after 15 s (a fresh instance's CPU
+  # per session falls for its first 30–60 s: benchmarks/session-profile.sh with WARM_SECONDS=0);
+  # the JVMs' warm-up then goes on until their JIT is quiet (see "Untimed warm-up" below).
   WARM_SECONDS=${WARM_SECONDS:-60}
   # 10,000 idle sessions need over 20,000 descriptors in the proxy (client and backend side):
   # the default stays below this machine's hard limit (ulimit -Hn); the report gives the per-session cost.
@@ -435,9 +436,31 @@ PY
 # Untimed warm-up: a proxy runs for months, so it is measured warm (the JVM compiles its hot
 # paths during the first few thousand sessions). Every mode gets the same, except that ftp-proxy
 # skips the sessions part: its per-minute connection cap would still hold in the first round.
+# A JVM is warm when its JIT has finished, not after a fixed time: what it compiles follows from
+# invocation counts, so a machine that runs half the sessions a second needs twice as long. Its
+# warm-up goes on in chunks of WARM_CHUNK_SECONDS while its compiler threads used more than
+# WARM_JIT_PERCENT of a core in the last chunk, up to WARM_MAX_SECONDS in all.
+WARM_CHUNK_SECONDS=${WARM_CHUNK_SECONDS:-10}; WARM_JIT_PERCENT=${WARM_JIT_PERCENT:-2}; WARM_MAX_SECONDS=${WARM_MAX_SECONDS:-300}
+# CPU ticks of a JVM's JIT compiler threads (C1 and C2 CompilerThreadN).
+jit_ticks() { local t s=0; for t in /proc/"$1"/task/*; do case "$(cat "$t/comm" 2>/dev/null)" in
+  C[12]\ CompilerThre*) s=$((s + $(awk '{print $14 + $15}' "$t/stat" 2>/dev/null || echo 0))) ;; esac; done; echo "$s"; }
+declare -A WARMED
 for m in "${MODES[@]}"; do
   in_c curl -sS -o /dev/null "${URL[$m]}/par.bin" || true
-  [ "$m" = ftp-proxy ] || in_c python3 "$WORK/sessions.py" "${URL[$m]#ftp://}" "$WARM_SECONDS" > /dev/null
+  [ "$m" = ftp-proxy ] && continue
+  in_c python3 "$WORK/sessions.py" "${URL[$m]#ftp://}" "$WARM_SECONDS" > /dev/null
+  jvm=""; [ "$m" = portcullis ] && jvm=$JAVA_PID; [ "$m" = portcullis-knat ] && jvm=$KNAT_JAVA_PID
+  [ -n "$jvm" ] && [ "$SMOKE" = 0 ] || continue
+  spent=$WARM_SECONDS; jit=100
+  while [ "$spent" -lt "$WARM_MAX_SECONDS" ]; do
+    j0=$(jit_ticks "$jvm")
+    in_c python3 "$WORK/sessions.py" "${URL[$m]#ftp://}" "$WARM_CHUNK_SECONDS" > /dev/null
+    j1=$(jit_ticks "$jvm"); spent=$((spent + WARM_CHUNK_SECONDS))
+    jit=$(awk -v d=$((j1 > j0 ? j1 - j0 : 0)) -v hz="$HZ" -v s="$WARM_CHUNK_SECONDS" 'BEGIN {printf "%.1f", d / hz / s * 100}')
+    awk -v j="$jit" -v l="$WARM_JIT_PERCENT" 'BEGIN {exit !(j <= l)}' && break
+  done
+  WARMED[$m]="$m ${spent} s (JIT ${jit} % of a core in its last ${WARM_CHUNK_SECONDS} s)"
+  say "warm-up: ${WARMED[$m]}"
 done
 for round in $(seq 1 "$ROUNDS"); do
   for m in "${MODES[@]}"; do
@@ -649,7 +672,8 @@ spread_line() {
   echo "## Namespace run $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
   echo "Machine: $(nproc) cores shared by client, edge and server; $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(uname -sr); Portcullis on $("$JAVA" -version 2>&1 | head -n1) with $JAVA_OPTS; vsftpd on tmpfs."
-  echo "Command: \`bash benchmarks/netns-harness.sh\` (SIZE_MIB=$SIZE_MIB PAR=$PAR PAR_MIB=$PAR_MIB SESS_SECONDS=$SESS_SECONDS WARM_SECONDS=$WARM_SECONDS IDLE=$IDLE NOOPS=$NOOPS ROUNDS=$ROUNDS${PORTCULLIS_YAML_EXTRA:+ PORTCULLIS_YAML_EXTRA='$PORTCULLIS_YAML_EXTRA'}); medians of $ROUNDS interleaved rounds; MB = 10^6 bytes; ratios of direct, and (h) of HAProxy where it ran."
+  echo "Command: \`bash benchmarks/netns-harness.sh\` (SIZE_MIB=$SIZE_MIB PAR=$PAR PAR_MIB=$PAR_MIB SESS_SECONDS=$SESS_SECONDS WARM_SECONDS=$WARM_SECONDS WARM_MAX_SECONDS=$WARM_MAX_SECONDS IDLE=$IDLE NOOPS=$NOOPS ROUNDS=$ROUNDS${PORTCULLIS_YAML_EXTRA:+ PORTCULLIS_YAML_EXTRA='$PORTCULLIS_YAML_EXTRA'}); medians of $ROUNDS interleaved rounds; MB = 10^6 bytes; ratios of direct, and (h) of HAProxy where it ran."
+  [ "${#WARMED[@]}" -gt 0 ] && echo "Warm-up of the JVMs, until their JIT compiler threads used at most ${WARM_JIT_PERCENT} % of a core over ${WARM_CHUNK_SECONDS} s (at most ${WARM_MAX_SECONDS} s): $(for m in "${!WARMED[@]}"; do printf '%s; ' "${WARMED[$m]}"; done | sed 's/; $//')."
   echo "Kernel helper: nftables ct helper \"ftp\" with DNAT; NAT of 227: $NAT_FTP."
   echo "Portcullis: $(grep -o 'data relay: .*' "$WORK/portcullis.log" | head -n1). portcullis-knat: $(grep -o 'data path: .*' "$WORK/portcullis-knat.log" | head -n1) (its CPU in (d) includes its nft process where it has one: on Java 17)."
   echo
