@@ -12,6 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class BackendMember {
 
     private final HostAndPort address;
+    /** Immutable, so made once: parsing the literal for every session's connect is wasted work. */
+    private final InetSocketAddress socketAddress;
     private final BackendCapabilities capabilities = new BackendCapabilities();
     private final AtomicInteger sessions = new AtomicInteger();
     private volatile boolean up = true;
@@ -28,6 +30,7 @@ public final class BackendMember {
 
     public BackendMember(HostAndPort address) {
         this.address = address;
+        this.socketAddress = address.socketAddress();
     }
 
     public HostAndPort address() {
@@ -36,7 +39,7 @@ public final class BackendMember {
 
     /** The address to connect to: resolved for a literal, unresolved for a name (looked up per session). */
     public InetSocketAddress socketAddress() {
-        return address.socketAddress();
+        return socketAddress;
     }
 
     public BackendCapabilities capabilities() {

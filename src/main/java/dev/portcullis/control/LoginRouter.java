@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -199,9 +200,12 @@ final class LoginRouter {
         return FtpReply.ofLines(211, lines);
     }
 
+    /** Compiled once: {@code String.replaceAll} would compile it again for every login. */
+    private static final Pattern CONTROL_CHARACTERS = Pattern.compile("\\p{Cntrl}");
+
     private static String printable(String s) {
         String cut = s.length() > 64 ? s.substring(0, 64) : s;
-        return cut.replaceAll("\\p{Cntrl}", "?");
+        return CONTROL_CHARACTERS.matcher(cut).replaceAll("?");
     }
 
     /** Logs and audits a login reply; a failure counts towards the address's ban. */

@@ -4,6 +4,7 @@ import dev.portcullis.ftp.FtpCommand;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Commands refused by configuration: a denied verb ("DELE") or verb and first argument word
@@ -18,6 +19,9 @@ public final class CommandPolicy {
 
     /** What a session needs whatever the allow list says: logging in, securing the connection, leaving. */
     private static final Set<String> ALWAYS = Set.of("USER", "PASS", "ACCT", "AUTH", "PBSZ", "PROT", "QUIT", "NOOP", "FEAT", "ABOR");
+
+    /** Compiled once: {@code String.split("\\s+")} would compile it again for every command. */
+    private static final Pattern WHITESPACE = Pattern.compile("\\s+");
 
     private final List<String> denied;
     private final boolean denyAnonymous;
@@ -35,12 +39,15 @@ public final class CommandPolicy {
     }
 
     private static String normalize(String entry) {
-        return entry.strip().replaceAll("\\s+", " ").toUpperCase(Locale.ROOT);
+        return WHITESPACE.matcher(entry.strip()).replaceAll(" ").toUpperCase(Locale.ROOT);
     }
 
     public Verdict check(FtpCommand c) {
         String verb = c.verb();
-        String sub = c.argument().strip().split("\\s+", 2)[0].toUpperCase(Locale.ROOT);
+        if (denied.isEmpty() && allowed.isEmpty()) {
+            return denyAnonymous ? checkAnonymous(c, verb) : Verdict.allow();
+        }
+        String sub = WHITESPACE.split(c.argument().strip(), 2)[0].toUpperCase(Locale.ROOT);
         for (String d : denied) {
             if (d.equals(verb) || d.equals(verb + " " + sub)) {
                 return Verdict.refuse(550, d + " is not allowed here.", "policy");
@@ -49,7 +56,11 @@ public final class CommandPolicy {
         if (!allowed.isEmpty() && !ALWAYS.contains(verb) && !allowed.contains(verb) && !allowed.contains(verb + " " + sub)) {
             return Verdict.refuse(550, (sub.isEmpty() || !verb.equals("SITE") ? verb : verb + " " + sub) + " is not allowed here.", "policy");
         }
-        if (denyAnonymous && verb.equals("USER") && ANONYMOUS.contains(c.argument().strip().toUpperCase(Locale.ROOT))) {
+        return denyAnonymous ? checkAnonymous(c, verb) : Verdict.allow();
+    }
+
+    private static Verdict checkAnonymous(FtpCommand c, String verb) {
+        if (verb.equals("USER") && ANONYMOUS.contains(c.argument().strip().toUpperCase(Locale.ROOT))) {
             return Verdict.refuse(530, "Anonymous login is not allowed here.", "policy");
         }
         return Verdict.allow();

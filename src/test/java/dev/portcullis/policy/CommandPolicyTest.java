@@ -28,6 +28,18 @@ class CommandPolicyTest {
     }
 
     @Test
+    void withoutRulesEverythingPassesAndAnonymousRefusalStillAppliesBesideADenyList() {
+        CommandPolicy none = new CommandPolicy(List.of(), false);
+        for (String c : List.of("USER anonymous", "SITE EXEC /bin/sh", "DELE f", "RETR f")) {
+            assertThat(none.check(FtpCommand.of(c)).allowed()).as(c).isTrue();
+        }
+        CommandPolicy both = new CommandPolicy(List.of("DELE"), true);
+        assertThat(both.check(FtpCommand.of("USER anonymous")).replyCode()).isEqualTo(530);
+        assertThat(both.check(FtpCommand.of("DELE f")).replyCode()).isEqualTo(550);
+        assertThat(both.check(FtpCommand.of("USER alice")).allowed()).isTrue();
+    }
+
+    @Test
     void allowListLetsOnlyWhatItNamesThrough() {
         CommandPolicy p = new CommandPolicy(List.of("SITE EXEC"), false, List.of("RETR", "LIST", "EPSV", "PASV", "TYPE", "site chmod"));
         assertThat(p.check(FtpCommand.of("RETR f")).allowed()).isTrue();
