@@ -438,9 +438,9 @@ PY
 # skips the sessions part: its per-minute connection cap would still hold in the first round.
 # A JVM is warm when its JIT has finished, not after a fixed time: what it compiles follows from
 # invocation counts, so a machine that runs half the sessions a second needs twice as long. Its
-# warm-up goes on in chunks of WARM_CHUNK_SECONDS while its compiler threads used more than
-# WARM_JIT_PERCENT of a core in the last chunk, up to WARM_MAX_SECONDS in all.
-WARM_CHUNK_SECONDS=${WARM_CHUNK_SECONDS:-10}; WARM_JIT_PERCENT=${WARM_JIT_PERCENT:-2}; WARM_MAX_SECONDS=${WARM_MAX_SECONDS:-300}
+# warm-up goes on in chunks of WARM_CHUNK_SECONDS while its compiler threads took more than
+# WARM_JIT_PERCENT of the JVM's own CPU in the last chunk, up to WARM_MAX_SECONDS in all.
+WARM_CHUNK_SECONDS=${WARM_CHUNK_SECONDS:-10}; WARM_JIT_PERCENT=${WARM_JIT_PERCENT:-3}; WARM_MAX_SECONDS=${WARM_MAX_SECONDS:-300}
 # CPU ticks of a JVM's JIT compiler threads (C1 and C2 CompilerThreadN).
 jit_ticks() { local t s=0; for t in /proc/"$1"/task/*; do case "$(cat "$t/comm" 2>/dev/null)" in
   C[12]\ CompilerThre*) s=$((s + $(awk '{print $14 + $15}' "$t/stat" 2>/dev/null || echo 0))) ;; esac; done; echo "$s"; }
@@ -453,13 +453,13 @@ for m in "${MODES[@]}"; do
   [ -n "$jvm" ] && [ "$SMOKE" = 0 ] || continue
   spent=$WARM_SECONDS; jit=100
   while [ "$spent" -lt "$WARM_MAX_SECONDS" ]; do
-    j0=$(jit_ticks "$jvm")
+    j0=$(jit_ticks "$jvm"); p0=$(cpu_ticks "$jvm")
     in_c python3 "$WORK/sessions.py" "${URL[$m]#ftp://}" "$WARM_CHUNK_SECONDS" > /dev/null
-    j1=$(jit_ticks "$jvm"); spent=$((spent + WARM_CHUNK_SECONDS))
-    jit=$(awk -v d=$((j1 > j0 ? j1 - j0 : 0)) -v hz="$HZ" -v s="$WARM_CHUNK_SECONDS" 'BEGIN {printf "%.1f", d / hz / s * 100}')
+    j1=$(jit_ticks "$jvm"); p1=$(cpu_ticks "$jvm"); spent=$((spent + WARM_CHUNK_SECONDS))
+    jit=$(awk -v d=$((j1 > j0 ? j1 - j0 : 0)) -v p=$((p1 - p0)) 'BEGIN {printf "%.1f", (p > 0) ? d / p * 100 : 0}')
     awk -v j="$jit" -v l="$WARM_JIT_PERCENT" 'BEGIN {exit !(j <= l)}' && break
   done
-  WARMED[$m]="$m ${spent} s (JIT ${jit} % of a core in its last ${WARM_CHUNK_SECONDS} s)"
+  WARMED[$m]="$m ${spent} s (JIT ${jit} % of its CPU in the last ${WARM_CHUNK_SECONDS} s)"
   say "warm-up: ${WARMED[$m]}"
 done
 for round in $(seq 1 "$ROUNDS"); do
@@ -673,7 +673,7 @@ spread_line() {
   echo
   echo "Machine: $(nproc) cores shared by client, edge and server; $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(uname -sr); Portcullis on $("$JAVA" -version 2>&1 | head -n1) with $JAVA_OPTS; vsftpd on tmpfs."
   echo "Command: \`bash benchmarks/netns-harness.sh\` (SIZE_MIB=$SIZE_MIB PAR=$PAR PAR_MIB=$PAR_MIB SESS_SECONDS=$SESS_SECONDS WARM_SECONDS=$WARM_SECONDS WARM_MAX_SECONDS=$WARM_MAX_SECONDS IDLE=$IDLE NOOPS=$NOOPS ROUNDS=$ROUNDS${PORTCULLIS_YAML_EXTRA:+ PORTCULLIS_YAML_EXTRA='$PORTCULLIS_YAML_EXTRA'}); medians of $ROUNDS interleaved rounds; MB = 10^6 bytes; ratios of direct, and (h) of HAProxy where it ran."
-  [ "${#WARMED[@]}" -gt 0 ] && echo "Warm-up of the JVMs, until their JIT compiler threads used at most ${WARM_JIT_PERCENT} % of a core over ${WARM_CHUNK_SECONDS} s (at most ${WARM_MAX_SECONDS} s): $(for m in "${!WARMED[@]}"; do printf '%s; ' "${WARMED[$m]}"; done | sed 's/; $//')."
+  [ "${#WARMED[@]}" -gt 0 ] && echo "Warm-up of the JVMs, until their JIT compiler threads took at most ${WARM_JIT_PERCENT} % of the JVM's CPU over ${WARM_CHUNK_SECONDS} s (at most ${WARM_MAX_SECONDS} s): $(for m in "${!WARMED[@]}"; do printf '%s; ' "${WARMED[$m]}"; done | sed 's/; $//')."
   echo "Kernel helper: nftables ct helper \"ftp\" with DNAT; NAT of 227: $NAT_FTP."
   echo "Portcullis: $(grep -o 'data relay: .*' "$WORK/portcullis.log" | head -n1). portcullis-knat: $(grep -o 'data path: .*' "$WORK/portcullis-knat.log" | head -n1) (its CPU in (d) includes its nft process where it has one: on Java 17)."
   echo

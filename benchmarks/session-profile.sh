@@ -94,6 +94,21 @@ threads() { for t in /proc/$JPID/task/*; do
   printf '%s\t%s\t%s\n' "$(cat "$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")" \
     "$(awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s}' "$t/status")"; done 2>/dev/null | sort; }
 [ "$WARM_SECONDS" -gt 0 ] && python3 "$WORK/sessions.py" "127.0.0.1:$PROXY_PORT" "$WARM_SECONDS" > /dev/null
+# As in netns-harness.sh, a warm-up goes on in 10-s chunks while the JIT compiler threads took more
+# than WARM_JIT_PERCENT of the JVM's CPU (at most WARM_MAX_SECONDS in all): on a slow machine a
+# fixed warm-up measures a JVM that is still compiling. WARM_SECONDS=0 (a cold curve) skips it.
+WARM_JIT_PERCENT=${WARM_JIT_PERCENT:-3}; WARM_MAX_SECONDS=${WARM_MAX_SECONDS:-300}
+jit_ticks() { threads | awk -F'\t' '$1 ~ /^C[12] CompilerThre/ {s += $2} END {print s + 0}'; }
+if [ "$WARM_SECONDS" -gt 0 ]; then
+  spent=$WARM_SECONDS
+  while [ "$spent" -lt "$WARM_MAX_SECONDS" ]; do
+    j0=$(jit_ticks); read -r u0 s0 < <(cpu)
+    python3 "$WORK/sessions.py" "127.0.0.1:$PROXY_PORT" 10 > /dev/null
+    j1=$(jit_ticks); read -r u1 s1 < <(cpu); spent=$((spent + 10))
+    awk -v d=$((j1 > j0 ? j1 - j0 : 0)) -v p=$((u1 + s1 - u0 - s0)) -v l="$WARM_JIT_PERCENT" 'BEGIN {exit !(p > 0 && d / p * 100 <= l)}' && break
+  done
+  echo "warm-up: $spent s (until the JIT took at most $WARM_JIT_PERCENT % of the JVM's CPU over 10 s, at most $WARM_MAX_SECONDS s)"
+fi
 [ "$HAPROXY" = 1 ] && python3 "$WORK/sessions.py" "127.0.0.2:$HAPROXY_PORT" 3 > /dev/null
 # Context switches of all of a process's threads.
 switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s}'; }
