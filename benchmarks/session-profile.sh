@@ -117,10 +117,13 @@ report() {  # name, sessions/s, user ticks, system ticks, context switches
     t = n * s; printf "round %d: %-10s %d sessions/s; CPU per session %.3f ms (user %.3f, system %.3f); %.1f context switches\n", r, m, n,
       (u + y) / hz * 1000 / t, u / hz * 1000 / t, y / hz * 1000 / t, x / t }'
 }
+# Young collections and eden (KB) from jstat, for the bytes a session allocates (EC x collections + eden's growth).
+JSTAT=$(dirname "$(readlink -f "$(command -v "$JAVA")")")/jstat
+heap() { [ -x "$JSTAT" ] && "$JSTAT" -gc "$JPID" | awk 'NR == 1 {for (i = 1; i <= NF; i++) c[$i] = i} NR == 2 {print $c["EC"], $c["EU"], $c["YGC"]}'; }
 echo "java: $("$JAVA" -version 2>&1 | head -n1); opts: $JAVA_OPTS"
 for r in $(seq 1 "$ROUNDS"); do
   read -r u0 s0 < <(cpu); x0=$(switches "$JPID")
-  [ "$r" = "$ROUNDS" ] && threads > "$WORK/threads0"
+  [ "$r" = "$ROUNDS" ] && threads > "$WORK/threads0" && heap > "$WORK/heap0"
   if [ "${SYSCALLS:-0}" = 1 ] && [ "$r" = "$ROUNDS" ]; then
     # Syscalls of the measured window (strace slows the proxy: this round's rates are not comparable).
     timeout -s INT "$SECONDS_MEASURED" strace -c -f -p "$JPID" -o "$WORK/strace.txt" > /dev/null 2>&1 &
@@ -132,7 +135,7 @@ for r in $(seq 1 "$ROUNDS"); do
   fi
   n=$(python3 "$WORK/sessions.py" "127.0.0.1:$PROXY_PORT" "$SECONDS_MEASURED")
   read -r u1 s1 < <(cpu); x1=$(switches "$JPID")
-  [ "$r" = "$ROUNDS" ] && threads > "$WORK/threads1" && last_n=$n
+  [ "$r" = "$ROUNDS" ] && threads > "$WORK/threads1" && heap > "$WORK/heap1" && last_n=$n
   report portcullis "$n" $((u1 - u0)) $((s1 - s0)) $((x1 - x0)) | tee -a "$WORK/rounds"
   if [ "$HAPROXY" = 1 ]; then
     read -r u0 s0 < <(cpu "$HPID"); x0=$(switches "$HPID")
@@ -164,6 +167,11 @@ awk -F'\t' -v t=$((last_n * SECONDS_MEASURED)) -v hz="$HZ" '{gsub(/[0-9]+/, "N",
   END {for (k in c1) { d = c1[k] - c0[k]; if (d > 0 || x1[k] - x0[k] > t / 10)
   printf "  %-28s %.3f ms  %.1f switches\n", k, d / hz * 1000 / t, (x1[k] - x0[k]) / t } }' \
   "$WORK/threads0" "$WORK/threads1" | sort -k2 -rn
+if [ -s "$WORK/heap1" ]; then
+  read -r ec0 eu0 y0 < "$WORK/heap0"; read -r ec1 eu1 y1 < "$WORK/heap1"
+  awk -v ec="$ec1" -v eu0="$eu0" -v eu1="$eu1" -v y=$((y1 - y0)) -v t=$((last_n * SECONDS_MEASURED)) \
+    'BEGIN {printf "last round: %.1f KB allocated per session (%d young collections)\n", (y * ec + eu1 - eu0) / t, y}'
+fi
 if [ "$PROFILE" = 1 ]; then
   wait "$PERF" || true
   kill "$JPID"; wait "$JPID" 2>/dev/null || true   # the JVM writes /tmp/perf-PID.map as it exits

@@ -10,7 +10,20 @@ public interface AuditLog {
 
     void transfer(TransferRecord transfer);
 
+    /**
+     * False when nothing is written (no audit file configured): callers then skip building the
+     * record, its timestamp and the client's address text, a few times in every session.
+     */
+    default boolean enabled() {
+        return true;
+    }
+
     AuditLog NONE = new AuditLog() {
+        @Override
+        public boolean enabled() {
+            return false;
+        }
+
         @Override
         public void event(AuditEvent event) {
         }

@@ -3,6 +3,7 @@ package dev.portcullis.control;
 import dev.portcullis.net.Addresses;
 import dev.portcullis.backend.BackendMember;
 import dev.portcullis.config.BackendTlsConfig;
+import dev.portcullis.net.ChannelOpener;
 import dev.portcullis.net.HostAndPort;
 import dev.portcullis.config.ProxyProtocolConfig;
 import dev.portcullis.config.TransparentConfig;
@@ -11,12 +12,10 @@ import dev.portcullis.metrics.ProxyMetrics;
 import dev.portcullis.tls.HandshakeFailure;
 import dev.portcullis.transparent.DestinationCheck;
 import dev.portcullis.transparent.TransparentSockets;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
@@ -118,24 +117,12 @@ final class BackendConnector {
      */
     void open(ReplySlot slot, String routeUser, Consumer<FtpReply> onReady) {
         BackendChannel channel = new BackendChannel(session.id(), session.backendHooks(), ctx.metrics(), ctx.config().timeouts().backendReply());
-        Bootstrap b = new Bootstrap()
-                .group(client.eventLoop())
-                .channelFactory(ctx.transport().socketChannels())
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) ctx.config().timeouts().backendConnect().toMillis())
-                .handler(new ChannelInitializer<>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(HandlerNames.REPLY_DECODER,
-                                new FtpReplyDecoder(ctx.config().limits().maxLineLength() * 2, ctx.config().limits().maxReplyLines()));
-                        ch.pipeline().addLast(HandlerNames.BACKEND_CONTROL, channel);
-                    }
-                });
-        if (ctx.config().transparent().spoofClient()) {
-            TransparentSockets.transparent(b);
-        }
         long connectStart = System.nanoTime();
         InetSocketAddress address = member.socketAddress();
+        if (!address.isUnresolved()) {
+            connect(channel, address, slot, routeUser, onReady, connectStart); // an address literal: nothing to look up
+            return;
+        }
         ctx.backendResolver().resolve(client.eventLoop(), address, ctx.config().timeouts().backendConnect())
                 .addListener(resolved -> {
                     if (session.isClosed()) {
@@ -147,7 +134,7 @@ final class BackendConnector {
                         unreachable(slot, routeUser, onReady, "Service not available: the FTP server's name cannot be resolved.");
                         return;
                     }
-                    connect(b, channel, (InetSocketAddress) resolved.getNow(), slot, routeUser, onReady, connectStart);
+                    connect(channel, (InetSocketAddress) resolved.getNow(), slot, routeUser, onReady, connectStart);
                 });
     }
 
@@ -168,10 +155,20 @@ final class BackendConnector {
         session.replies().reply(slot, 421, text);
     }
 
-    private void connect(Bootstrap b, BackendChannel channel, InetSocketAddress target, ReplySlot greeting, String routeUser,
+    private void connect(BackendChannel channel, InetSocketAddress target, ReplySlot greeting, String routeUser,
                          Consumer<FtpReply> onReady, long connectStart) {
-        ChannelFuture connecting = ctx.config().transparent().spoofClient()
-                ? b.connect(target, new InetSocketAddress(session.clientAddress(), 0)) : b.connect(target);
+        Channel ch = ctx.transport().socketChannels().newChannel();
+        ch.config().setOption(ChannelOption.TCP_NODELAY, true);
+        ch.config().setConnectTimeoutMillis((int) ctx.config().timeouts().backendConnect().toMillis());
+        boolean spoof = ctx.config().transparent().spoofClient();
+        if (spoof) {
+            TransparentSockets.transparent(ch);
+        }
+        ch.pipeline().addLast(HandlerNames.REPLY_DECODER,
+                new FtpReplyDecoder(ctx.config().limits().maxLineLength() * 2, ctx.config().limits().maxReplyLines()));
+        ch.pipeline().addLast(HandlerNames.BACKEND_CONTROL, channel);
+        ChannelFuture connecting = ChannelOpener.connect(client.eventLoop(), ch, target,
+                spoof ? new InetSocketAddress(session.clientAddress(), 0) : null);
         connecting.addListener((ChannelFutureListener) f -> {
             if (session.isClosed()) {
                 f.channel().close();

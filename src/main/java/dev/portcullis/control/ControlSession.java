@@ -154,6 +154,9 @@ public final class ControlSession {
     }
 
     void audit(String type, Map<String, Object> fields) {
+        if (!ctx.audit().enabled()) {
+            return;
+        }
         ctx.audit().event(new AuditEvent(Instant.now(), type, id, clientAddress.getHostAddress(), fields));
     }
 

@@ -210,6 +210,9 @@ final class TransferTracker {
         log.info("{} transfer {} {} bytes={} ms={} mode={} relay={} result={}", session.id(), t.command.verb(), path,
                 inKernel ? "-" : bytes, millis, mode, inKernel ? "kernel" : relay.zeroCopied() ? "splice" : "copy", reply.code());
         ctx.metrics().transfer(direction, mode, reply.isPositiveCompletion(), relay.bytesClientToBackend(), relay.bytesBackendToClient());
+        if (!ctx.audit().enabled()) {
+            return;
+        }
         LoginRouter login = session.login();
         ctx.audit().transfer(new TransferRecord(Instant.now(), millis, session.id(),
                 session.clientAddress().getHostAddress(), String.valueOf(login.user()), login.isAnonymous(), t.command.verb(), path, bytes,

@@ -11,6 +11,8 @@ import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Linux socket options of transparent mode, on the native epoll transport: IP_TRANSPARENT on
@@ -27,12 +29,28 @@ public final class TransparentSockets {
     private static final RawUnixChannelOption ORIGINAL_DST_V4 = new RawUnixChannelOption("SO_ORIGINAL_DST", SOL_IP, SO_ORIGINAL_DST, 16);
     private static final RawUnixChannelOption ORIGINAL_DST_V6 = new RawUnixChannelOption("IP6T_SO_ORIGINAL_DST", SOL_IPV6, SO_ORIGINAL_DST, 28);
 
+    private static final Logger log = LoggerFactory.getLogger("portcullis.transparent");
+
     private TransparentSockets() {
     }
 
     /** Sets IP_TRANSPARENT on the bootstrap's sockets (listening or outgoing). Needs CAP_NET_ADMIN. */
     public static void transparent(AbstractBootstrap<?, ?> b) {
         b.option(EpollChannelOption.IP_TRANSPARENT, true);
+    }
+
+    /**
+     * Sets IP_TRANSPARENT on one socket before it is bound. As a bootstrap does with its options, a
+     * socket that refuses it (no CAP_NET_ADMIN, not epoll) is logged and used as it is.
+     */
+    public static void transparent(Channel ch) {
+        try {
+            if (!ch.config().setOption(EpollChannelOption.IP_TRANSPARENT, true)) {
+                log.warn("IP_TRANSPARENT is not supported by {}", ch.getClass().getSimpleName());
+            }
+        } catch (io.netty.channel.ChannelException e) {
+            log.warn("IP_TRANSPARENT could not be set on {}: {}", ch, e.toString());
+        }
     }
 
     /** The destination a NAT-redirected connection had before the redirect, if the kernel knows one. */

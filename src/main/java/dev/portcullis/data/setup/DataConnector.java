@@ -5,14 +5,13 @@ import dev.portcullis.guard.ExpectationTable;
 import dev.portcullis.Transport;
 import dev.portcullis.config.Timeouts;
 import dev.portcullis.metrics.ProxyMetrics;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.bootstrap.ServerBootstrap;
+import dev.portcullis.net.ChannelOpener;
 import io.netty.channel.Channel;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.Future;
@@ -38,20 +37,6 @@ public final class DataConnector {
     private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(256 * 1024, 1024 * 1024);
     /** Large reads on data connections: fewer system calls per byte moved (adapts down for small files). */
     private static final AdaptiveRecvByteBufAllocator DATA_READS = new AdaptiveRecvByteBufAllocator(16 * 1024, 128 * 1024, 1024 * 1024);
-
-    /**
-     * A passive listener closed while an accept is pending (claimed, expired, session ended) sees
-     * accept fail with EINVAL: expected, so it is logged at debug instead of reaching the pipeline tail.
-     */
-    private static final io.netty.channel.ChannelHandler LISTENER_ERRORS = new ListenerErrors();
-
-    @io.netty.channel.ChannelHandler.Sharable
-    private static final class ListenerErrors extends io.netty.channel.ChannelInboundHandlerAdapter {
-        @Override
-        public void exceptionCaught(io.netty.channel.ChannelHandlerContext ctx, Throwable cause) {
-            log.debug("passive listener {}: {}", ctx.channel().localAddress(), cause.toString());
-        }
-    }
 
     private final Transport transport;
     private final PassivePortPool pool;
@@ -122,55 +107,19 @@ public final class DataConnector {
     private void bind(EventLoop loop, InetAddress bindAddress, int port, String sessionId, InetAddress expectedPeer,
                       Consumer<Channel> onAccepted, PassivePortPool fromPool, Runnable onRelease, Promise<PassiveListener> promise) {
         PassiveListener[] holder = new PassiveListener[1];
-        ServerBootstrap b = new ServerBootstrap();
+        ServerChannel server = transport.serverChannels().newChannel();
+        server.config().setOption(ChannelOption.SO_REUSEADDR, true);
+        server.config().setOption(ChannelOption.SO_BACKLOG, 8);
         if (transparentListeners && fromPool != null) {
-            dev.portcullis.transparent.TransparentSockets.transparent(b);
+            dev.portcullis.transparent.TransparentSockets.transparent(server);
         }
-        b.group(loop, loop)
-                .channelFactory(transport.serverChannels())
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .option(ChannelOption.SO_BACKLOG, 8)
-                .handler(LISTENER_ERRORS)
-                .childOption(ChannelOption.AUTO_READ, false)
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-                .childOption(ChannelOption.RCVBUF_ALLOCATOR, DATA_READS)
-                .childHandler(new ChannelInitializer<>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        PassiveListener listener = holder[0];
-                        if (proxyHeaderOnData && fromPool != null) {
-                            // The TCP peer is the balancer; the header says who the client is.
-                            ch.pipeline().addLast("idle", idleHandler());
-                            ch.pipeline().addLast("proxy-header-decoder", new io.netty.handler.codec.haproxy.HAProxyMessageDecoder());
-                            DataProxyHeaderGate gate = new DataProxyHeaderGate((ctx, source) -> {
-                                if (source == null) {
-                                    refuse(ch, listener, sessionId, ((InetSocketAddress) ch.remoteAddress()).getAddress().getHostAddress(),
-                                            "no PROXY header naming a client address");
-                                } else {
-                                    admit(ch, listener, source, sessionId, onAccepted);
-                                }
-                            });
-                            ch.pipeline().addLast("proxy-header-gate", gate);
-                            ch.eventLoop().schedule(() -> {
-                                if (!gate.decided()) {
-                                    refuse(ch, listener, sessionId, ((InetSocketAddress) ch.remoteAddress()).getAddress().getHostAddress(),
-                                            "no PROXY header");
-                                }
-                            }, timeouts.dataConnect().toMillis(), TimeUnit.MILLISECONDS);
-                            ch.read();
-                            return;
-                        }
-                        ch.pipeline().addLast("idle", idleHandler());
-                        admit(ch, listener, ((InetSocketAddress) ch.remoteAddress()).getAddress(), sessionId, onAccepted);
-                    }
-                });
-        ChannelFuture bound = b.bind(new InetSocketAddress(bindAddress, port));
+        server.pipeline().addLast(new Acceptor(child -> initAccepted(child, holder[0], sessionId, onAccepted, fromPool != null)));
+        ChannelFuture bound = ChannelOpener.bind(loop, server, new InetSocketAddress(bindAddress, port));
         bound.addListener(f -> {
             if (!f.isSuccess()) {
                 promise.setFailure(f.cause());
                 return;
             }
-            Channel server = bound.channel();
             int actual = ((InetSocketAddress) server.localAddress()).getPort();
             DataExpectation e = table.expect(sessionId, expectedPeer, actual, timeouts.expectation().toNanos());
             holder[0] = new PassiveListener(server, actual, e, table, fromPool, onRelease);
@@ -178,6 +127,67 @@ public final class DataConnector {
                 holder[0].close();
             }
         });
+    }
+
+    /**
+     * A passive listener's end of the pipeline: each accepted connection gets the data options and
+     * is registered on the listener's loop, then checked against the expectation. A listener closed
+     * while an accept is pending (claimed, expired, session ended) sees accept fail with EINVAL:
+     * expected, so that is logged at debug instead of reaching the pipeline's tail.
+     */
+    private static final class Acceptor extends io.netty.channel.ChannelInboundHandlerAdapter {
+        private final Consumer<Channel> init;
+
+        Acceptor(Consumer<Channel> init) {
+            this.init = init;
+        }
+
+        @Override
+        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+            Channel child = (Channel) msg;
+            configureData(child);
+            ChannelOpener.adopt(ctx.channel().eventLoop(), child, init);
+        }
+
+        @Override
+        public void exceptionCaught(io.netty.channel.ChannelHandlerContext ctx, Throwable cause) {
+            log.debug("passive listener {}: {}", ctx.channel().localAddress(), cause.toString());
+        }
+    }
+
+    /** The options every data connection has: reads start off, bounded outbound buffer, large reads. */
+    private static void configureData(Channel ch) {
+        ch.config().setAutoRead(false);
+        ch.config().setWriteBufferWaterMark(WATER_MARK);
+        ch.config().setRecvByteBufAllocator(DATA_READS);
+    }
+
+    /** An accepted data connection, registered: the PROXY header first where one is due, then the expectation. */
+    private void initAccepted(Channel ch, PassiveListener listener, String sessionId, Consumer<Channel> onAccepted, boolean pooled) {
+        if (proxyHeaderOnData && pooled) {
+            // The TCP peer is the balancer; the header says who the client is.
+            ch.pipeline().addLast("idle", idleHandler());
+            ch.pipeline().addLast("proxy-header-decoder", new io.netty.handler.codec.haproxy.HAProxyMessageDecoder());
+            DataProxyHeaderGate gate = new DataProxyHeaderGate((ctx, source) -> {
+                if (source == null) {
+                    refuse(ch, listener, sessionId, ((InetSocketAddress) ch.remoteAddress()).getAddress().getHostAddress(),
+                            "no PROXY header naming a client address");
+                } else {
+                    admit(ch, listener, source, sessionId, onAccepted);
+                }
+            });
+            ch.pipeline().addLast("proxy-header-gate", gate);
+            ch.eventLoop().schedule(() -> {
+                if (!gate.decided()) {
+                    refuse(ch, listener, sessionId, ((InetSocketAddress) ch.remoteAddress()).getAddress().getHostAddress(),
+                            "no PROXY header");
+                }
+            }, timeouts.dataConnect().toMillis(), TimeUnit.MILLISECONDS);
+            ch.read();
+            return;
+        }
+        ch.pipeline().addLast("idle", idleHandler());
+        admit(ch, listener, ((InetSocketAddress) ch.remoteAddress()).getAddress(), sessionId, onAccepted);
     }
 
     /** The expectation for this port and peer is claimed, or the connection is refused. */
@@ -199,24 +209,15 @@ public final class DataConnector {
 
     /** Connects a data connection to {@code target}, from {@code local} (port 0: any). AUTO_READ starts off. */
     public ChannelFuture connect(EventLoop loop, InetSocketAddress target, InetSocketAddress local) {
-        Bootstrap b = new Bootstrap();
+        Channel ch = transport.socketChannels().newChannel();
         if (transparentOutgoing) {
-            dev.portcullis.transparent.TransparentSockets.transparent(b);
+            dev.portcullis.transparent.TransparentSockets.transparent(ch);
         }
-        b.group(loop)
-                .channelFactory(transport.socketChannels())
-                .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-                .option(ChannelOption.RCVBUF_ALLOCATOR, DATA_READS)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timeouts.dataConnect().toMillis())
-                .handler(new ChannelInitializer<>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast("idle", idleHandler());
-                    }
-                });
-        return b.connect(target, local);
+        configureData(ch);
+        ch.config().setOption(ChannelOption.SO_REUSEADDR, true);
+        ch.config().setConnectTimeoutMillis((int) timeouts.dataConnect().toMillis());
+        ch.pipeline().addLast("idle", idleHandler());
+        return ChannelOpener.connect(loop, ch, target, local);
     }
 
     private IdleStateHandler idleHandler() {

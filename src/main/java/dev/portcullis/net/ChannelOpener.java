@@ -1,0 +1,71 @@
+package dev.portcullis.net;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.DefaultChannelPromise;
+import io.netty.channel.EventLoop;
+import java.net.SocketAddress;
+
+/**
+ * Registers a channel that is already configured (options set, handlers added) on an event loop,
+ * then connects or binds it: what Netty's {@code Bootstrap} and {@code ServerBootstrap} do, without
+ * what a session's sockets do not need from them. A bootstrap per socket copies its option and
+ * attribute maps, adds and removes a {@code ChannelInitializer}, looks up an address resolver and
+ * hands the connect to the loop's task queue; a session opens up to four sockets, so that was paid
+ * four times a session. As with a bootstrap, a socket whose connect or bind fails is closed.
+ */
+public final class ChannelOpener {
+
+    private ChannelOpener() {
+    }
+
+    /** Registers {@code ch} on {@code loop} and connects it to {@code remote} from {@code local} (null: any). */
+    public static ChannelFuture connect(EventLoop loop, Channel ch, SocketAddress remote, SocketAddress local) {
+        ChannelPromise connected = new DefaultChannelPromise(ch, loop);
+        loop.register(ch).addListener((ChannelFutureListener) registered -> {
+            if (!registered.isSuccess()) {
+                ch.unsafe().closeForcibly();
+                connected.setFailure(registered.cause());
+                return;
+            }
+            ch.connect(remote, local, connected).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        });
+        return connected;
+    }
+
+    /** Registers the listening {@code server} on {@code loop} and binds it to {@code local}. */
+    public static ChannelFuture bind(EventLoop loop, Channel server, SocketAddress local) {
+        ChannelPromise bound = new DefaultChannelPromise(server, loop);
+        loop.register(server).addListener((ChannelFutureListener) registered -> {
+            if (!registered.isSuccess()) {
+                server.unsafe().closeForcibly();
+                bound.setFailure(registered.cause());
+                return;
+            }
+            server.bind(local, bound).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        });
+        return bound;
+    }
+
+    /**
+     * Registers a connection a listener accepted on {@code loop}; {@code init} runs once it is
+     * registered, before the pipeline hears of it (where a {@code ChannelInitializer} would run).
+     * A connection that cannot be registered is closed.
+     */
+    public static void adopt(EventLoop loop, Channel child, java.util.function.Consumer<Channel> init) {
+        loop.register(child).addListener((ChannelFutureListener) registered -> {
+            if (!registered.isSuccess()) {
+                child.unsafe().closeForcibly();
+                return;
+            }
+            try {
+                init.accept(child);
+            } catch (RuntimeException e) {
+                child.close(); // as a failing ChannelInitializer: the connection goes, the listener stays
+                throw e;
+            }
+        });
+    }
+}
