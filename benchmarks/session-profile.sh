@@ -15,6 +15,11 @@
 # HAProxy listens on 127.0.0.2: a 229 names only a port, which the client opens on the address it
 # used for control, and there HAProxy, not that vsftpd (on 127.0.0.1), holds the passive range.
 #
+# JAR_B=other.jar runs a second Portcullis ("portcullis-b", its own port and passive range, the same
+# vsftpd) beside the first and measures it in every round right after it: an A/B whose pairs are
+# seconds apart, so that the machine's drift (HAProxy's own figure moves by 20 % between runs
+# here) does not decide it. The report gives B's CPU per session as a ratio to A's, round by round.
+#
 # Needs vsftpd, python3, java (and perf for PROFILE=1); builds target/portcullis.jar if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +35,7 @@ HAPROXY=${HAPROXY:-$(command -v haproxy >/dev/null && echo 1 || echo 0)}
 HAPROXY_BACKEND_PORT=$((BACKEND_PORT + 1)); HAPROXY_PORT=$((PROXY_PORT + 1))
 HZ=$(getconf CLK_TCK)
 JAR=${JAR:-target/portcullis.jar}
+JAR_B=${JAR_B:-}
 [ -f "$JAR" ] || mvn -q -B -DskipTests package
 WORK=$(mktemp -d /tmp/session-profile.XXXXXX)
 PIDS=()
@@ -86,40 +92,62 @@ perf_opts=""
 PIDS+=($JPID)
 for _ in $(seq 1 100); do grep -q "listening on" "$WORK/portcullis.log" && break; sleep 0.1; done
 grep -q "listening on" "$WORK/portcullis.log" || { cat "$WORK/portcullis.log"; exit 1; }
+BPID=""
+if [ -n "$JAR_B" ]; then
+  sed -e "s/^listen: .*/listen: 127.0.0.1:$((PROXY_PORT + 2))/" -e 's/^passive-ports: .*/passive-ports: 52000-52999/' \
+    "$WORK/portcullis.yaml" > "$WORK/portcullis-b.yaml"
+  # shellcheck disable=SC2086
+  "$JAVA" $JAVA_OPTS -jar "$JAR_B" --config "$WORK/portcullis-b.yaml" > "$WORK/portcullis-b.log" 2>&1 & BPID=$!
+  PIDS+=($BPID)
+  for _ in $(seq 1 100); do grep -q "listening on" "$WORK/portcullis-b.log" && break; sleep 0.1; done
+  grep -q "listening on" "$WORK/portcullis-b.log" || { cat "$WORK/portcullis-b.log"; exit 1; }
+fi
 sed -n '/^cat > "\$WORK\/sessions.py"/,/^PY$/p' benchmarks/netns-harness.sh | sed '1d;$d' > "$WORK/sessions.py"
 
 cpu() { awk '{print $14, $15}' "/proc/${1:-$JPID}/stat"; }
 # Per thread (name, CPU ticks, context switches), to see which threads a session's CPU goes to.
-threads() { for t in /proc/$JPID/task/*; do
+threads() { for t in /proc/${1:-$JPID}/task/*; do
   printf '%s\t%s\t%s\n' "$(cat "$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")" \
     "$(awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s}' "$t/status")"; done 2>/dev/null | sort; }
-[ "$WARM_SECONDS" -gt 0 ] && python3 "$WORK/sessions.py" "127.0.0.1:$PROXY_PORT" "$WARM_SECONDS" > /dev/null
+WARM_JIT_PERCENT=${WARM_JIT_PERCENT:-3}; WARM_MAX_SECONDS=${WARM_MAX_SECONDS:-300}
+jit_ticks() { threads "$1" | awk -F'\t' '$1 ~ /^C[12] CompilerThre/ {s += $2} END {print s + 0}'; }
 # As in netns-harness.sh, a warm-up goes on in 10-s chunks while the JIT compiler threads took more
 # than WARM_JIT_PERCENT of the JVM's CPU (at most WARM_MAX_SECONDS in all): on a slow machine a
 # fixed warm-up measures a JVM that is still compiling. WARM_SECONDS=0 (a cold curve) skips it.
-WARM_JIT_PERCENT=${WARM_JIT_PERCENT:-3}; WARM_MAX_SECONDS=${WARM_MAX_SECONDS:-300}
-jit_ticks() { threads | awk -F'\t' '$1 ~ /^C[12] CompilerThre/ {s += $2} END {print s + 0}'; }
-if [ "$WARM_SECONDS" -gt 0 ]; then
-  spent=$WARM_SECONDS
+warm() {  # pid, port, name
+  local spent=$WARM_SECONDS j0 j1 u0 s0 u1 s1
+  python3 "$WORK/sessions.py" "127.0.0.1:$2" "$WARM_SECONDS" > /dev/null
   while [ "$spent" -lt "$WARM_MAX_SECONDS" ]; do
-    j0=$(jit_ticks); read -r u0 s0 < <(cpu)
-    python3 "$WORK/sessions.py" "127.0.0.1:$PROXY_PORT" 10 > /dev/null
-    j1=$(jit_ticks); read -r u1 s1 < <(cpu); spent=$((spent + 10))
+    j0=$(jit_ticks "$1"); read -r u0 s0 < <(cpu "$1")
+    python3 "$WORK/sessions.py" "127.0.0.1:$2" 10 > /dev/null
+    j1=$(jit_ticks "$1"); read -r u1 s1 < <(cpu "$1"); spent=$((spent + 10))
     awk -v d=$((j1 > j0 ? j1 - j0 : 0)) -v p=$((u1 + s1 - u0 - s0)) -v l="$WARM_JIT_PERCENT" 'BEGIN {exit !(p > 0 && d / p * 100 <= l)}' && break
   done
-  echo "warm-up: $spent s (until the JIT took at most $WARM_JIT_PERCENT % of the JVM's CPU over 10 s, at most $WARM_MAX_SECONDS s)"
+  echo "warm-up of $3: $spent s (until the JIT took at most $WARM_JIT_PERCENT % of the JVM's CPU over 10 s, at most $WARM_MAX_SECONDS s)"
+}
+if [ "$WARM_SECONDS" -gt 0 ]; then
+  warm "$JPID" "$PROXY_PORT" portcullis
+  [ -n "$BPID" ] && warm "$BPID" $((PROXY_PORT + 2)) portcullis-b
 fi
 [ "$HAPROXY" = 1 ] && python3 "$WORK/sessions.py" "127.0.0.2:$HAPROXY_PORT" 3 > /dev/null
 # Context switches of all of a process's threads.
 switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s}'; }
 report() {  # name, sessions/s, user ticks, system ticks, context switches
   awk -v m="$1" -v n="$2" -v s="$SECONDS_MEASURED" -v u="$3" -v y="$4" -v x="$5" -v hz="$HZ" -v r="$r" 'BEGIN {
-    t = n * s; printf "round %d: %-10s %d sessions/s; CPU per session %.3f ms (user %.3f, system %.3f); %.1f context switches\n", r, m, n,
+    t = n * s; printf "round %d: %-12s %d sessions/s; CPU per session %.3f ms (user %.3f, system %.3f); %.1f context switches\n", r, m, n,
       (u + y) / hz * 1000 / t, u / hz * 1000 / t, y / hz * 1000 / t, x / t }'
 }
-# Young collections and eden (KB) from jstat, for the bytes a session allocates (EC x collections + eden's growth).
-JSTAT=$(dirname "$(readlink -f "$(command -v "$JAVA")")")/jstat
-heap() { [ -x "$JSTAT" ] && "$JSTAT" -gc "$JPID" | awk 'NR == 1 {for (i = 1; i <= NF; i++) c[$i] = i} NR == 2 {print $c["EC"], $c["EU"], $c["YGC"]}'; }
+# Bytes allocated in the last round: young collections (jstat) times eden's size, plus eden's growth
+# (jcmd GC.heap_info: jstat's eden figure is only updated at a collection under the serial GC).
+JDK_BIN=$(dirname "$(readlink -f "$(command -v "$JAVA")")")
+heap() {
+  local line bottom top ec ygc
+  line=$("$JDK_BIN/jcmd" "$JPID" GC.heap_info 2>/dev/null | grep -m1 'eden space') || return 0
+  ec=$(echo "$line" | sed -E 's/.*eden space ([0-9]+)K.*/\1/')
+  read -r bottom top < <(echo "$line" | sed -E 's/.*\[(0x[0-9a-f]+), (0x[0-9a-f]+),.*/\1 \2/')
+  ygc=$("$JDK_BIN/jstat" -gc "$JPID" | awk 'NR == 1 {for (i = 1; i <= NF; i++) c[$i] = i} NR == 2 {print $c["YGC"]}')
+  echo "$ec $((top - bottom)) $ygc"
+}
 echo "java: $("$JAVA" -version 2>&1 | head -n1); opts: $JAVA_OPTS"
 for r in $(seq 1 "$ROUNDS"); do
   read -r u0 s0 < <(cpu); x0=$(switches "$JPID")
@@ -137,6 +165,12 @@ for r in $(seq 1 "$ROUNDS"); do
   read -r u1 s1 < <(cpu); x1=$(switches "$JPID")
   [ "$r" = "$ROUNDS" ] && threads > "$WORK/threads1" && heap > "$WORK/heap1" && last_n=$n
   report portcullis "$n" $((u1 - u0)) $((s1 - s0)) $((x1 - x0)) | tee -a "$WORK/rounds"
+  if [ -n "$BPID" ]; then
+    read -r u0 s0 < <(cpu "$BPID"); x0=$(switches "$BPID")
+    n=$(python3 "$WORK/sessions.py" "127.0.0.1:$((PROXY_PORT + 2))" "$SECONDS_MEASURED")
+    read -r u1 s1 < <(cpu "$BPID"); x1=$(switches "$BPID")
+    report portcullis-b "$n" $((u1 - u0)) $((s1 - s0)) $((x1 - x0)) | tee -a "$WORK/rounds"
+  fi
   if [ "$HAPROXY" = 1 ]; then
     read -r u0 s0 < <(cpu "$HPID"); x0=$(switches "$HPID")
     n=$(python3 "$WORK/sessions.py" "127.0.0.2:$HAPROXY_PORT" "$SECONDS_MEASURED")
@@ -144,6 +178,12 @@ for r in $(seq 1 "$ROUNDS"); do
     report haproxy "$n" $((u1 - u0)) $((s1 - s0)) $((x1 - x0)) | tee -a "$WORK/rounds"
   fi
 done
+if [ -n "$BPID" ]; then
+  awk '{gsub(/[(),]/, " ")} $3 == "portcullis" {a[$2] = $9} $3 == "portcullis-b" {b[$2] = $9}
+    END {for (i = 1; (i ":") in a; i++) if ((i ":") in b) {r = i ":"; printf "round %s B/A %.3f; ", r, b[r] / a[r]; s = s " " b[r] / a[r]}
+      n = split(s, v, " "); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) {t = v[i]; v[i] = v[j]; v[j] = t}
+      printf "\nportcullis-b / portcullis, CPU per session, by round (median %.3f)\n", (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2}' "$WORK/rounds"
+fi
 if [ "$HAPROXY" = 1 ]; then
   # Medians over the rounds, and Portcullis' as a ratio to HAProxy's.
   awk '{gsub(/[(),]/, " ")} {rate[$3] = rate[$3] " " $4; cpu[$3] = cpu[$3] " " $9}
@@ -170,7 +210,7 @@ awk -F'\t' -v t=$((last_n * SECONDS_MEASURED)) -v hz="$HZ" '{gsub(/[0-9]+/, "N",
 if [ -s "$WORK/heap1" ]; then
   read -r ec0 eu0 y0 < "$WORK/heap0"; read -r ec1 eu1 y1 < "$WORK/heap1"
   awk -v ec="$ec1" -v eu0="$eu0" -v eu1="$eu1" -v y=$((y1 - y0)) -v t=$((last_n * SECONDS_MEASURED)) \
-    'BEGIN {printf "last round: %.1f KB allocated per session (%d young collections)\n", (y * ec + eu1 - eu0) / t, y}'
+    'BEGIN {printf "last round: %.1f KB allocated per session (%d young collections)\n", (y * ec * 1024 + eu1 - eu0) / 1024 / t, y}'
 fi
 if [ "$PROFILE" = 1 ]; then
   wait "$PERF" || true

@@ -1,12 +1,15 @@
 package dev.portcullis;
 
 import dev.portcullis.control.ClientPipeline;
+import dev.portcullis.control.ControlAcceptor;
+import dev.portcullis.net.ChannelOpener;
 import dev.portcullis.control.SessionContext;
 import dev.portcullis.transparent.TransparentSockets;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.EpollChannelOption;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -45,36 +48,34 @@ final class ControlListeners {
     /** Binds {@code address}; the first socket, whose local address is the real one (port 0 resolved). */
     Channel bind(InetSocketAddress address, boolean implicitTls) {
         boolean perLoop = transport.name().equals("epoll");
-        Channel ch = bootstrap(address, implicitTls, perLoop ? (EventLoopGroup) workers.next() : acceptors, perLoop)
-                .bind(address).syncUninterruptibly().channel();
+        ClientPipeline pipeline = new ClientPipeline(context, address, implicitTls);
+        EventLoop first = perLoop ? workers.next() : acceptors.next();
+        Channel ch = listen(first, address, pipeline, perLoop);
         primary.add(ch);
         if (perLoop) {
             // Port 0 became a real port: the others share that one.
             InetSocketAddress bound = (InetSocketAddress) ch.localAddress();
             for (int i = 1; i < loops; i++) {
-                siblings.add(bootstrap(address, implicitTls, (EventLoopGroup) workers.next(), true)
-                        .bind(bound).syncUninterruptibly().channel());
+                siblings.add(listen(workers.next(), bound, pipeline, true));
             }
         }
         return ch;
     }
 
-    private ServerBootstrap bootstrap(InetSocketAddress address, boolean implicitTls, EventLoopGroup acceptor, boolean perLoop) {
-        ServerBootstrap b = new ServerBootstrap();
+    /** One listening socket on {@code loop}; its connections are served on that loop (per-loop) or by the workers. */
+    private Channel listen(EventLoop loop, InetSocketAddress address, ClientPipeline pipeline, boolean perLoop) {
+        ServerChannel server = transport.serverChannels().newChannel();
         if (tproxy) {
             // TPROXY hands this listener connections addressed to other hosts (the FTP servers).
-            TransparentSockets.transparent(b);
+            TransparentSockets.transparent(server);
         }
         if (perLoop) {
-            b.option(EpollChannelOption.SO_REUSEPORT, true);
+            server.config().setOption(EpollChannelOption.SO_REUSEPORT, true);
         }
-        return b.group(acceptor, perLoop ? acceptor : workers)
-                .channelFactory(transport.serverChannels())
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .option(ChannelOption.SO_BACKLOG, 1024)
-                // Without TCP_NODELAY a 150 and a 226 written separately wait on a delayed ACK (~40 ms).
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new ClientPipeline(context, address, implicitTls));
+        server.config().setOption(ChannelOption.SO_REUSEADDR, true);
+        server.config().setOption(ChannelOption.SO_BACKLOG, 1024);
+        server.pipeline().addLast(new ControlAcceptor(perLoop ? loop : workers, pipeline));
+        return ChannelOpener.bind(loop, server, address).syncUninterruptibly().channel();
     }
 
     int count() {

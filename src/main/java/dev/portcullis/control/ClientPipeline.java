@@ -3,7 +3,6 @@ package dev.portcullis.control;
 import dev.portcullis.config.ProxyConfig;
 import dev.portcullis.config.TlsConfig;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
@@ -14,8 +13,9 @@ import java.util.function.Supplier;
  * The pipeline of a client's control connection on one listener: the balancer's PROXY header
  * first, then (implicit FTPS) TLS, the idle limit, the command decoder and the session. Each new
  * connection takes the {@link SessionContext} of the moment, so a reload applies to new sessions.
+ * {@link ControlAcceptor} builds it once the connection is registered.
  */
-public final class ClientPipeline extends ChannelInitializer<Channel> {
+public final class ClientPipeline {
 
     private final Supplier<SessionContext> context;
     private final InetSocketAddress address;
@@ -27,8 +27,7 @@ public final class ClientPipeline extends ChannelInitializer<Channel> {
         this.implicitTls = implicitTls;
     }
 
-    @Override
-    protected void initChannel(Channel ch) {
+    void initChannel(Channel ch) {
         SessionContext ctx = context.get();
         ProxyConfig c = ctx.config();
         TlsConfig.ListenerPolicy policy = implicitTls

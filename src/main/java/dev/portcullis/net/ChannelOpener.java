@@ -51,12 +51,17 @@ public final class ChannelOpener {
 
     /**
      * Registers a connection a listener accepted on {@code loop}; {@code init} runs once it is
-     * registered, before the pipeline hears of it (where a {@code ChannelInitializer} would run).
-     * A connection that cannot be registered is closed.
+     * registered, before the pipeline hears of it (where a {@code ChannelInitializer} would run),
+     * so that the handlers it adds see channelRegistered and channelActive. A connection that
+     * cannot be registered is closed.
      */
     public static void adopt(EventLoop loop, Channel child, java.util.function.Consumer<Channel> init) {
-        loop.register(child).addListener((ChannelFutureListener) registered -> {
-            if (!registered.isSuccess()) {
+        // The listener goes on the promise before registering: on its own loop registration
+        // completes inside register(), and a listener added after it would run only once the
+        // channel had gone active with an empty pipeline.
+        ChannelPromise registered = new DefaultChannelPromise(child, loop);
+        registered.addListener((ChannelFutureListener) f -> {
+            if (!f.isSuccess()) {
                 child.unsafe().closeForcibly();
                 return;
             }
@@ -67,5 +72,6 @@ public final class ChannelOpener {
                 throw e;
             }
         });
+        loop.register(registered);
     }
 }

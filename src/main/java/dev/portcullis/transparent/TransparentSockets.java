@@ -1,6 +1,5 @@
 package dev.portcullis.transparent;
 
-import io.netty.bootstrap.AbstractBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollSocketChannel;
@@ -34,14 +33,10 @@ public final class TransparentSockets {
     private TransparentSockets() {
     }
 
-    /** Sets IP_TRANSPARENT on the bootstrap's sockets (listening or outgoing). Needs CAP_NET_ADMIN. */
-    public static void transparent(AbstractBootstrap<?, ?> b) {
-        b.option(EpollChannelOption.IP_TRANSPARENT, true);
-    }
-
     /**
-     * Sets IP_TRANSPARENT on one socket before it is bound. As a bootstrap does with its options, a
-     * socket that refuses it (no CAP_NET_ADMIN, not epoll) is logged and used as it is.
+     * Sets IP_TRANSPARENT on one socket (listening or outgoing) before it is bound; needs
+     * CAP_NET_ADMIN. As a Netty bootstrap does with its options, a socket that refuses it (no
+     * capability, not epoll) is logged and used as it is.
      */
     public static void transparent(Channel ch) {
         try {
