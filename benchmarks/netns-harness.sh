@@ -32,9 +32,9 @@ cd "$(dirname "$0")/.."
 SMOKE=0
 [ "${1:-}" = "--smoke" ] && SMOKE=1
 if [ "$SMOKE" = 1 ]; then
-  SIZE_MIB=8; PAR=4; PAR_MIB=4; SESS_SECONDS=3; IDLE=200; NOOPS=100; ROUNDS=1; WARM_SECONDS=0
+  SIZE_MIB=8; PAR=4; PAR_MIB=4; SESS_SECONDS=3; SETTLE_SECONDS=0; IDLE=200; NOOPS=100; ROUNDS=1; WARM_SECONDS=0
 else
-  SIZE_MIB=${SIZE_MIB:-1024}; PAR=${PAR:-16}; PAR_MIB=${PAR_MIB:-100}; SESS_SECONDS=${SESS_SECONDS:-10}
+  SIZE_MIB=${SIZE_MIB:-1024}; PAR=${PAR:-16}; PAR_MIB=${PAR_MIB:-100}; SESS_SECONDS=${SESS_SECONDS:-10}; SETTLE_SECONDS=${SETTLE_SECONDS:-2}
   # 60 s at least: the JVM's session path is still being compiled after 15 s (a fresh instance's CPU
   # per session falls for its first 30–60 s: benchmarks/session-profile.sh with WARM_SECONDS=0);
   # the JVMs' warm-up then goes on until their JIT is quiet (see "Untimed warm-up" below).
@@ -481,6 +481,9 @@ for round in $(seq 1 "$ROUNDS"); do
     wait "${jobs_par[@]}"
     end=$(date +%s.%N)
     PARA[$m]+="$(awk -v s="$start" -v e="$end" -v n="$PAR" -v mib="$PAR_MIB" 'BEGIN {printf "%.0f", n * mib * 1048576 / (e - s)}') "
+    # A moment's pause first: the 16 transfers just ended, and their sockets closing and splice
+    # workers letting go are the tail of that test, not work of the sessions measured next.
+    sleep "$SETTLE_SECONDS"
     s0=$( [ -n "$pid" ] && cpu_ticks $pid || echo 0 )
     n=$(in_c python3 "$WORK/sessions.py" "${URL[$m]#ftp://}" "$SESS_SECONDS")
     s1=$( [ -n "$pid" ] && cpu_ticks $pid || echo 0 )
@@ -672,7 +675,7 @@ spread_line() {
   echo "## Namespace run $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
   echo "Machine: $(nproc) cores shared by client, edge and server; $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(uname -sr); Portcullis on $("$JAVA" -version 2>&1 | head -n1) with $JAVA_OPTS; vsftpd on tmpfs."
-  echo "Command: \`bash benchmarks/netns-harness.sh\` (SIZE_MIB=$SIZE_MIB PAR=$PAR PAR_MIB=$PAR_MIB SESS_SECONDS=$SESS_SECONDS WARM_SECONDS=$WARM_SECONDS WARM_MAX_SECONDS=$WARM_MAX_SECONDS IDLE=$IDLE NOOPS=$NOOPS ROUNDS=$ROUNDS${PORTCULLIS_YAML_EXTRA:+ PORTCULLIS_YAML_EXTRA='$PORTCULLIS_YAML_EXTRA'}); medians of $ROUNDS interleaved rounds; MB = 10^6 bytes; ratios of direct, and (h) of HAProxy where it ran."
+  echo "Command: \`bash benchmarks/netns-harness.sh\` (SIZE_MIB=$SIZE_MIB PAR=$PAR PAR_MIB=$PAR_MIB SESS_SECONDS=$SESS_SECONDS SETTLE_SECONDS=$SETTLE_SECONDS WARM_SECONDS=$WARM_SECONDS WARM_MAX_SECONDS=$WARM_MAX_SECONDS IDLE=$IDLE NOOPS=$NOOPS ROUNDS=$ROUNDS${PORTCULLIS_YAML_EXTRA:+ PORTCULLIS_YAML_EXTRA='$PORTCULLIS_YAML_EXTRA'}); medians of $ROUNDS interleaved rounds; MB = 10^6 bytes; ratios of direct, and (h) of HAProxy where it ran."
   [ "${#WARMED[@]}" -gt 0 ] && echo "Warm-up of the JVMs, until their JIT compiler threads took at most ${WARM_JIT_PERCENT} % of the JVM's CPU over ${WARM_CHUNK_SECONDS} s (at most ${WARM_MAX_SECONDS} s): $(for m in "${!WARMED[@]}"; do printf '%s; ' "${WARMED[$m]}"; done | sed 's/; $//')."
   echo "Kernel helper: nftables ct helper \"ftp\" with DNAT; NAT of 227: $NAT_FTP."
   echo "Portcullis: $(grep -o 'data relay: .*' "$WORK/portcullis.log" | head -n1). portcullis-knat: $(grep -o 'data path: .*' "$WORK/portcullis-knat.log" | head -n1) (its CPU in (d) includes its nft process where it has one: on Java 17)."
