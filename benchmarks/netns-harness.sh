@@ -408,7 +408,7 @@ cpu_ticks() { local p t=0; for p in "$@"; do t=$((t + $(awk '{print $14+$15+$16+
 HZ=$(getconf CLK_TCK)
 # Busy and total ticks of the whole machine (all processes, interrupts and softirqs included).
 machine_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat; }
-declare -A RETR STOR PARA SESS CPU FTPS MCPU BUSY SCPU
+declare -A RETR STOR PARA SESS CPU FTPS MCPU BUSY SCPU SJIT
 # (c)'s workload: 8 workers, each session login + EPSV + LIST + QUIT; prints sessions per second.
 cat > "$WORK/sessions.py" <<'PY'
 import ftplib, sys, threading, time
@@ -485,8 +485,12 @@ for round in $(seq 1 "$ROUNDS"); do
     # workers letting go are the tail of that test, not work of the sessions measured next.
     sleep "$SETTLE_SECONDS"
     s0=$( [ -n "$pid" ] && cpu_ticks $pid || echo 0 )
+    case "$m" in portcullis|portcullis-knat) sj0=$(jit_ticks "${pid%% *}") ;; esac
     n=$(in_c python3 "$WORK/sessions.py" "${URL[$m]#ftp://}" "$SESS_SECONDS")
     s1=$( [ -n "$pid" ] && cpu_ticks $pid || echo 0 )
+    # How much of a JVM's session window its JIT took: recompiling after the bulk tests shows here.
+    case "$m" in portcullis|portcullis-knat) SJIT[$m]+="$(awk -v d=$(($(jit_ticks "${pid%% *}") - sj0)) -v p=$((s1 - s0)) \
+      'BEGIN {printf "%.0f", (p > 0) ? d / p * 100 : 0}') " ;; esac
     SESS[$m]+="$n "
     # The edge's own CPU per session (the proxy process; none for direct and the kernel helper).
     [ -n "$pid" ] && SCPU[$m]+="$(awk -v d=$((s1 - s0)) -v hz="$HZ" -v n="$n" -v s="$SESS_SECONDS" 'BEGIN {printf "%.2f", (n > 0) ? d / hz * 1000 / (n * s) : 0}') "
@@ -694,6 +698,7 @@ spread_line() {
   cost_row "(c) proxy CPU ms per session (warm)" SCPU
   echo
   echo "(spread) ratios round by round, min–max (median), both modes of a pair from the same round: $(spread_line)."
+  echo "(c, rounds) proxy CPU ms per session, round by round:$(for m in portcullis portcullis-knat haproxy; do [ -n "${SCPU[$m]:-}" ] && printf ' %s %s;' "$m" "${SCPU[$m]% }"; done | sed 's/;$//'); the JIT's share of the JVM's CPU in those windows, %:$(for m in portcullis portcullis-knat; do [ -n "${SJIT[$m]:-}" ] && printf ' %s %s;' "$m" "${SJIT[$m]% }"; done | sed 's/;$//')."
   echo "(c, cold) a fresh Portcullis, windows of ${COLD_SECONDS} s from its start: ${COLD%; } (sessions/s and its CPU per session); warm, above: $(echo "${SESS[portcullis]}" | median)/s at $(echo "${SCPU[portcullis]}" | median) ms."
   if [ -n "$COLD_AOT" ]; then
     echo "(c, cold, AOT cache) the same from an AOT cache written by a ${AOT_TRAIN_SECONDS} s training run (-XX:AOTCacheOutput, then -XX:AOTCache): ${COLD_AOT%; }."

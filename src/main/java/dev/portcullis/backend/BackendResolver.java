@@ -37,8 +37,11 @@ public final class BackendResolver implements AutoCloseable {
                 promise.tryFailure(e);
             }
         });
-        loop.schedule(() -> promise.tryFailure(new TimeoutException("name lookup took over " + timeout.toMillis() + " ms")),
+        var deadline = loop.schedule(() -> promise.tryFailure(new TimeoutException("name lookup took over " + timeout.toMillis() + " ms")),
                 timeout.toMillis(), TimeUnit.MILLISECONDS);
+        // An answer in time cancels the deadline: otherwise every session's timer (and the promise it
+        // holds) would wait out the whole connect timeout on the loop's queue.
+        promise.addListener(f -> deadline.cancel(false));
         return promise;
     }
 
