@@ -7,6 +7,8 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.DefaultChannelPromise;
 import io.netty.channel.EventLoop;
 import java.net.SocketAddress;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Registers a channel that is already configured (options set, handlers added) on an event loop,
@@ -23,30 +25,26 @@ public final class ChannelOpener {
 
     /** Registers {@code ch} on {@code loop} and connects it to {@code remote} from {@code local} (null: any). */
     public static ChannelFuture connect(EventLoop loop, Channel ch, SocketAddress remote, SocketAddress local) {
-        ChannelPromise connected = new DefaultChannelPromise(ch, loop);
-        loop.register(ch).addListener((ChannelFutureListener) registered -> {
-            if (!registered.isSuccess()) {
-                ch.unsafe().closeForcibly();
-                connected.setFailure(registered.cause());
-                return;
-            }
-            ch.connect(remote, local, connected).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
-        });
-        return connected;
+        return registerThen(loop, ch, done -> ch.connect(remote, local, done));
     }
 
     /** Registers the listening {@code server} on {@code loop} and binds it to {@code local}. */
     public static ChannelFuture bind(EventLoop loop, Channel server, SocketAddress local) {
-        ChannelPromise bound = new DefaultChannelPromise(server, loop);
-        loop.register(server).addListener((ChannelFutureListener) registered -> {
+        return registerThen(loop, server, done -> server.bind(local, done));
+    }
+
+    /** Registers {@code ch}, then starts {@code operation} on the returned promise; closes the channel if either fails. */
+    private static ChannelFuture registerThen(EventLoop loop, Channel ch, Function<ChannelPromise, ChannelFuture> operation) {
+        ChannelPromise done = new DefaultChannelPromise(ch, loop);
+        loop.register(ch).addListener((ChannelFutureListener) registered -> {
             if (!registered.isSuccess()) {
-                server.unsafe().closeForcibly();
-                bound.setFailure(registered.cause());
+                ch.unsafe().closeForcibly();
+                done.setFailure(registered.cause());
                 return;
             }
-            server.bind(local, bound).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+            operation.apply(done).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         });
-        return bound;
+        return done;
     }
 
     /**
@@ -55,7 +53,7 @@ public final class ChannelOpener {
      * so that the handlers it adds see channelRegistered and channelActive. A connection that
      * cannot be registered is closed.
      */
-    public static void adopt(EventLoop loop, Channel child, java.util.function.Consumer<Channel> init) {
+    public static void adopt(EventLoop loop, Channel child, Consumer<Channel> init) {
         // The listener goes on the promise before registering: on its own loop registration
         // completes inside register(), and a listener added after it would run only once the
         // channel had gone active with an empty pipeline.

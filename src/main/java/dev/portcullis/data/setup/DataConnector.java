@@ -6,9 +6,12 @@ import dev.portcullis.Transport;
 import dev.portcullis.config.Timeouts;
 import dev.portcullis.metrics.ProxyMetrics;
 import dev.portcullis.net.ChannelOpener;
+import dev.portcullis.transparent.TransparentSockets;
 import io.netty.channel.Channel;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.ServerChannel;
@@ -111,7 +114,7 @@ public final class DataConnector {
         server.config().setOption(ChannelOption.SO_REUSEADDR, true);
         server.config().setOption(ChannelOption.SO_BACKLOG, 8);
         if (transparentListeners && fromPool != null) {
-            dev.portcullis.transparent.TransparentSockets.transparent(server);
+            TransparentSockets.transparent(server);
         }
         server.pipeline().addLast(new Acceptor(child -> initAccepted(child, holder[0], sessionId, onAccepted, fromPool != null)));
         ChannelFuture bound = ChannelOpener.bind(loop, server, new InetSocketAddress(bindAddress, port));
@@ -135,7 +138,7 @@ public final class DataConnector {
      * while an accept is pending (claimed, expired, session ended) sees accept fail with EINVAL:
      * expected, so that is logged at debug instead of reaching the pipeline's tail.
      */
-    private static final class Acceptor extends io.netty.channel.ChannelInboundHandlerAdapter {
+    private static final class Acceptor extends ChannelInboundHandlerAdapter {
         private final Consumer<Channel> init;
 
         Acceptor(Consumer<Channel> init) {
@@ -143,14 +146,14 @@ public final class DataConnector {
         }
 
         @Override
-        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
             Channel child = (Channel) msg;
             configureData(child);
             ChannelOpener.adopt(ctx.channel().eventLoop(), child, init);
         }
 
         @Override
-        public void exceptionCaught(io.netty.channel.ChannelHandlerContext ctx, Throwable cause) {
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             log.debug("passive listener {}: {}", ctx.channel().localAddress(), cause.toString());
         }
     }
@@ -211,7 +214,7 @@ public final class DataConnector {
     public ChannelFuture connect(EventLoop loop, InetSocketAddress target, InetSocketAddress local) {
         Channel ch = transport.socketChannels().newChannel();
         if (transparentOutgoing) {
-            dev.portcullis.transparent.TransparentSockets.transparent(ch);
+            TransparentSockets.transparent(ch);
         }
         configureData(ch);
         ch.config().setOption(ChannelOption.SO_REUSEADDR, true);
