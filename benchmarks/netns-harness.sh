@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end benchmark in three network namespaces made here:
 #   client 198.51.100.10  ->  edge 198.51.100.1 / 203.0.113.1  ->  server 203.0.113.10 (vsftpd on tmpfs)
-# Modes, measured interleaved in one run so that drift hits all alike:
+# Modes, measured interleaved in one run (every other round in reverse order) so that drift hits all alike:
 #   direct      plain routing through the edge, no helper (the physical limit of this path)
 #   kernel      DNAT 198.51.100.1:21 -> server, nftables "ct helper" of type ftp (nf_conntrack_ftp;
 #               nf_nat_ftp where the kernel has it: the run says whether 227 was rewritten)
@@ -456,14 +456,10 @@ bulk_pass() {
   for i in $(seq 1 "$PAR"); do in_c curl -sS -o /dev/null "${URL[$1]}/par.bin" & jobs_w+=($!); done
   wait "${jobs_w[@]}" || true
 }
-declare -A WARMED
-for m in "${MODES[@]}"; do
-  in_c curl -sS -o /dev/null "${URL[$m]}/par.bin" || true
-  [ "$m" = ftp-proxy ] && continue
-  in_c python3 "$WORK/sessions.py" "${URL[$m]#ftp://}" "$WARM_SECONDS" > /dev/null
-  jvm=""; [ "$m" = portcullis ] && jvm=$JAVA_PID; [ "$m" = portcullis-knat ] && jvm=$KNAT_JAVA_PID
-  [ -n "$jvm" ] && [ "$SMOKE" = 0 ] || continue
-  spent=$WARM_SECONDS; jit="–"  # not measured when WARM_SECONDS already reaches WARM_MAX_SECONDS
+# Warms JVM $2 behind mode $1 (its URL), after $3 seconds of sessions already run, until its JIT is
+# quiet; the time it took and the JIT's last share into QUIET_AFTER.
+until_jit_quiet() {
+  local m=$1 jvm=$2 spent=$3 jit="–" j0 j1 p0 p1  # "–": not measured when $3 already reaches WARM_MAX_SECONDS
   while [ "$spent" -lt "$WARM_MAX_SECONDS" ]; do
     j0=$(jit_ticks "$jvm"); p0=$(cpu_ticks "$jvm")
     bulk_pass "$m"  # each chunk is a round's work: transfers, then sessions
@@ -472,11 +468,26 @@ for m in "${MODES[@]}"; do
     jit=$(awk -v d=$((j1 > j0 ? j1 - j0 : 0)) -v p=$((p1 - p0)) 'BEGIN {printf "%.1f", (p > 0) ? d / p * 100 : 0}')
     awk -v j="$jit" -v l="$WARM_JIT_PERCENT" 'BEGIN {exit !(j <= l)}' && break
   done
-  WARMED[$m]="$m ${spent} s (JIT ${jit} % of its CPU in the last ${WARM_CHUNK_SECONDS} s)"
+  QUIET_AFTER="${spent} s (JIT ${jit} % of its CPU in the last ${WARM_CHUNK_SECONDS} s)"
+}
+declare -A WARMED
+for m in "${MODES[@]}"; do
+  in_c curl -sS -o /dev/null "${URL[$m]}/par.bin" || true
+  [ "$m" = ftp-proxy ] && continue
+  in_c python3 "$WORK/sessions.py" "${URL[$m]#ftp://}" "$WARM_SECONDS" > /dev/null
+  jvm=""; [ "$m" = portcullis ] && jvm=$JAVA_PID; [ "$m" = portcullis-knat ] && jvm=$KNAT_JAVA_PID
+  [ -n "$jvm" ] && [ "$SMOKE" = 0 ] || continue
+  until_jit_quiet "$m" "$jvm" "$WARM_SECONDS"
+  WARMED[$m]="$m $QUIET_AFTER"
   say "warm-up: ${WARMED[$m]}"
 done
 for round in $(seq 1 "$ROUNDS"); do
-  for m in "${MODES[@]}"; do
+  # Every other round runs the modes in reverse order: a mode's place in the round (what ran just
+  # before it, the tmpfs and page cache it finds) would otherwise favour one side of a comparison in
+  # every round, and parity between the kernel helper and the kernel data path is a few per cent.
+  ORDER=("${MODES[@]}")
+  if [ $((round % 2)) = 0 ]; then ORDER=(); for ((i = ${#MODES[@]} - 1; i >= 0; i--)); do ORDER+=("${MODES[$i]}"); done; fi
+  for m in "${ORDER[@]}"; do
     pid=""; [ "$m" = portcullis ] && pid=$JAVA_PID; [ "$m" = ftp-proxy ] && pid=$FTP_PROXY_PID; [ "$m" = haproxy ] && pid=$HAPROXY_PID
     [ "$m" = portcullis-knat ] && pid="$KNAT_JAVA_PID $KNAT_NFT_PID"
     t0=$( [ -n "$pid" ] && cpu_ticks $pid || echo 0 )
@@ -544,8 +555,10 @@ cold_windows() {
 cold_windows "" "$WORK/cold-portcullis.log"
 COLD=$COLD_RESULT
 # And on JDK 25+, a fresh instance with an AOT cache (JEP 483, 515: classes loaded and linked, and
-# method profiles, so that the JIT compiles the hot paths at once) written by a training run of
-# AOT_TRAIN_SECONDS of the same workload and one transfer, as a deployment would build it once.
+# method profiles, so that the JIT compiles the hot paths at once) written by a training run of the
+# same workload, as a deployment would build it once (deploy/aot-cache.md). The training lasts until
+# its JIT is quiet, as the warm-up does: a cache trained for a fixed 30 s on a machine that ran 65
+# sessions a second held immature profiles, and its instances were slower than those without one.
 COLD_AOT=""
 AOT_TRAIN_SECONDS=${AOT_TRAIN_SECONDS:-30}; [ "$SMOKE" = 1 ] && AOT_TRAIN_SECONDS=3
 if [ "${JAVA_FEATURE:-0}" -ge 25 ]; then
@@ -553,8 +566,11 @@ if [ "${JAVA_FEATURE:-0}" -ge 25 ]; then
   TRAIN_LAUNCHER=$LAUNCHED
   wait_port $NS_E $E_CIP 2126
   TRAIN_JAVA=$(pgrep -P "$TRAIN_LAUNCHER" java || echo "$TRAIN_LAUNCHER")
-  in_c curl -sS -o /dev/null "ftp://$E_CIP:2126/par.bin" || true
+  URL[aot-training]="ftp://$E_CIP:2126"
+  in_c curl -sS -o /dev/null "${URL[aot-training]}/par.bin" || true
   in_c python3 "$WORK/sessions.py" "$E_CIP:2126" "$AOT_TRAIN_SECONDS" > /dev/null
+  AOT_TRAINED="$AOT_TRAIN_SECONDS s"
+  if [ "$SMOKE" = 0 ]; then until_jit_quiet aot-training "$TRAIN_JAVA" "$AOT_TRAIN_SECONDS"; AOT_TRAINED=$QUIET_AFTER; fi
   stop_tree "$TRAIN_LAUNCHER"   # the JVM writes the cache as it exits
   for _ in $(seq 1 300); do kill -0 "$TRAIN_JAVA" 2>/dev/null || break; sleep 0.2; done
   if [ -s "$WORK/portcullis.aot" ]; then
@@ -692,7 +708,7 @@ spread_line() {
   echo "## Namespace run $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
   echo "Machine: $(nproc) cores shared by client, edge and server; $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(uname -sr); Portcullis on $("$JAVA" -version 2>&1 | head -n1) with $JAVA_OPTS; vsftpd on tmpfs."
-  echo "Command: \`bash benchmarks/netns-harness.sh\` (SIZE_MIB=$SIZE_MIB PAR=$PAR PAR_MIB=$PAR_MIB SESS_SECONDS=$SESS_SECONDS SETTLE_SECONDS=$SETTLE_SECONDS WARM_SECONDS=$WARM_SECONDS WARM_MAX_SECONDS=$WARM_MAX_SECONDS IDLE=$IDLE NOOPS=$NOOPS ROUNDS=$ROUNDS${PORTCULLIS_YAML_EXTRA:+ PORTCULLIS_YAML_EXTRA='$PORTCULLIS_YAML_EXTRA'}); medians of $ROUNDS interleaved rounds; MB = 10^6 bytes; ratios of direct, and (h) of HAProxy where it ran."
+  echo "Command: \`bash benchmarks/netns-harness.sh\` (SIZE_MIB=$SIZE_MIB PAR=$PAR PAR_MIB=$PAR_MIB SESS_SECONDS=$SESS_SECONDS SETTLE_SECONDS=$SETTLE_SECONDS WARM_SECONDS=$WARM_SECONDS WARM_MAX_SECONDS=$WARM_MAX_SECONDS IDLE=$IDLE NOOPS=$NOOPS ROUNDS=$ROUNDS${PORTCULLIS_YAML_EXTRA:+ PORTCULLIS_YAML_EXTRA='$PORTCULLIS_YAML_EXTRA'}); medians of $ROUNDS interleaved rounds, every other one in reverse order; MB = 10^6 bytes; ratios of direct, and (h) of HAProxy where it ran."
   [ "${#WARMED[@]}" -gt 0 ] && echo "Warm-up of the JVMs, until their JIT compiler threads took at most ${WARM_JIT_PERCENT} % of the JVM's CPU over ${WARM_CHUNK_SECONDS} s (at most ${WARM_MAX_SECONDS} s): $(for m in "${!WARMED[@]}"; do printf '%s; ' "${WARMED[$m]}"; done | sed 's/; $//')."
   echo "Kernel helper: nftables ct helper \"ftp\" with DNAT; NAT of 227: $NAT_FTP."
   echo "Portcullis: $(grep -o 'data relay: .*' "$WORK/portcullis.log" | head -n1). portcullis-knat: $(grep -o 'data path: .*' "$WORK/portcullis-knat.log" | head -n1) (its CPU in (d) includes its nft process where it has one: on Java 17)."
@@ -714,7 +730,7 @@ spread_line() {
   echo "(c, rounds) proxy CPU ms per session, round by round:$(for m in portcullis portcullis-knat haproxy; do [ -n "${SCPU[$m]:-}" ] && printf ' %s %s;' "$m" "${SCPU[$m]% }"; done | sed 's/;$//'); the JIT's share of the JVM's CPU in those windows, %:$(for m in portcullis portcullis-knat; do [ -n "${SJIT[$m]:-}" ] && printf ' %s %s;' "$m" "${SJIT[$m]% }"; done | sed 's/;$//')."
   echo "(c, cold) a fresh Portcullis, windows of ${COLD_SECONDS} s from its start: ${COLD%; } (sessions/s and its CPU per session); warm, above: $(echo "${SESS[portcullis]}" | median)/s at $(echo "${SCPU[portcullis]}" | median) ms."
   if [ -n "$COLD_AOT" ]; then
-    echo "(c, cold, AOT cache) the same from an AOT cache written by a ${AOT_TRAIN_SECONDS} s training run (-XX:AOTCacheOutput, then -XX:AOTCache): ${COLD_AOT%; }."
+    echo "(c, cold, AOT cache) the same from an AOT cache written by a training run of ${AOT_TRAINED} (-XX:AOTCacheOutput, then -XX:AOTCache): ${COLD_AOT%; }."
   fi
   echo "(e) Portcullis (default settings, $JAVA_OPTS) with $IDLE_OK of $IDLE idle control sessions, each with its backend connection (to a greeter): RSS $((RSS0 / 1024)) → $((RSS1 / 1024)) MiB, heap used $(mbs "$HEAP0") → $(mbs "$HEAP1") MB; per session $(awk -v a="$RSS0" -v b="$RSS1" -v n="${IDLE_OK:-1}" 'BEGIN {printf "%.1f", (b - a) / n}') KiB of RSS, so 10,000 sessions ≈ $(awk -v a="$RSS0" -v b="$RSS1" -v n="${IDLE_OK:-1}" 'BEGIN {printf "%.0f", (a + (b - a) / n * 10000) / 1024}') MiB."
   echo "(f) NOOP round trip: direct p50 $((D50 / 1000)) µs, p99 $((D99 / 1000)) µs; through Portcullis p50 $((P50 / 1000)) µs, p99 $((P99 / 1000)) µs; added p50 $(((P50 - D50) / 1000)) µs, p99 $(((P99 - D99) / 1000)) µs."
