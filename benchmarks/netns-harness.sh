@@ -556,7 +556,7 @@ cold_windows "" "$WORK/cold-portcullis.log"
 COLD=$COLD_RESULT
 # And on JDK 25+, a fresh instance with an AOT cache (JEP 483, 515: classes loaded and linked, and
 # method profiles, so that the JIT compiles the hot paths at once) written by a training run of the
-# same workload, as a deployment would build it once (deploy/aot-cache.md). The training lasts until
+# same workload, as a deployment would build it once (systemd/portcullis-java). The training lasts until
 # its JIT is quiet, as the warm-up does: a cache trained for a fixed 30 s on a machine that ran 65
 # sessions a second held immature profiles, and its instances were slower than those without one.
 COLD_AOT=""

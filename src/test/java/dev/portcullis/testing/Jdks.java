@@ -25,7 +25,12 @@ public final class Jdks {
         if (env != null && !env.isBlank()) {
             return Optional.of(Path.of(env, "bin", "java"));
         }
-        if (Runtime.version().feature() >= 22) {
+        return javaAtLeast(22);
+    }
+
+    /** A {@code java} of release {@code feature} or later: the running JDK if new enough, else one under /usr/lib/jvm. */
+    public static Optional<Path> javaAtLeast(int feature) throws IOException {
+        if (Runtime.version().feature() >= feature) {
             return Optional.of(Path.of(System.getProperty("java.home"), "bin", "java"));
         }
         Path jvms = Path.of("/usr/lib/jvm");
@@ -33,7 +38,7 @@ public final class Jdks {
             return Optional.empty();
         }
         try (Stream<Path> homes = Files.list(jvms)) {
-            return homes.filter(h -> feature(h) >= 22).map(h -> h.resolve("bin/java")).filter(Files::isExecutable).sorted().findFirst();
+            return homes.filter(h -> feature(h) >= feature).map(h -> h.resolve("bin/java")).filter(Files::isExecutable).sorted().findFirst();
         }
     }
 
