@@ -532,34 +532,35 @@ done
 # (c, cold) a fresh Portcullis: sessions/s and its CPU per session in each of its first
 # COLD_WINDOWS windows of COLD_SECONDS after it listens, against the warm figures above (a JVM
 # compiles its hot paths under load; HAProxy, compiled ahead of time, has no such phase).
-COLD_SECONDS=${COLD_SECONDS:-5}; COLD_WINDOWS=${COLD_WINDOWS:-3}
+# COLD_INSTANCES fresh instances each: one instance's third window moved by ±30 % between runs.
+COLD_SECONDS=${COLD_SECONDS:-5}; COLD_WINDOWS=${COLD_WINDOWS:-3}; COLD_INSTANCES=${COLD_INSTANCES:-3}
 # The measured Portcullis' own config, on a port and passive range of its own.
 sed -e "s/^listen: .*/listen: $E_CIP:2126/" -e 's/^passive-ports: .*/passive-ports: 57000-57999/' -e 's/^admin: .*/admin: {listen: "off"}/' \
   "$WORK/portcullis.yaml" > "$WORK/cold.yaml"
-# The windows of one fresh instance (launched with JVM options $1, logging to $2) into COLD_RESULT.
+# The windows of one fresh instance (launched with JVM options $1, logging to $2) into COLD_RESULT,
+# and its last window's CPU per session into COLD_LAST.
 cold_windows() {
   launch_portcullis "$WORK/cold.yaml" "$2" "$1"
-  local launcher=$LAUNCHED java c0 c1 n w out=""
+  local launcher=$LAUNCHED java c0 c1 n w ms out=""
   wait_port $NS_E $E_CIP 2126
   java=$(pgrep -P "$launcher" java || echo "$launcher")
   for w in $(seq 1 "$COLD_WINDOWS"); do
     c0=$(cpu_ticks "$java")
     n=$(in_c python3 "$WORK/sessions.py" "$E_CIP:2126" "$COLD_SECONDS")
     c1=$(cpu_ticks "$java")
-    out+="$n/s at $(awk -v d=$((c1 - c0)) -v hz="$HZ" -v n="$n" -v s="$COLD_SECONDS" 'BEGIN {printf "%.2f", (n > 0) ? d / hz * 1000 / (n * s) : 0}') ms; "
+    ms=$(awk -v d=$((c1 - c0)) -v hz="$HZ" -v n="$n" -v s="$COLD_SECONDS" 'BEGIN {printf "%.2f", (n > 0) ? d / hz * 1000 / (n * s) : 0}')
+    out+="$n/s at $ms ms; "
   done
   stop_tree "$launcher"
   for w in $(seq 1 100); do kill -0 "$java" 2>/dev/null || break; sleep 0.2; done
-  COLD_RESULT=$out
+  COLD_RESULT=${out%; }; COLD_LAST=$ms
 }
-cold_windows "" "$WORK/cold-portcullis.log"
-COLD=$COLD_RESULT
-# And on JDK 25+, a fresh instance with an AOT cache (JEP 483, 515: classes loaded and linked, and
+# On JDK 25+, fresh instances with an AOT cache too (JEP 483, 515: classes loaded and linked, and
 # method profiles, so that the JIT compiles the hot paths at once) written by a training run of the
 # same workload, as a deployment would build it once (systemd/portcullis-java). The training lasts until
 # its JIT is quiet, as the warm-up does: a cache trained for a fixed 30 s on a machine that ran 65
 # sessions a second held immature profiles, and its instances were slower than those without one.
-COLD_AOT=""
+COLD=""; COLD_LASTS=""; COLD_AOT=""; COLD_AOT_LASTS=""; AOT_CACHE=""
 AOT_TRAIN_SECONDS=${AOT_TRAIN_SECONDS:-30}; [ "$SMOKE" = 1 ] && AOT_TRAIN_SECONDS=3
 if [ "${JAVA_FEATURE:-0}" -ge 25 ]; then
   launch_portcullis "$WORK/cold.yaml" "$WORK/aot-training.log" "-XX:AOTCacheOutput=$WORK/portcullis.aot"
@@ -573,14 +574,30 @@ if [ "${JAVA_FEATURE:-0}" -ge 25 ]; then
   if [ "$SMOKE" = 0 ]; then until_jit_quiet aot-training "$TRAIN_JAVA" "$AOT_TRAIN_SECONDS"; AOT_TRAINED=$QUIET_AFTER; fi
   stop_tree "$TRAIN_LAUNCHER"   # the JVM writes the cache as it exits
   for _ in $(seq 1 300); do kill -0 "$TRAIN_JAVA" 2>/dev/null || break; sleep 0.2; done
-  if [ -s "$WORK/portcullis.aot" ]; then
-    cold_windows "-XX:AOTCache=$WORK/portcullis.aot" "$WORK/cold-aot-portcullis.log"
-    COLD_AOT=$COLD_RESULT
-    grep -qi "unable to use\|AOT cache.*disabled" "$WORK/cold-aot-portcullis.log" && COLD_AOT="the cache was refused: $COLD_AOT"
-  else
-    COLD_AOT="no cache written (see aot-training.log); "
-  fi
+  if [ -s "$WORK/portcullis.aot" ]; then AOT_CACHE=$WORK/portcullis.aot; else COLD_AOT="no cache written (see aot-training.log)"; fi
 fi
+# Each instance starts once the connections of the one before have left TIME_WAIT (at most 65 s):
+# back to back, the later instances of 07:49Z met thousands of them towards the same port and ran
+# 25 % fewer sessions a second in their third window than the first instance did, with or without
+# the cache.
+time_waits() { echo $(( $(in_c ss -Htan state time-wait | wc -l) + $(in_e ss -Htan state time-wait | wc -l) )); }
+settle_time_waits() {  # how long it waited, and for how many, into SETTLED
+  local t n0; n0=$(time_waits)
+  for t in $(seq 0 65); do [ "$(time_waits)" -lt 200 ] && break; sleep 1; done
+  SETTLED="after ${t} s for $n0 in TIME_WAIT"
+}
+# Instances without and with the cache alternate, so that drift hits both alike.
+for i in $(seq 1 "$COLD_INSTANCES"); do
+  settle_time_waits
+  cold_windows "" "$WORK/cold-portcullis-$i.log"
+  COLD+="#$i ($SETTLED): $COLD_RESULT; "; COLD_LASTS+="$COLD_LAST "
+  if [ -n "$AOT_CACHE" ]; then
+    settle_time_waits
+    cold_windows "-XX:AOTCache=$AOT_CACHE" "$WORK/cold-aot-portcullis-$i.log"
+    grep -qi "error.*aot cache\|unable to map\|unable to use" "$WORK/cold-aot-portcullis-$i.log" && COLD_RESULT="the cache was refused: $COLD_RESULT"
+    COLD_AOT+="#$i ($SETTLED): $COLD_RESULT; "; COLD_AOT_LASTS+="$COLD_LAST "
+  fi
+done
 
 # (e) idle control sessions: vsftpd forks two processes per session, so this figure uses a
 # greeter (asyncio: 220, then silence) as the backend of a second Portcullis with default settings.
@@ -728,9 +745,10 @@ spread_line() {
   echo
   echo "(spread) ratios round by round, min–max (median), both modes of a pair from the same round: $(spread_line)."
   echo "(c, rounds) proxy CPU ms per session, round by round:$(for m in portcullis portcullis-knat haproxy; do [ -n "${SCPU[$m]:-}" ] && printf ' %s %s;' "$m" "${SCPU[$m]% }"; done | sed 's/;$//'); the JIT's share of the JVM's CPU in those windows, %:$(for m in portcullis portcullis-knat; do [ -n "${SJIT[$m]:-}" ] && printf ' %s %s;' "$m" "${SJIT[$m]% }"; done | sed 's/;$//')."
-  echo "(c, cold) a fresh Portcullis, windows of ${COLD_SECONDS} s from its start: ${COLD%; } (sessions/s and its CPU per session); warm, above: $(echo "${SESS[portcullis]}" | median)/s at $(echo "${SCPU[portcullis]}" | median) ms."
+  WARM_MS=$(echo "${SCPU[portcullis]}" | median)
+  echo "(c, cold) $COLD_INSTANCES fresh Portcullis instances, windows of ${COLD_SECONDS} s from the start (sessions/s and CPU per session): ${COLD%; }. Last window, median of the instances: $(echo "$COLD_LASTS" | median) ms = $(ratio "$(echo "$COLD_LASTS" | median)" "$WARM_MS") × warm ($(echo "${SESS[portcullis]}" | median)/s at $WARM_MS ms, above)."
   if [ -n "$COLD_AOT" ]; then
-    echo "(c, cold, AOT cache) the same from an AOT cache written by a training run of ${AOT_TRAINED} (-XX:AOTCacheOutput, then -XX:AOTCache): ${COLD_AOT%; }."
+    echo "(c, cold, AOT cache) the same, alternating with them, from an AOT cache written by a training run of ${AOT_TRAINED:-–} (-XX:AOTCacheOutput, then -XX:AOTCache): ${COLD_AOT%; }.$([ -n "$COLD_AOT_LASTS" ] && echo " Last window, median: $(echo "$COLD_AOT_LASTS" | median) ms = $(ratio "$(echo "$COLD_AOT_LASTS" | median)" "$WARM_MS") × warm.")"
   fi
   echo "(e) Portcullis (default settings, $JAVA_OPTS) with $IDLE_OK of $IDLE idle control sessions, each with its backend connection (to a greeter): RSS $((RSS0 / 1024)) → $((RSS1 / 1024)) MiB, heap used $(mbs "$HEAP0") → $(mbs "$HEAP1") MB; per session $(awk -v a="$RSS0" -v b="$RSS1" -v n="${IDLE_OK:-1}" 'BEGIN {printf "%.1f", (b - a) / n}') KiB of RSS, so 10,000 sessions ≈ $(awk -v a="$RSS0" -v b="$RSS1" -v n="${IDLE_OK:-1}" 'BEGIN {printf "%.0f", (a + (b - a) / n * 10000) / 1024}') MiB."
   echo "(f) NOOP round trip: direct p50 $((D50 / 1000)) µs, p99 $((D99 / 1000)) µs; through Portcullis p50 $((P50 / 1000)) µs, p99 $((P99 / 1000)) µs; added p50 $(((P50 - D50) / 1000)) µs, p99 $(((P99 - D99) / 1000)) µs."
