@@ -457,12 +457,12 @@ bulk_pass() {
   wait "${jobs_w[@]}" || true
 }
 # Warms JVM $2 behind mode $1 (its URL), after $3 seconds of sessions already run, until its JIT is
-# quiet; the time it took and the JIT's last share into QUIET_AFTER.
+# quiet; the time it took and the JIT's last share into QUIET_AFTER. With $4 = 0, sessions alone.
 until_jit_quiet() {
-  local m=$1 jvm=$2 spent=$3 jit="–" j0 j1 p0 p1  # "–": not measured when $3 already reaches WARM_MAX_SECONDS
+  local m=$1 jvm=$2 spent=$3 bulk=${4:-1} jit="–" j0 j1 p0 p1  # "–": not measured when $3 already reaches WARM_MAX_SECONDS
   while [ "$spent" -lt "$WARM_MAX_SECONDS" ]; do
     j0=$(jit_ticks "$jvm"); p0=$(cpu_ticks "$jvm")
-    bulk_pass "$m"  # each chunk is a round's work: transfers, then sessions
+    [ "$bulk" = 1 ] && bulk_pass "$m"  # each chunk is a round's work: transfers, then sessions
     in_c python3 "$WORK/sessions.py" "${URL[$m]#ftp://}" "$WARM_CHUNK_SECONDS" > /dev/null
     j1=$(jit_ticks "$jvm"); p1=$(cpu_ticks "$jvm"); spent=$((spent + WARM_CHUNK_SECONDS))
     jit=$(awk -v d=$((j1 > j0 ? j1 - j0 : 0)) -v p=$((p1 - p0)) 'BEGIN {printf "%.1f", (p > 0) ? d / p * 100 : 0}')
@@ -556,25 +556,37 @@ cold_windows() {
   COLD_RESULT=${out%; }; COLD_LAST=$ms
 }
 # On JDK 25+, fresh instances with an AOT cache too (JEP 483, 515: classes loaded and linked, and
-# method profiles, so that the JIT compiles the hot paths at once) written by a training run of the
-# same workload, as a deployment would build it once (systemd/portcullis-java). The training lasts until
-# its JIT is quiet, as the warm-up does: a cache trained for a fixed 30 s on a machine that ran 65
-# sessions a second held immature profiles, and its instances were slower than those without one.
-COLD=""; COLD_LASTS=""; COLD_AOT=""; COLD_AOT_LASTS=""; AOT_CACHE=""
-AOT_TRAIN_SECONDS=${AOT_TRAIN_SECONDS:-30}; [ "$SMOKE" = 1 ] && AOT_TRAIN_SECONDS=3
-if [ "${JAVA_FEATURE:-0}" -ge 25 ]; then
-  launch_portcullis "$WORK/cold.yaml" "$WORK/aot-training.log" "-XX:AOTCacheOutput=$WORK/portcullis.aot"
-  TRAIN_LAUNCHER=$LAUNCHED
+# method profiles, so that the JIT compiles the hot paths at once), as a deployment would build it
+# once from its first start's traffic (systemd/portcullis-java). Two caches, since the traffic that
+# trains one decides what its instances compile first: one trained on whole rounds (a GiB each way
+# and 16 parallel transfers between the sessions), one on the measured sessions alone. Each training
+# lasts until its JIT is quiet, as the warm-up does: a cache trained for a fixed 30 s on a machine
+# that ran 65 sessions a second held immature profiles, and its instances were slower than those
+# without one. AOT_TRAININGS="rounds sessions" by default.
+AOT_TRAIN_SECONDS=${AOT_TRAIN_SECONDS:-30}
+AOT_TRAININGS=${AOT_TRAININGS:-rounds sessions}
+declare -A AOT_CACHE AOT_TRAINED COLD_AOT COLD_AOT_LASTS
+# Trains the cache named $1 (rounds: with the bulk passes, sessions: without) into AOT_CACHE[$1].
+train_aot_cache() {
+  local name=$1 launcher java bulk=0
+  [ "$name" = rounds ] && bulk=1
+  launch_portcullis "$WORK/cold.yaml" "$WORK/aot-training-$name.log" "-XX:AOTCacheOutput=$WORK/portcullis-$name.aot"
+  launcher=$LAUNCHED
   wait_port $NS_E $E_CIP 2126
-  TRAIN_JAVA=$(pgrep -P "$TRAIN_LAUNCHER" java || echo "$TRAIN_LAUNCHER")
+  java=$(pgrep -P "$launcher" java || echo "$launcher")
   URL[aot-training]="ftp://$E_CIP:2126"
-  in_c curl -sS -o /dev/null "${URL[aot-training]}/par.bin" || true
+  [ "$bulk" = 1 ] && { in_c curl -sS -o /dev/null "${URL[aot-training]}/par.bin" || true; }
   in_c python3 "$WORK/sessions.py" "$E_CIP:2126" "$AOT_TRAIN_SECONDS" > /dev/null
-  AOT_TRAINED="$AOT_TRAIN_SECONDS s"
-  if [ "$SMOKE" = 0 ]; then until_jit_quiet aot-training "$TRAIN_JAVA" "$AOT_TRAIN_SECONDS"; AOT_TRAINED=$QUIET_AFTER; fi
-  stop_tree "$TRAIN_LAUNCHER"   # the JVM writes the cache as it exits
-  for _ in $(seq 1 300); do kill -0 "$TRAIN_JAVA" 2>/dev/null || break; sleep 0.2; done
-  if [ -s "$WORK/portcullis.aot" ]; then AOT_CACHE=$WORK/portcullis.aot; else COLD_AOT="no cache written (see aot-training.log)"; fi
+  until_jit_quiet aot-training "$java" "$AOT_TRAIN_SECONDS" "$bulk"
+  AOT_TRAINED[$name]=$QUIET_AFTER
+  stop_tree "$launcher"   # the JVM writes the cache as it exits
+  for _ in $(seq 1 300); do kill -0 "$java" 2>/dev/null || break; sleep 0.2; done
+  if [ -s "$WORK/portcullis-$name.aot" ]; then AOT_CACHE[$name]=$WORK/portcullis-$name.aot
+  else COLD_AOT[$name]="no cache written (see aot-training-$name.log)"; fi
+}
+COLD=""; COLD_LASTS=""; COLD_KINDS=(none)
+if [ "${JAVA_FEATURE:-0}" -ge 25 ]; then
+  for name in $AOT_TRAININGS; do train_aot_cache "$name"; [ -n "${AOT_CACHE[$name]:-}" ] && COLD_KINDS+=("$name"); done
 fi
 # Each instance starts once the connections of the one before have left TIME_WAIT (at most 65 s):
 # back to back, the later instances of 07:49Z met thousands of them towards the same port and ran
@@ -586,17 +598,21 @@ settle_time_waits() {  # how long it waited, and for how many, into SETTLED
   for t in $(seq 0 65); do [ "$(time_waits)" -lt 200 ] && break; sleep 1; done
   SETTLED="after ${t} s for $n0 in TIME_WAIT"
 }
-# Instances without and with the cache alternate, so that drift hits both alike.
+# Instances without a cache and with each cache take turns, the order rotated by one each time, so
+# that drift and position hit all alike.
 for i in $(seq 1 "$COLD_INSTANCES"); do
-  settle_time_waits
-  cold_windows "" "$WORK/cold-portcullis-$i.log"
-  COLD+="#$i ($SETTLED): $COLD_RESULT; "; COLD_LASTS+="$COLD_LAST "
-  if [ -n "$AOT_CACHE" ]; then
+  for k in $(seq 0 $((${#COLD_KINDS[@]} - 1))); do
+    kind=${COLD_KINDS[$(( (k + i - 1) % ${#COLD_KINDS[@]} ))]}
     settle_time_waits
-    cold_windows "-XX:AOTCache=$AOT_CACHE" "$WORK/cold-aot-portcullis-$i.log"
-    grep -qi "error.*aot cache\|unable to map\|unable to use" "$WORK/cold-aot-portcullis-$i.log" && COLD_RESULT="the cache was refused: $COLD_RESULT"
-    COLD_AOT+="#$i ($SETTLED): $COLD_RESULT; "; COLD_AOT_LASTS+="$COLD_LAST "
-  fi
+    if [ "$kind" = none ]; then
+      cold_windows "" "$WORK/cold-portcullis-$i.log"
+      COLD+="#$i ($SETTLED): $COLD_RESULT; "; COLD_LASTS+="$COLD_LAST "
+    else
+      cold_windows "-XX:AOTCache=${AOT_CACHE[$kind]}" "$WORK/cold-aot-$kind-$i.log"
+      grep -qi "error.*aot cache\|unable to map\|unable to use" "$WORK/cold-aot-$kind-$i.log" && COLD_RESULT="the cache was refused: $COLD_RESULT"
+      COLD_AOT[$kind]+="#$i ($SETTLED): $COLD_RESULT; "; COLD_AOT_LASTS[$kind]+="$COLD_LAST "
+    fi
+  done
 done
 
 # (e) idle control sessions: vsftpd forks two processes per session, so this figure uses a
@@ -747,9 +763,10 @@ spread_line() {
   echo "(c, rounds) proxy CPU ms per session, round by round:$(for m in portcullis portcullis-knat haproxy; do [ -n "${SCPU[$m]:-}" ] && printf ' %s %s;' "$m" "${SCPU[$m]% }"; done | sed 's/;$//'); the JIT's share of the JVM's CPU in those windows, %:$(for m in portcullis portcullis-knat; do [ -n "${SJIT[$m]:-}" ] && printf ' %s %s;' "$m" "${SJIT[$m]% }"; done | sed 's/;$//')."
   WARM_MS=$(echo "${SCPU[portcullis]}" | median)
   echo "(c, cold) $COLD_INSTANCES fresh Portcullis instances, windows of ${COLD_SECONDS} s from the start (sessions/s and CPU per session): ${COLD%; }. Last window, median of the instances: $(echo "$COLD_LASTS" | median) ms = $(ratio "$(echo "$COLD_LASTS" | median)" "$WARM_MS") × warm ($(echo "${SESS[portcullis]}" | median)/s at $WARM_MS ms, above)."
-  if [ -n "$COLD_AOT" ]; then
-    echo "(c, cold, AOT cache) the same, alternating with them, from an AOT cache written by a training run of ${AOT_TRAINED:-–} (-XX:AOTCacheOutput, then -XX:AOTCache): ${COLD_AOT%; }.$([ -n "$COLD_AOT_LASTS" ] && echo " Last window, median: $(echo "$COLD_AOT_LASTS" | median) ms = $(ratio "$(echo "$COLD_AOT_LASTS" | median)" "$WARM_MS") × warm.")"
-  fi
+  for name in $AOT_TRAININGS; do
+    [ -n "${COLD_AOT[$name]:-}" ] || continue
+    echo "(c, cold, AOT cache trained on $name) the same, taking turns with them, from an AOT cache written by a training run on $([ "$name" = rounds ] && echo "whole rounds (transfers, then sessions)" || echo "sessions alone") of ${AOT_TRAINED[$name]:-–} (-XX:AOTCacheOutput, then -XX:AOTCache): ${COLD_AOT[$name]%; }.$([ -n "${COLD_AOT_LASTS[$name]:-}" ] && echo " Last window, median: $(echo "${COLD_AOT_LASTS[$name]}" | median) ms = $(ratio "$(echo "${COLD_AOT_LASTS[$name]}" | median)" "$WARM_MS") × warm.")"
+  done
   echo "(e) Portcullis (default settings, $JAVA_OPTS) with $IDLE_OK of $IDLE idle control sessions, each with its backend connection (to a greeter): RSS $((RSS0 / 1024)) → $((RSS1 / 1024)) MiB, heap used $(mbs "$HEAP0") → $(mbs "$HEAP1") MB; per session $(awk -v a="$RSS0" -v b="$RSS1" -v n="${IDLE_OK:-1}" 'BEGIN {printf "%.1f", (b - a) / n}') KiB of RSS, so 10,000 sessions ≈ $(awk -v a="$RSS0" -v b="$RSS1" -v n="${IDLE_OK:-1}" 'BEGIN {printf "%.0f", (a + (b - a) / n * 10000) / 1024}') MiB."
   echo "(f) NOOP round trip: direct p50 $((D50 / 1000)) µs, p99 $((D99 / 1000)) µs; through Portcullis p50 $((P50 / 1000)) µs, p99 $((P99 / 1000)) µs; added p50 $(((P50 - D50) / 1000)) µs, p99 $(((P99 - D99) / 1000)) µs."
   d=$(echo "${FTPS[direct]}" | median); p=$(echo "${FTPS[portcullis]}" | median)
