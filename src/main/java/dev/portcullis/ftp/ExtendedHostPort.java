@@ -29,9 +29,9 @@ public final class ExtendedHostPort {
         if (d < 33 || d > 126 || Character.isDigit(d) || d == '.' || d == ':') {
             return Optional.empty();
         }
-        String[] parts = s.split(java.util.regex.Pattern.quote(String.valueOf(d)), -1);
+        String[] parts = fields(s, d);
         // "", af, addr, port, "" -> exactly 5 parts.
-        if (parts.length != 5 || !parts[0].isEmpty() || !parts[4].isEmpty()) {
+        if (parts == null || !parts[0].isEmpty() || !parts[4].isEmpty()) {
             return Optional.empty();
         }
         OptionalInt port = parsePort(parts[3]);
@@ -44,6 +44,29 @@ public final class ExtendedHostPort {
             default -> Optional.empty();
         };
         return address.map(a -> new InetSocketAddress(a, port.getAsInt()));
+    }
+
+    /**
+     * The five fields of {@code s} between its delimiters {@code d} (empty ones kept), or null when
+     * it has another number of them. A plain scan: {@code String.split} with a quoted delimiter
+     * compiled a regular expression for every EPRT.
+     */
+    private static String[] fields(String s, char d) {
+        String[] fields = new String[5];
+        int start = 0;
+        for (int i = 0; i < fields.length - 1; i++) {
+            int end = s.indexOf(d, start);
+            if (end < 0) {
+                return null;
+            }
+            fields[i] = s.substring(start, end);
+            start = end + 1;
+        }
+        if (s.indexOf(d, start) >= 0) {
+            return null;
+        }
+        fields[4] = s.substring(start);
+        return fields;
     }
 
     /** Parses the port out of a 229 reply text such as {@code Entering Extended Passive Mode (|||6446|)}. */

@@ -18,6 +18,8 @@ class ExtendedHostPortTest {
         "|2|1080::8:800:200C:417A|5282|; 1080::8:800:200C:417A; 5282",
         "!1!10.0.0.1!1025!; 10.0.0.1; 1025",
         "|2|::1|65535|; ::1; 65535",
+        "$1$10.0.0.1$1025$; 10.0.0.1; 1025",      // delimiters that mean something in a regex
+        "*2*::1*21*; ::1; 21",
     })
     void parsesEprt(String arg, String host, int port) throws Exception {
         assertThat(ExtendedHostPort.parseEprtArgument(arg)).contains(new InetSocketAddress(InetAddress.getByName(host), port));
@@ -28,6 +30,9 @@ class ExtendedHostPortTest {
         "|1|132.235.1.2|0|",        // port 0
         "|1|132.235.1.2|65536|",
         "|1|132.235.1.2|6275",      // truncated
+        "|1|132.235.1.2|6275||",    // a field too many
+        "|1|132.235.1.2|6275|x",
+        "|1|132.235.1.2!6275|",     // two delimiters
         "|3|132.235.1.2|6275|",     // unknown family
         "|1|1080::1|6275|",         // family mismatch
         "|2|132.235.1.2|6275|",
