@@ -29,44 +29,26 @@ public final class ExtendedHostPort {
         if (d < 33 || d > 126 || Character.isDigit(d) || d == '.' || d == ':') {
             return Optional.empty();
         }
-        String[] parts = fields(s, d);
-        // "", af, addr, port, "" -> exactly 5 parts.
-        if (parts == null || !parts[0].isEmpty() || !parts[4].isEmpty()) {
+        // d af d addr d port d: exactly four delimiters, the first and last at the ends. A plain scan,
+        // not String.split: a quoted delimiter compiled a regular expression for every EPRT.
+        int last = s.length() - 1;
+        int afEnd = s.indexOf(d, 1);
+        int addrEnd = afEnd < 0 ? -1 : s.indexOf(d, afEnd + 1);
+        if (s.charAt(last) != d || addrEnd < 0 || addrEnd >= last || s.indexOf(d, addrEnd + 1) != last) {
             return Optional.empty();
         }
-        OptionalInt port = parsePort(parts[3]);
+        String af = s.substring(1, afEnd);
+        String addr = s.substring(afEnd + 1, addrEnd);
+        OptionalInt port = parsePort(s.substring(addrEnd + 1, last));
         if (port.isEmpty()) {
             return Optional.empty();
         }
-        Optional<InetAddress> address = switch (parts[1]) {
-            case "1" -> parseIpv4Literal(parts[2]);
-            case "2" -> parseIpv6Literal(parts[2]);
+        Optional<InetAddress> address = switch (af) {
+            case "1" -> parseIpv4Literal(addr);
+            case "2" -> parseIpv6Literal(addr);
             default -> Optional.empty();
         };
         return address.map(a -> new InetSocketAddress(a, port.getAsInt()));
-    }
-
-    /**
-     * The five fields of {@code s} between its delimiters {@code d} (empty ones kept), or null when
-     * it has another number of them. A plain scan: {@code String.split} with a quoted delimiter
-     * compiled a regular expression for every EPRT.
-     */
-    private static String[] fields(String s, char d) {
-        String[] fields = new String[5];
-        int start = 0;
-        for (int i = 0; i < fields.length - 1; i++) {
-            int end = s.indexOf(d, start);
-            if (end < 0) {
-                return null;
-            }
-            fields[i] = s.substring(start, end);
-            start = end + 1;
-        }
-        if (s.indexOf(d, start) >= 0) {
-            return null;
-        }
-        fields[4] = s.substring(start);
-        return fields;
     }
 
     /** Parses the port out of a 229 reply text such as {@code Entering Extended Passive Mode (|||6446|)}. */
