@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
             "FTP application-layer gateway: relays FTP control connections to a backend server, rewrites",
             "PASV/EPSV/PORT/EPRT for NAT, opens data connections on demand and refuses FTP bounce and",
             "passive-port theft. With no backend, starts an embedded read-only demo FTP server."},
-        sortOptions = false, subcommands = dev.portcullis.admin.AdminCtl.class)
+        sortOptions = false, subcommands = {dev.portcullis.admin.AdminCtl.class, dev.portcullis.warmup.TrainingRun.class})
 public final class Portcullis implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE", description = "YAML config file (flags below override its keys).")
@@ -197,7 +197,7 @@ public final class Portcullis implements Callable<Integer> {
     }
 
     /** Writes out the lines still queued for the log (it is asynchronous), waiting at most its flush time. */
-    private static void flushLogs() {
+    public static void flushLogs() {
         if (org.slf4j.LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext context) {
             context.stop();
         }
