@@ -79,7 +79,12 @@ public final class TrainingRun implements Callable<Integer> {
         }
         PortcullisServer server = new PortcullisServer(config);
         try {
-            server.start();
+            try {
+                server.start();
+            } catch (ConfigException | java.io.IOException e) {
+                System.err.println("portcullis train: cannot start the training proxy: " + e.getMessage());
+                return 1;
+            }
             InetSocketAddress proxy = server.boundAddresses().get(0);
             try (TrainingSessions load = new TrainingSessions(proxy, workers).start()) {
                 return train(load, jit, proxy);

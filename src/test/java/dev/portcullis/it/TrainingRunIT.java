@@ -47,10 +47,13 @@ class TrainingRunIT {
     }
 
     @Test
-    void refusesLimitsThatCannotTrain() throws Exception {
+    void refusesOptionsThatCannotTrain() throws Exception {
         Result r = Processes.run(List.of("java", "-jar", "target/portcullis.jar", "train", "--min-seconds", "30", "--max-seconds", "20"), 30);
         assertThat(r.exitCode()).isEqualTo(2);
         assertThat(r.stderr()).contains("--max-seconds >= --min-seconds").contains("30, 20");
+        Result range = Processes.run(List.of("java", "-jar", "target/portcullis.jar", "train", "--passive-ports", "70000-70010"), 30);
+        assertThat(range.exitCode()).isEqualTo(2);
+        assertThat(range.stderr()).contains("portcullis train: ").contains("70000-70010").doesNotContain("\tat ");
     }
 
     @Test
