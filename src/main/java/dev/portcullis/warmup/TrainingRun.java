@@ -7,6 +7,7 @@ import dev.portcullis.config.CliOverrides;
 import dev.portcullis.config.ConfigException;
 import dev.portcullis.config.ConfigLoader;
 import dev.portcullis.config.ProxyConfig;
+import java.io.IOException;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
@@ -81,7 +82,7 @@ public final class TrainingRun implements Callable<Integer> {
         try {
             try {
                 server.start();
-            } catch (ConfigException | java.io.IOException e) {
+            } catch (ConfigException | IOException e) {
                 System.err.println("portcullis train: cannot start the training proxy: " + e.getMessage());
                 return 1;
             }
