@@ -1,6 +1,7 @@
 package dev.portcullis.backend;
 
 import dev.portcullis.config.HealthCheckConfig;
+import dev.portcullis.control.FtpReplyDecoder;
 import dev.portcullis.ftp.FtpReply;
 import dev.portcullis.tls.BackendTls;
 import dev.portcullis.tls.HandshakeFailure;
@@ -71,6 +72,7 @@ final class HealthProbe extends SimpleChannelInboundHandler<FtpReply> {
                         fail(ctx, new IOException("TLS handshake: " + HandshakeFailure.chain(f.cause())));
                         return;
                     }
+                    ctx.pipeline().get(FtpReplyDecoder.class).clearTextEnded();
                     passed.append(", TLS ").append(handler.engine().getSession().getProtocol());
                     loginOrQuit(ctx);
                 });

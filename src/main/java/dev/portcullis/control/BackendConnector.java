@@ -266,6 +266,7 @@ final class BackendConnector {
                     tlsFailed(greeting, "handshake failed: " + HandshakeFailure.describe(f.cause()));
                     return;
                 }
+                ((FtpReplyDecoder) backend.channel().pipeline().get(HandlerNames.REPLY_DECODER)).clearTextEnded();
                 log.debug("{} TLS to backend: {} {}", session.id(), tls.engine().getSession().getProtocol(),
                         tls.engine().getSession().getCipherSuite());
                 protect.run();

@@ -81,7 +81,7 @@ final class ClientSecurity {
                     replies.reply(slot, 234, "AUTH " + arg + " successful.");
                     // Anything the client pipelined after AUTH was sent in clear text: never act on it.
                     session.intake().discardQueuedCommands("after AUTH before TLS");
-                    ((FtpCommandDecoder) session.client().pipeline().get(HandlerNames.COMMAND_DECODER)).discardPartialLine();
+                    commandDecoder().discardClearText();
                     startControlTls(false);
                 }
             }
@@ -97,6 +97,20 @@ final class ClientSecurity {
             case "CCC" -> replies.reply(slot, 534, "CCC refused: the control connection stays protected.");
             default -> replies.reply(slot, 500, c.verb() + " is not supported."); // ADAT, MIC, CONF, ENC: unknown to the servers too
         }
+    }
+
+    /**
+     * After any AUTH, whoever answered it: unless this AUTH started TLS (which discarded them), the
+     * client's bytes held behind it are framed as usual (see {@link FtpCommandDecoder}).
+     */
+    void afterAuth() {
+        if (!session.isClosed()) {
+            commandDecoder().resumeAfterRefusedAuth();
+        }
+    }
+
+    private FtpCommandDecoder commandDecoder() {
+        return (FtpCommandDecoder) session.client().pipeline().get(HandlerNames.COMMAND_DECODER);
     }
 
     private void onProt(ReplySlot slot, String level) {

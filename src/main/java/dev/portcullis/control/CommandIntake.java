@@ -121,6 +121,16 @@ final class CommandIntake {
         FtpCommand c = (FtpCommand) msg;
         log.debug("{} > {}", session.id(), c.loggable());
         String verb = c.verb();
+        try {
+            dispatchCommand(slot, c, verb);
+        } finally {
+            if (verb.equals("AUTH")) {
+                session.security().afterAuth();
+            }
+        }
+    }
+
+    private void dispatchCommand(ReplySlot slot, FtpCommand c, String verb) {
         if (verb.isEmpty()) {
             session.replies().reply(slot, 500, "Empty command.");
         } else if (session.security().refusedForPlainText(slot, c) || refusedByPolicy(slot, c)) {

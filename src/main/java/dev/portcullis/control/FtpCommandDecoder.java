@@ -2,6 +2,7 @@ package dev.portcullis.control;
 
 import dev.portcullis.ftp.FtpCommand;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.util.Arrays;
@@ -14,6 +15,11 @@ import java.util.List;
  * {@code maxLineLength} yields {@link CommandFrameError#TOO_LONG} and is discarded up to its end; a
  * line with a NUL yields {@link CommandFrameError#NUL_BYTE}. The decoder holds no policy: the
  * session decides what to reply and when to close.
+ *
+ * <p>After an {@code AUTH} line it frames nothing more until the session has answered it: bytes the
+ * client sent behind {@code AUTH} were sent in clear text before it could have seen {@code 234}, so
+ * they are either discarded when TLS starts ({@link #discardClearText()}, the STARTTLS injection
+ * class, CVE-2011-0411) or framed as usual when AUTH was refused ({@link #resumeAfterRefusedAuth()}).
  */
 public final class FtpCommandDecoder extends ByteToMessageDecoder {
 
@@ -30,6 +36,9 @@ public final class FtpCommandDecoder extends ByteToMessageDecoder {
     private boolean discarding;
     private int discarded;
     private Telnet telnet = Telnet.DATA;
+    /** An AUTH line was framed and not yet answered: what follows it stays unframed. */
+    private boolean holdingAfterAuth;
+    private ChannelHandlerContext context;
 
     private final boolean requireCrLf;
 
@@ -44,8 +53,20 @@ public final class FtpCommandDecoder extends ByteToMessageDecoder {
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        context = ctx;
+    }
+
+    @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        while (in.isReadable()) {
+        if (holdingAfterAuth) {
+            // Whatever comes now is discarded or framed later; bound what a client can make us keep.
+            if (in.readableBytes() > 2 * (maxLineLength + 2)) {
+                in.skipBytes(in.readableBytes() - 2 * (maxLineLength + 2));
+            }
+            return;
+        }
+        while (in.isReadable() && !holdingAfterAuth) {
             int b = in.readByte() & 0xff;
             switch (telnet) {
                 case IAC -> {
@@ -72,16 +93,40 @@ public final class FtpCommandDecoder extends ByteToMessageDecoder {
     }
 
     /**
-     * Forgets a partial line (and any Telnet state): used when TLS starts, so that clear-text
-     * bytes sent before the handshake can never complete a command read after it.
+     * TLS starts after {@code 234}: forgets everything received so far that is not framed (a partial
+     * line, the Telnet state, the bytes held behind AUTH), so that clear-text bytes sent before the
+     * handshake can never become, or complete, a command read after it.
      */
-    public void discardPartialLine() {
+    public void discardClearText() {
+        holdingAfterAuth = false;
         length = 0;
         sawNul = false;
         discarding = false;
         telnet = Telnet.DATA;
         if (actualReadableBytes() > 0) {
             internalBuffer().skipBytes(actualReadableBytes());
+        }
+    }
+
+    /** AUTH was refused (no TLS follows): frame what the client sent behind it as usual. */
+    public void resumeAfterRefusedAuth() {
+        if (!holdingAfterAuth) {
+            return;
+        }
+        holdingAfterAuth = false;
+        ChannelHandlerContext ctx = context;
+        if (ctx != null && actualReadableBytes() > 0) {
+            // The held bytes are framed on the next turn of the loop, outside the read that led here.
+            ctx.channel().eventLoop().execute(() -> {
+                if (!ctx.isRemoved() && !holdingAfterAuth && actualReadableBytes() > 0) {
+                    try {
+                        channelRead(ctx, Unpooled.EMPTY_BUFFER);
+                        channelReadComplete(ctx);
+                    } catch (Exception e) {
+                        ctx.fireExceptionCaught(e);
+                    }
+                }
+            });
         }
     }
 
@@ -122,7 +167,9 @@ public final class FtpCommandDecoder extends ByteToMessageDecoder {
             } else if (requireCrLf && end == length) {
                 out.add(CommandFrameError.BARE_LF);
             } else {
-                out.add(FtpCommand.parse(Arrays.copyOf(line, end)));
+                FtpCommand command = FtpCommand.parse(Arrays.copyOf(line, end));
+                out.add(command);
+                holdingAfterAuth = command.verb().equals("AUTH");
             }
         }
         length = 0;

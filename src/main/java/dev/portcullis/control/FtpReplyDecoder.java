@@ -16,6 +16,11 @@ import java.util.List;
  * {@code ddd-} and ends with a line starting {@code ddd } (same code); lines in between may be free
  * text without a code, as RFC 959 4.2 allows and IIS sends. Lines and line counts are bounded;
  * anything else is a {@link CorruptedFrameException}, on which the session gives up on the backend.
+ *
+ * <p>A {@code 234} (the answer to the proxy's own {@code AUTH TLS}) ends the clear-text stream:
+ * whatever the server, or someone between it and the proxy, sent behind it is discarded until
+ * {@link #clearTextEnded()} says the TLS handshake is done, so that no clear-text reply can be taken
+ * for the answer to a command sent under TLS (the STARTTLS injection class, CVE-2011-0411).
  */
 public final class FtpReplyDecoder extends ByteToMessageDecoder {
 
@@ -24,6 +29,7 @@ public final class FtpReplyDecoder extends ByteToMessageDecoder {
     private final ByteArrayOutputStream raw = new ByteArrayOutputStream(128);
     private final List<String> lines = new ArrayList<>();
     private int multiLineCode = -1;
+    private boolean discardingUntilTls;
 
     public FtpReplyDecoder(int maxLineLength, int maxLines) {
         this.maxLineLength = maxLineLength;
@@ -33,6 +39,10 @@ public final class FtpReplyDecoder extends ByteToMessageDecoder {
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         while (true) {
+            if (discardingUntilTls) {
+                in.skipBytes(in.readableBytes());
+                return;
+            }
             int lf = in.indexOf(in.readerIndex(), in.writerIndex(), (byte) '\n');
             if (lf < 0) {
                 if (in.readableBytes() > maxLineLength + 2) {
@@ -59,8 +69,14 @@ public final class FtpReplyDecoder extends ByteToMessageDecoder {
             FtpReply reply = accept(text);
             if (reply != null) {
                 out.add(reply);
+                discardingUntilTls = reply.code() == 234;
             }
         }
+    }
+
+    /** The TLS handshake after {@code 234} is done: what arrives now was sent under TLS. */
+    public void clearTextEnded() {
+        discardingUntilTls = false;
     }
 
     private FtpReply accept(String text) {

@@ -110,4 +110,34 @@ class FtpCommandDecoderTest {
         assertThat(errors).isGreaterThanOrEqualTo(9);
         ch.finish();
     }
+
+    @Test
+    void nothingBehindAuthIsFramedAndTlsDiscardsIt() {
+        FtpCommandDecoder decoder = new FtpCommandDecoder(4096);
+        EmbeddedChannel ch = new EmbeddedChannel(decoder);
+        ch.writeInbound(Unpooled.wrappedBuffer(bytes("AUTH TLS\r\nUSER anonymous\r\nPA")));
+        assertThat(((FtpCommand) ch.readInbound()).verb()).isEqualTo("AUTH");
+        ch.writeInbound(Unpooled.wrappedBuffer(bytes("SS x\r\n")));
+        assertThat((Object) ch.readInbound()).as("held behind AUTH").isNull();
+        decoder.discardClearText();
+        ch.writeInbound(Unpooled.wrappedBuffer(bytes("NOOP\r\n")));
+        assertThat(line(ch.readInbound())).isEqualTo("NOOP");
+        ch.runPendingTasks();
+        assertThat((Object) ch.readInbound()).isNull();
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void aRefusedAuthLetsWhatFollowedItBeFramed() {
+        FtpCommandDecoder decoder = new FtpCommandDecoder(4096);
+        EmbeddedChannel ch = new EmbeddedChannel(decoder);
+        ch.writeInbound(Unpooled.wrappedBuffer(bytes("AUTH KERBEROS_V4\r\nUSER anonymous\r\nPASS x\r\n")));
+        assertThat(((FtpCommand) ch.readInbound()).verb()).isEqualTo("AUTH");
+        assertThat((Object) ch.readInbound()).isNull();
+        decoder.resumeAfterRefusedAuth();
+        ch.runPendingTasks();
+        assertThat(line(ch.readInbound())).isEqualTo("USER anonymous");
+        assertThat(line(ch.readInbound())).isEqualTo("PASS x");
+        ch.finishAndReleaseAll();
+    }
 }

@@ -77,4 +77,18 @@ class FtpReplyDecoderTest {
         assertThatThrownBy(() -> ch.writeInbound(Unpooled.wrappedBuffer(("200 " + "x".repeat(100)).getBytes(StandardCharsets.US_ASCII))))
                 .isInstanceOf(DecoderException.class);
     }
+
+    @Test
+    void clearTextBehindA234IsDiscardedUntilTlsIsUp() {
+        FtpReplyDecoder decoder = new FtpReplyDecoder(4096, 100);
+        EmbeddedChannel ch = new EmbeddedChannel(decoder);
+        ch.writeInbound(Unpooled.wrappedBuffer("234 go ahead\r\n230 injected login\r\n".getBytes(StandardCharsets.ISO_8859_1)));
+        assertThat(((FtpReply) ch.readInbound()).code()).isEqualTo(234);
+        ch.writeInbound(Unpooled.wrappedBuffer("200 PBSZ=0\r\n".getBytes(StandardCharsets.ISO_8859_1)));
+        assertThat((Object) ch.readInbound()).as("clear text before the handshake").isNull();
+        decoder.clearTextEnded();
+        ch.writeInbound(Unpooled.wrappedBuffer("200 PBSZ=0\r\n".getBytes(StandardCharsets.ISO_8859_1)));
+        assertThat(((FtpReply) ch.readInbound()).code()).isEqualTo(200);
+        ch.finishAndReleaseAll();
+    }
 }
