@@ -1,6 +1,7 @@
 package dev.portcullis;
 
 import dev.portcullis.admin.AdminServer;
+import dev.portcullis.guard.OwnPorts;
 import dev.portcullis.backend.BackendMember;
 import dev.portcullis.backend.BackendPool;
 import dev.portcullis.backend.HealthChecker;
@@ -58,6 +59,7 @@ public final class PortcullisServer implements AutoCloseable {
     private final dev.portcullis.data.setup.PortBudget portBudget = new dev.portcullis.data.setup.PortBudget();
     private final dev.portcullis.data.relay.TokenBucket bandwidthTotal = new dev.portcullis.data.relay.TokenBucket(0, System::nanoTime);
     private final LoginBans bans;
+    private final OwnPorts ownPorts;
     private final String instance = "p" + INSTANCES.incrementAndGet();
     private ControlListeners listeners;
     private volatile SessionContext context;
@@ -77,6 +79,7 @@ public final class PortcullisServer implements AutoCloseable {
         this.config = config;
         this.transport = transport;
         this.pool = new PassivePortPool(config.passivePorts().low(), config.passivePorts().high());
+        this.ownPorts = new OwnPorts(config.passivePorts().low(), config.passivePorts().high());
         CommandRules r = config.commands();
         this.bans = new LoginBans(r.banAfterFailures(), r.banWindow(), r.banTime(), r.banFile(), System::currentTimeMillis);
     }
@@ -111,7 +114,7 @@ public final class PortcullisServer implements AutoCloseable {
             log.info("data path: {}", kernelNat.describe());
         }
         contexts = new SessionContextFactory(transport, backends, resolver, pool, expectations, metrics, registry, bans, portBudget,
-                bandwidthTotal, splice, kernelNat, instance);
+                bandwidthTotal, splice, kernelNat, instance, ownPorts);
         context = contexts.build(config);
         bandwidthTotal.rate(config.limits().bandwidthTotal());
         StartLog.loosenedSecurity(config);
@@ -134,6 +137,7 @@ public final class PortcullisServer implements AutoCloseable {
             if (config.admin().listen().isPresent()) {
                 admin = new AdminServer(config.admin().listen().get(), meters::scrape, this::ready, this::readinessDetail, bans,
                         registry, backends, () -> config.admin().token());
+                ownPorts.listening(admin.address().getPort());
                 log.info("admin listening on {} (/metrics, /healthz, /readyz, /sessions, /backends)", admin.address());
             }
         } catch (RuntimeException | IOException e) {
@@ -188,6 +192,7 @@ public final class PortcullisServer implements AutoCloseable {
 
     private void bindListener(InetSocketAddress address, boolean implicitTls) {
         Channel ch = listeners.bind(address, implicitTls);
+        ownPorts.listening(((InetSocketAddress) ch.localAddress()).getPort());
         StartLog.listening(address, ch.localAddress(), implicitTls, context, backends.members());
     }
 

@@ -18,6 +18,7 @@ import dev.portcullis.data.setup.PortBudget;
 import dev.portcullis.data.splice.SpliceService;
 import dev.portcullis.ftp.Verbs;
 import dev.portcullis.guard.BounceGuard;
+import dev.portcullis.guard.OwnPorts;
 import dev.portcullis.guard.ExpectationTable;
 import dev.portcullis.metrics.MicrometerProxyMetrics;
 import dev.portcullis.policy.CommandPolicy;
@@ -41,7 +42,7 @@ import org.slf4j.LoggerFactory;
 record SessionContextFactory(Transport transport, BackendPool backends, BackendResolver resolver, PassivePortPool pool,
                              ExpectationTable expectations, MicrometerProxyMetrics metrics, SessionRegistry registry, LoginBans bans,
                              PortBudget portBudget, TokenBucket bandwidthTotal, SpliceService splice, KernelNat kernelNat,
-                             String instance) {
+                             String instance, OwnPorts ownPorts) {
 
     private static final Logger log = LoggerFactory.getLogger("portcullis");
     /** Features the proxy itself answers for or refuses: the backend's FEAT lines for them are dropped. */
@@ -70,8 +71,9 @@ record SessionContextFactory(Transport transport, BackendPool backends, BackendR
         return new SessionContext(c, transport, backends, resolver,
                 new DataConnector(transport, pool, expectations, c.timeouts(), metrics,
                         c.proxyProtocol().dataPeerCheck() == ProxyProtocolConfig.DataPeerCheck.PROXY_HEADER,
+                        c.proxyProtocol()::trusts,
                         c.transparent().mode() == TransparentConfig.Mode.TPROXY, c.transparent().spoofClient()),
-                new BounceGuard(c.data().allowForeignAddress(), c.data().allowPrivilegedPorts()),
+                new BounceGuard(c.data().allowForeignAddress(), c.data().allowPrivilegedPorts(), ownPorts),
                 new CommandPolicy(c.commands().denyCommands(), c.commands().denyAnonymous(), c.commands().allowCommands()),
                 new FeatFilter(HIDDEN_FEATURES, provided), new FeatFilter(HIDDEN_FEATURES, List.of("EPRT", "EPSV")),
                 registry, metrics, audit, serverTls, backendTls, bans, portBudget, bandwidthTotal, splice, kernelNat);

@@ -59,6 +59,9 @@ final class StartLog {
         if (c.tls().enabled() && c.tls().dataProtection() == TlsConfig.DataProtection.ANY) {
             log.warn("SECURITY LOOSENED: tls.data-protection is 'any': data connections may be unencrypted (PROT C)");
         }
+        if (c.proxyProtocol().accept() && c.proxyProtocol().trustsAnyone()) {
+            log.warn("SECURITY LOOSENED: proxy-protocol.trusted-balancers admits every address: any client can claim any source address");
+        }
         if (c.data().backendPasvAddress() == DataPolicy.BackendPasvAddress.ANNOUNCED) {
             log.warn("SECURITY LOOSENED: data.backend-pasv-address is 'announced': the backend's 227 chooses where the proxy connects");
         }

@@ -133,6 +133,7 @@ public final class EffectiveConfig {
         y.put(2, "accept", pp.accept());
         y.put(2, "data-peer-check", name(pp.dataPeerCheck()));
         y.put(2, "send-to-backend", name(pp.sendToBackend()));
+        y.list(2, "trusted-balancers", pp.trustedBalancers(), Object::toString);
         TransparentConfig tr = c.transparent();
         y.section("transparent");
         y.put(2, "mode", name(tr.mode()));

@@ -1,5 +1,9 @@
 package dev.portcullis.config;
 
+import dev.portcullis.net.Cidr;
+import java.net.InetAddress;
+import java.util.List;
+
 /**
  * PROXY protocol (HAProxy v1 and v2) on the control listeners, for Portcullis behind an L4 balancer.
  *
@@ -11,10 +15,35 @@ package dev.portcullis.config;
  *                      source must be the client's real address) or {@code off} (any source; port, session
  *                      and time still bind)
  * @param sendToBackend send a PROXY header to the backend so that it logs the real client: off, v1 or v2
+ * @param trustedBalancers the only peers whose PROXY headers are believed (the balancers' addresses); a
+ *                      connection from anyone else is closed without a byte, since a header is a claim
+ *                      anyone could make and bans, limits and the PORT check all rest on it. Loopback by default.
  */
-public record ProxyProtocolConfig(boolean accept, DataPeerCheck dataPeerCheck, SendVersion sendToBackend) {
+public record ProxyProtocolConfig(boolean accept, DataPeerCheck dataPeerCheck, SendVersion sendToBackend,
+                                  List<Cidr> trustedBalancers) {
+
+    /** Loopback only: a balancer on this host, or nothing until the balancers' addresses are configured. */
+    public static final List<Cidr> LOOPBACK = List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1"));
 
     public static final ProxyProtocolConfig OFF = new ProxyProtocolConfig(false, DataPeerCheck.ADDRESS, SendVersion.OFF);
+
+    public ProxyProtocolConfig {
+        trustedBalancers = List.copyOf(trustedBalancers == null ? LOOPBACK : trustedBalancers);
+    }
+
+    public ProxyProtocolConfig(boolean accept, DataPeerCheck dataPeerCheck, SendVersion sendToBackend) {
+        this(accept, dataPeerCheck, sendToBackend, LOOPBACK);
+    }
+
+    /** Whether a header from {@code peer} may be believed. */
+    public boolean trusts(InetAddress peer) {
+        return trustedBalancers.stream().anyMatch(n -> n.contains(peer));
+    }
+
+    /** Whether the trusted list admits every address (an explicit loosening, logged at start). */
+    public boolean trustsAnyone() {
+        return trustedBalancers.stream().anyMatch(n -> n.prefix() == 0);
+    }
 
     /** See {@link ProxyProtocolConfig#dataPeerCheck}. */
     public enum DataPeerCheck { ADDRESS, PROXY_HEADER, OFF }

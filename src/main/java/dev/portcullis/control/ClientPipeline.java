@@ -1,6 +1,7 @@
 package dev.portcullis.control;
 
 import dev.portcullis.config.ProxyConfig;
+import dev.portcullis.metrics.ProxyMetrics;
 import dev.portcullis.config.TlsConfig;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
@@ -36,7 +37,8 @@ public final class ClientPipeline {
         if (c.proxyProtocol().accept()) {
             // The balancer's header comes first, before TLS or FTP.
             ch.pipeline().addLast(HandlerNames.PROXY_HEADER_DECODER, new HAProxyMessageDecoder());
-            ch.pipeline().addLast(HandlerNames.PROXY_HEADER, new ProxyHeaderHandler(c.timeouts().backendConnect().toMillis()));
+            ch.pipeline().addLast(HandlerNames.PROXY_HEADER, new ProxyHeaderHandler(c.timeouts().backendConnect().toMillis(),
+                    c.proxyProtocol(), () -> ctx.metrics().blocked(ProxyMetrics.Blocked.UNTRUSTED_PROXY_HEADER)));
         }
         if (implicitTls) {
             ch.pipeline().addLast(HandlerNames.TLS, ctx.serverTls().newHandler(ctx.serverTls().context(), ch.alloc()));

@@ -1,5 +1,7 @@
 package dev.portcullis.control;
 
+import dev.portcullis.config.ProxyProtocolConfig;
+import dev.portcullis.log.RateLimitedLog;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.haproxy.HAProxyCommand;
@@ -25,15 +27,30 @@ public final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
     }
 
     private static final Logger log = LoggerFactory.getLogger("portcullis.proxy-protocol");
+    private static final RateLimitedLog UNTRUSTED_LOG = new RateLimitedLog(java.time.Duration.ofSeconds(10));
     private final long timeoutMillis;
+    private final ProxyProtocolConfig config;
+    private final Runnable onUntrusted;
     private ScheduledFuture<?> timeout;
 
-    public ProxyHeaderHandler(long timeoutMillis) {
+    /** @param onUntrusted counts a connection from a peer that is not a trusted balancer */
+    public ProxyHeaderHandler(long timeoutMillis, ProxyProtocolConfig config, Runnable onUntrusted) {
         this.timeoutMillis = timeoutMillis;
+        this.config = config;
+        this.onUntrusted = onUntrusted;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        InetSocketAddress peer = (InetSocketAddress) ctx.channel().remoteAddress();
+        if (!config.trusts(peer.getAddress())) {
+            // Whatever header it sends would be a claim nobody vouches for: refused before a byte is read.
+            onUntrusted.run();
+            UNTRUSTED_LOG.info(log, "connection from {} refused: not in proxy-protocol.trusted-balancers", peer.getAddress().getHostAddress());
+            ctx.channel().config().setAutoRead(false);
+            ctx.close();
+            return;
+        }
         timeout = ctx.executor().schedule(() -> {
             log.info("no PROXY header from {} within {} ms; closed", ctx.channel().remoteAddress(), timeoutMillis);
             ctx.close();

@@ -7,7 +7,7 @@ package dev.portcullis.metrics;
 public interface ProxyMetrics {
 
     /** Why something was refused. */
-    enum Blocked { BOUNCE, THEFT, POLICY, LIMIT }
+    enum Blocked { BOUNCE, THEFT, POLICY, LIMIT, UNTRUSTED_PROXY_HEADER }
 
     /** Which TLS connection a handshake was for. */
     enum TlsSide { CLIENT_CONTROL, CLIENT_DATA, BACKEND_CONTROL, BACKEND_DATA }

@@ -62,7 +62,7 @@ final class SessionFixture {
         Transport transport = Transport.select(false);
         SessionContext ctx = new SessionContext(c, transport, new BackendPool(), new BackendResolver(),
                 new DataConnector(transport, new PassivePortPool(30000, 30009), new ExpectationTable(System::nanoTime), c.timeouts(),
-                        metrics, false, false, false),
+                        metrics, false, peer -> false, false, false),
                 new BounceGuard(c.data().allowForeignAddress(), c.data().allowPrivilegedPorts()),
                 new CommandPolicy(c.commands().denyCommands(), c.commands().denyAnonymous(), c.commands().allowCommands()),
                 new FeatFilter(Set.of(), List.of("EPRT", "EPSV")), new FeatFilter(Set.of(), List.of("EPRT", "EPSV")),

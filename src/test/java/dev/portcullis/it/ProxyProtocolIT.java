@@ -189,4 +189,44 @@ class ProxyProtocolIT {
         c.command("TYPE I");
         return c;
     }
+
+    /**
+     * A PROXY header is believed only from a configured balancer: a client that reaches the
+     * listener directly cannot claim another address (to escape bans and limits, or to pass PORT
+     * checks for an address of the proxy's own host).
+     */
+    @Test
+    void headersFromPeersThatAreNotTrustedBalancersAreRefused() throws Exception {
+        try (ProxyHarness h = ProxyHarness.start(root, c -> c.withProxyProtocol(new ProxyProtocolConfig(true, DataPeerCheck.ADDRESS,
+                SendVersion.OFF, java.util.List.of(dev.portcullis.net.Cidr.parse("192.0.2.0/24")))))) {
+            try (FtpTestClient c = FtpTestClient.connect(h.proxyAddress())) {
+                c.socket().setSoTimeout(5000);
+                c.sendRaw("PROXY TCP4 127.0.0.1 127.0.0.1 40000 21\r\nUSER anonymous\r\n".getBytes(StandardCharsets.US_ASCII));
+                assertClosedUnread(c.socket());
+            }
+            assertThat(h.proxy().metrics().count("portcullis.blocked", "reason", "untrusted_proxy_header")).isEqualTo(1);
+            h.assertQuiescent();
+        }
+    }
+
+    /** PORT and EPRT never aim a data connection at one of the proxy's own listening ports, whatever the address. */
+    @Test
+    void activeDataConnectionsNeverTargetTheProxysOwnPorts() throws Exception {
+        try (ProxyHarness h = ProxyHarness.start(root, c -> c.withAdmin(new dev.portcullis.config.AdminConfig(
+                java.util.Optional.of(new java.net.InetSocketAddress("127.0.0.1", 0)), java.time.Duration.ofSeconds(30))))) {
+            int control = h.proxyAddress().getPort();
+            int admin = h.proxy().adminAddress().getPort();
+            try (FtpTestClient c = FtpTestClient.login(h.proxyAddress(), ProxyHarness.USER, ProxyHarness.PASSWORD)) {
+                Reply port = c.command("PORT 127,0,0,1," + (control >> 8) + "," + (control & 0xff));
+                assertThat(port.code()).as(port.all()).isEqualTo(500);
+                assertThat(port.last()).contains("proxy's own");
+                Reply eprt = c.command("EPRT |1|127.0.0.2|" + admin + "|");
+                assertThat(eprt.code()).as(eprt.all()).isEqualTo(500);
+                Reply passive = c.command("EPRT |1|127.0.0.1|30005|");
+                assertThat(passive.code()).as("the passive range: %s", passive.all()).isEqualTo(500);
+                assertThat(c.command("NOOP").code()).isEqualTo(200);
+            }
+            h.assertQuiescent();
+        }
+    }
 }

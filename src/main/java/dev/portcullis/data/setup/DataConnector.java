@@ -47,18 +47,22 @@ public final class DataConnector {
     private final Timeouts timeouts;
     private final ProxyMetrics metrics;
     private final boolean proxyHeaderOnData;
+    private final java.util.function.Predicate<InetAddress> trustedBalancer;
     private final boolean transparentListeners;
     private final boolean transparentOutgoing;
 
     /**
      * @param proxyHeaderOnData    passive data connections start with a PROXY header whose source is the peer checked
+     * @param trustedBalancer      the peers whose PROXY headers on data connections are believed
      * @param transparentListeners passive listeners get IP_TRANSPARENT (TPROXY delivers connections for the servers' addresses)
      * @param transparentOutgoing  outgoing data connections get IP_TRANSPARENT (they start from the client's address)
      */
     public DataConnector(Transport transport, PassivePortPool pool, ExpectationTable table, Timeouts timeouts, ProxyMetrics metrics,
-                         boolean proxyHeaderOnData, boolean transparentListeners, boolean transparentOutgoing) {
+                         boolean proxyHeaderOnData, java.util.function.Predicate<InetAddress> trustedBalancer,
+                         boolean transparentListeners, boolean transparentOutgoing) {
         this.transparentOutgoing = transparentOutgoing;
         this.proxyHeaderOnData = proxyHeaderOnData;
+        this.trustedBalancer = trustedBalancer;
         this.transparentListeners = transparentListeners;
         this.transport = transport;
         this.pool = pool;
@@ -168,6 +172,11 @@ public final class DataConnector {
     /** An accepted data connection, registered: the PROXY header first where one is due, then the expectation. */
     private void initAccepted(Channel ch, PassiveListener listener, String sessionId, Consumer<Channel> onAccepted, boolean pooled) {
         if (proxyHeaderOnData && pooled) {
+            InetAddress balancer = ((InetSocketAddress) ch.remoteAddress()).getAddress();
+            if (!trustedBalancer.test(balancer)) {
+                refuse(ch, listener, sessionId, balancer.getHostAddress(), "not in proxy-protocol.trusted-balancers");
+                return;
+            }
             // The TCP peer is the balancer; the header says who the client is.
             ch.pipeline().addLast("idle", idleHandler());
             ch.pipeline().addLast("proxy-header-decoder", new io.netty.handler.codec.haproxy.HAProxyMessageDecoder());
