@@ -19,7 +19,7 @@ public record Limits(@Range(min = 64, max = 65536) int maxLineLength, @Range(min
                      @Range(min = 1, max = 1_000_000) int maxDataPortsPerIp, @Range(min = 0, max = Integer.MAX_VALUE) int maxTransfersPerSession,
                      @Rate long bandwidthPerSession, @Rate long bandwidthTotal) {
 
-    public static final Limits DEFAULTS = new Limits(4096, 3, 1000, 10_000, 64, 2, 64, 0, 0, 0);
+    public static final Limits DEFAULTS = new Limits(4094, 3, 100_000, 10_000, 64, 2, 64, 0, 0, 0);
 
     /** The framing limits, with the default session limits. */
     public Limits(int maxLineLength, int maxBadLines, int maxReplyLines) {

@@ -4,6 +4,7 @@ import dev.portcullis.config.DataPolicy.BackendDataMode;
 import dev.portcullis.guard.BackendAddressTrust;
 import dev.portcullis.rewrite.DataAddressRewriter;
 import dev.portcullis.net.Addresses;
+import dev.portcullis.data.relay.DataRelay;
 import dev.portcullis.data.relay.DataRelay.Side;
 import dev.portcullis.data.setup.DataSetup;
 import dev.portcullis.data.setup.PassiveListener;
@@ -160,6 +161,24 @@ final class BackendDataSide {
                 log.warn("{} backend data connection to {} failed: {}", session.id(), Addresses.format(s.backendTarget()),
                         f.cause().toString());
                 s.relay().abort();
+            }
+        });
+    }
+
+    /**
+     * The client never connected for a running transfer: a backend waiting for the proxy's data
+     * connection (vsftpd waits 60 s in accept) gets one that is reset at once, so that it answers
+     * the transfer now and the session goes on. A reset, not a close: a FIN would end an upload
+     * cleanly and store an empty file.
+     */
+    void dismiss(DataSetup s) {
+        if (s.clientMode() != DataSetup.ClientMode.PASSIVE || !s.startBackendConnect()) {
+            return;
+        }
+        InetSocketAddress local = new InetSocketAddress(backend().localAddress().getAddress(), 0);
+        ctx.dataConnector().connect(session.client().eventLoop(), s.backendTarget(), local).addListener((ChannelFutureListener) f -> {
+            if (f.isSuccess()) {
+                DataRelay.reset(f.channel());
             }
         });
     }

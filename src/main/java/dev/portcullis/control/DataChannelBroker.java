@@ -183,7 +183,11 @@ final class DataChannelBroker {
                 if (setup == s) {
                     discardSetup(); // the next transfer command gets 425 instead of waiting for nothing
                 } else {
-                    s.relay().abort(); // a transfer was waiting on it: the backend's reply follows
+                    // A transfer was waiting on it: it fails (425), and the backend, still waiting
+                    // for its own data connection, is made to give up now rather than at its timeout.
+                    s.markClientNeverCame();
+                    s.relay().abort();
+                    backendSide.dismiss(s);
                 }
             }
         }, ttl, TimeUnit.NANOSECONDS);

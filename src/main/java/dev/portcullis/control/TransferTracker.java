@@ -191,7 +191,11 @@ final class TransferTracker {
         };
         DataRelay.Side receiver = direction == ProxyMetrics.Direction.UPLOAD ? DataRelay.Side.BACKEND : DataRelay.Side.CLIENT;
         boolean inKernel = t.setup.inKernel();
-        if (!inKernel && (relay.wasAborted() || relay.lostBytesTowards(receiver)) && reply.isPositiveCompletion()) {
+        if (!inKernel && t.setup.clientNeverCame()) {
+            // The backend's answer (a 426 for the reset it got, or even a 226) is not the story: the client never came.
+            reply = FtpReply.of(425, "Can't open data connection: no connection to the passive port within "
+                    + ctx.config().timeouts().expectation().toSeconds() + " s.");
+        } else if (!inKernel && (relay.wasAborted() || relay.lostBytesTowards(receiver)) && reply.isPositiveCompletion()) {
             // The backend finished, but the proxy could not deliver every byte: never report that as success.
             reply = FtpReply.of(426, "Connection closed; transfer aborted: the data connection failed.");
         }

@@ -35,7 +35,7 @@ class ConfigLoaderTest {
         assertThat(c.transparent().enabled()).isFalse();
         assertThat(c.data().allowForeignAddress()).isFalse();
         assertThat(c.data().allowPrivilegedPorts()).isFalse();
-        assertThat(c.limits().maxLineLength()).isEqualTo(4096);
+        assertThat(c.limits().maxLineLength()).isEqualTo(4094);
         assertThat(c.timeouts().idle()).isEqualTo(Duration.ofSeconds(900));
         assertThat(c.timeouts().dataConnect()).isEqualTo(Duration.ofSeconds(30));
         assertThat(c.timeouts().backendConnect()).isEqualTo(Duration.ofSeconds(10));

@@ -288,7 +288,7 @@ public final class DataRelay {
     }
 
     /** An abortive close: SO_LINGER 0 makes the kernel send a reset instead of a FIN. */
-    static void reset(Channel ch) {
+    public static void reset(Channel ch) {
         try {
             ch.config().setOption(io.netty.channel.ChannelOption.SO_LINGER, 0);
         } catch (io.netty.channel.ChannelException ignored) {

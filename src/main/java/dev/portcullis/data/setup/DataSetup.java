@@ -23,6 +23,7 @@ public final class DataSetup {
     private boolean backendConnectStarted;
     private boolean clientConnectStarted;
     private boolean closed;
+    private boolean clientNeverCame;
     private boolean inKernel;
     private final java.util.List<Runnable> closeActions = new java.util.ArrayList<>(1);
 
@@ -105,6 +106,15 @@ public final class DataSetup {
     }
 
     /** True the first time only: the caller should now connect to the backend's data port. */
+    /** The passive expectation expired while a transfer waited for the client: it never connected. */
+    public void markClientNeverCame() {
+        clientNeverCame = true;
+    }
+
+    public boolean clientNeverCame() {
+        return clientNeverCame;
+    }
+
     public boolean startBackendConnect() {
         if (backendConnectStarted || backendTarget == null || closed) {
             return false;
