@@ -67,6 +67,7 @@ public final class EffectiveConfig {
         y.put(2, "max-transfers-per-session", l.maxTransfersPerSession());
         y.put(2, "bandwidth-per-session", quote(l.bandwidthPerSession() + "/s"));
         y.put(2, "bandwidth-total", quote(l.bandwidthTotal() + "/s"));
+        y.put(2, "ipv6-prefix", l.ipv6Prefix());
         DataPolicy d = c.data();
         y.section("data");
         y.put(2, "allow-foreign-address", d.allowForeignAddress());

@@ -13,6 +13,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.socket.SocketChannel;
+import dev.portcullis.net.ClientNetwork;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Instant;
@@ -43,6 +44,7 @@ public final class ControlSession {
     private final Channel client;
     private final String id;
     private final InetAddress clientAddress;
+    private final InetAddress clientKey;
     private final InetSocketAddress realClient;
     private final long startedNanos = System.nanoTime();
     private final Instant admittedAt = Instant.now();
@@ -69,6 +71,7 @@ public final class ControlSession {
         this.id = ctx.registry().nextId();
         this.realClient = realClient;
         this.clientAddress = realClient.getAddress();
+        this.clientKey = ClientNetwork.of(clientAddress, ctx.config().limits().ipv6Prefix());
         this.implicitTls = implicitTls;
         this.replies = new ReplySequencer(client, hooks);
         this.security = new ClientSecurity(this, policy);
@@ -107,6 +110,11 @@ public final class ControlSession {
 
     Channel client() {
         return client;
+    }
+
+    /** What limits, port budgets and bans count this client by (its IPv6 network, see {@link ClientNetwork}). */
+    InetAddress clientKey() {
+        return clientKey;
     }
 
     InetAddress clientAddress() {
@@ -163,13 +171,13 @@ public final class ControlSession {
     // ---------------------------------------------------------------- lifecycle
 
     void start() {
-        if (ctx.bans().isBanned(clientAddress)) {
+        if (ctx.bans().isBanned(clientKey)) {
             refuse("ban", "address banned after failed logins", "banned after failed logins",
                     "Too many failed logins from your address; try again later.");
             return;
         }
         Limits limits = ctx.config().limits();
-        SessionRegistry.Admission admission = ctx.registry().admit(this, clientAddress, limits.maxSessions(), limits.maxSessionsPerIp());
+        SessionRegistry.Admission admission = ctx.registry().admit(this, clientKey, limits.maxSessions(), limits.maxSessionsPerIp());
         if (admission != SessionRegistry.Admission.ADMITTED) {
             // Refused before any backend connection is made: a flood costs the backend nothing.
             String text = admission == SessionRegistry.Admission.TOO_MANY
@@ -236,7 +244,7 @@ public final class ControlSession {
         ctx.metrics().sessionClosed(outcome);
         audit("close", Map.of("outcome", outcome, "seconds", seconds, "transfers", transfers.finishedCount()));
         // Last: whoever sees the registry empty also sees the session's metrics and audit lines.
-        ctx.registry().remove(this, clientAddress);
+        ctx.registry().remove(this, clientKey);
     }
 
     /**

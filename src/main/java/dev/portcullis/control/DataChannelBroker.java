@@ -152,7 +152,7 @@ final class DataChannelBroker {
         String refusal = null;
         if (dataPortsHeld >= limits.maxDataPortsPerSession()) {
             refusal = "this session already holds " + dataPortsHeld + " data port(s), the most allowed";
-        } else if (!ctx.portBudget().tryTake(session.clientAddress(), limits.maxDataPortsPerIp())) {
+        } else if (!ctx.portBudget().tryTake(session.clientKey(), limits.maxDataPortsPerIp())) {
             refusal = "your address already holds " + limits.maxDataPortsPerIp() + " data ports, the most allowed";
         }
         if (refusal != null) {
@@ -167,7 +167,7 @@ final class DataChannelBroker {
             if (!given[0]) {
                 given[0] = true;
                 dataPortsHeld--;
-                ctx.portBudget().give(session.clientAddress());
+                ctx.portBudget().give(session.clientKey());
             }
         };
     }

@@ -220,9 +220,9 @@ final class LoginRouter {
             log.info("{} login failed from {} user={}", session.id(), session.clientAddress().getHostAddress(), user);
             session.audit("login_failed", Map.of("user", String.valueOf(user), "tls", tls));
             SessionContext ctx = session.ctx();
-            if (ctx.bans().recordFailure(session.clientAddress())) {
+            if (ctx.bans().recordFailure(session.clientKey())) {
                 session.audit("banned", Map.of("reason", "ban",
-                        "until", ctx.bans().active().getOrDefault(session.clientAddress().getHostAddress(), 0L)));
+                        "until", ctx.bans().active().getOrDefault(session.clientKey().getHostAddress(), 0L)));
                 ctx.metrics().blocked(ProxyMetrics.Blocked.LIMIT);
                 // After the 530 has gone out (this runs before it is queued), the session ends.
                 session.client().eventLoop().execute(() ->

@@ -229,4 +229,34 @@ class ProxyProtocolIT {
             h.assertQuiescent();
         }
     }
+
+    /** IPv6 clients count per /64 (limits.ipv6-prefix): one host's many addresses share one allowance. */
+    @Test
+    void ipv6ClientsAreCountedPerNetwork() throws Exception {
+        try (ProxyHarness h = ProxyHarness.start(root, c -> c.withLimits(new dev.portcullis.config.Limits(4094, 3, 1000, 100, 3))
+                .withProxyProtocol(new ProxyProtocolConfig(true, DataPeerCheck.ADDRESS, SendVersion.OFF)))) {
+            java.util.List<FtpTestClient> open = new java.util.ArrayList<>();
+            try {
+                for (int i = 1; i <= 3; i++) {
+                    FtpTestClient c = FtpTestClient.connect(h.proxyAddress());
+                    open.add(c);
+                    c.sendRaw(("PROXY TCP6 2001:db8:1:2::" + i + " ::1 40000 21\r\n").getBytes(StandardCharsets.US_ASCII));
+                    assertThat(c.readReply().code()).isEqualTo(220);
+                }
+                try (FtpTestClient fourth = FtpTestClient.connect(h.proxyAddress())) {
+                    fourth.sendRaw("PROXY TCP6 2001:db8:1:2:aaaa:bbbb:cccc:dddd ::1 40000 21\r\n".getBytes(StandardCharsets.US_ASCII));
+                    Reply r = fourth.readReply();
+                    assertThat(r.code()).as("a fourth address of the same /64: %s", r.all()).isEqualTo(421);
+                }
+                try (FtpTestClient other = FtpTestClient.connect(h.proxyAddress())) {
+                    other.sendRaw("PROXY TCP6 2001:db8:1:3::1 ::1 40000 21\r\n".getBytes(StandardCharsets.US_ASCII));
+                    assertThat(other.readReply().code()).as("another /64").isEqualTo(220);
+                }
+            } finally {
+                for (FtpTestClient c : open) {
+                    c.close();
+                }
+            }
+        }
+    }
 }
