@@ -55,6 +55,7 @@ public final class EffectiveConfig {
         y.put(2, "backend-connect", duration(t.backendConnect()));
         y.put(2, "expectation", duration(t.expectation()));
         y.put(2, "backend-reply", duration(t.backendReply()));
+        y.put(2, "login", duration(t.login()));
         Limits l = c.limits();
         y.section("limits");
         y.put(2, "max-line-length", l.maxLineLength());

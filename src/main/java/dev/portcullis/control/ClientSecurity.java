@@ -135,9 +135,9 @@ final class ClientSecurity {
     }
 
     /** TLS on the control connection: after 234 for AUTH, at once on an implicit-FTPS listener. */
-    void startControlTls(boolean implicit) {
+    io.netty.util.concurrent.Future<Channel> startControlTls(boolean implicit) {
         Channel client = session.client();
-        tls.start(client, implicit).addListener(f -> {
+        return tls.start(client, implicit).addListener(f -> {
             session.ctx().metrics().tlsHandshake(ProxyMetrics.TlsSide.CLIENT_CONTROL, f.isSuccess());
             if (f.isSuccess()) {
                 log.info("{} TLS on control: {}", session.id(), tls.describe(client));

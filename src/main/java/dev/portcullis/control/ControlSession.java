@@ -13,6 +13,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.socket.SocketChannel;
+import dev.portcullis.log.RateLimitedLog;
 import dev.portcullis.net.ClientNetwork;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -39,12 +40,14 @@ public final class ControlSession {
 
     private static final Logger log = LoggerFactory.getLogger("portcullis.session");
     private static final long LINGER_MILLIS = 2000;
+    private static final RateLimitedLog REFUSED_LOG = new RateLimitedLog(java.time.Duration.ofSeconds(10));
 
     private final SessionContext ctx;
     private final Channel client;
     private final String id;
     private final InetAddress clientAddress;
     private final InetAddress clientKey;
+    private io.netty.util.concurrent.ScheduledFuture<?> loginDeadline;
     private final InetSocketAddress realClient;
     private final long startedNanos = System.nanoTime();
     private final Instant admittedAt = Instant.now();
@@ -191,9 +194,36 @@ public final class ControlSession {
                 implicitTls ? " (implicit TLS)" : "",
                 realClient.equals(client.remoteAddress()) ? "" : " via " + Addresses.format(client.remoteAddress()));
         audit("connect", Map.of("listener", Addresses.format(client.localAddress()), "implicit_tls", implicitTls));
+        armLoginDeadline();
         if (implicitTls) {
-            security.startControlTls(true);
+            // No backend session for a handshake that may never finish: greet once TLS is up.
+            client.config().setAutoRead(true);
+            security.startControlTls(true).addListener(f -> {
+                if (f.isSuccess() && !closed) {
+                    greet();
+                }
+            });
+            return;
         }
+        greet();
+    }
+
+    /**
+     * Connections that never log in are closed after timeouts.login: holding one costs the proxy
+     * and the backend a session each, and the idle timer alone is reset by every byte dribbled.
+     */
+    private void armLoginDeadline() {
+        java.time.Duration limit = ctx.config().timeouts().login();
+        loginDeadline = client.eventLoop().schedule(() -> {
+            if (!closed && !login.loggedIn()) {
+                log.info("{} not logged in after {} s", id, limit.toSeconds());
+                closeWith(421, "Login timeout (" + limit.toSeconds() + " s): closing control connection.", "login_timeout");
+            }
+        }, limit.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** The greeting: the backend's banner (connecting to it now), or the proxy's own under per-user routing. */
+    private void greet() {
         ReplySlot greeting = replies.newSlot();
         if (ctx.config().transparent().enabled()) {
             if (connector.useOriginalDestination(greeting)) {
@@ -218,7 +248,7 @@ public final class ControlSession {
     private void refuse(String reason, String detail, String why, String text) {
         closed = true;
         ctx.metrics().blocked(ProxyMetrics.Blocked.LIMIT);
-        log.info("{} refused {}: {}", id, Addresses.format(realClient), why);
+        REFUSED_LOG.info(log, "{} refused {}: {}", id, Addresses.format(realClient), why); // a flood must not flood the log
         audit("blocked", Map.of("reason", reason, "detail", detail));
         client.writeAndFlush(Unpooled.wrappedBuffer(FtpReply.of(421, text).raw()));
         closeClientGracefully();
@@ -235,6 +265,9 @@ public final class ControlSession {
             return;
         }
         closed = true;
+        if (loginDeadline != null) {
+            loginDeadline.cancel(false);
+        }
         data.discardSetup();
         transfers.close();
         connector.close();

@@ -3,6 +3,7 @@ package dev.portcullis.log;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 
 /**
@@ -13,16 +14,22 @@ import org.slf4j.Logger;
 public final class RateLimitedLog {
 
     private final long intervalNanos;
+    private final LongSupplier clock;
     private final AtomicLong nextAllowed;
     private final AtomicLong suppressed = new AtomicLong();
 
     public RateLimitedLog(Duration interval) {
+        this(interval, System::nanoTime);
+    }
+
+    RateLimitedLog(Duration interval, LongSupplier clock) {
         this.intervalNanos = interval.toNanos();
-        this.nextAllowed = new AtomicLong(System.nanoTime());
+        this.clock = clock;
+        this.nextAllowed = new AtomicLong(clock.getAsLong());
     }
 
     public void info(Logger log, String format, Object... args) {
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         long next = nextAllowed.get();
         if (now - next < 0 || !nextAllowed.compareAndSet(next, now + intervalNanos)) {
             suppressed.incrementAndGet();
