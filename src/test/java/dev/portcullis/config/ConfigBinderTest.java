@@ -41,7 +41,7 @@ class ConfigBinderTest {
             limits: {max-sessions: 2.5}                  | limits.max-sessions: '2.5' (expected a whole number from 1 to 1000000)
             data: {zero-copy: "yes"}                     | data.zero-copy: 'yes' (expected true or false)
             data: {backend-mode: true}                   | data.backend-mode: 'true' (expected a string)
-            timeouts: 5                                  | timeouts: '5' (expected a mapping with keys [backend-connect, backend-reply, data-connect, expectation, idle])
+            timeouts: 5                                  | timeouts: '5' (expected a mapping with keys [backend-connect, backend-reply, data-connect, expectation, idle, login])
             tls: {listeners: [{address: "127.0.0.1:2121", colour: red}]} | tls.listeners.0.colour: '"red"' (unknown key; known keys here: [address, data-protection, policy])
             policy: {allow-commands: []}                 | policy.allow-commands: '[]' (expected a string or a non-empty list of strings)
             audit: {max-file-size: lots}                 | audit.max-file-size: 'lots' (expected a size such as 100MB, 512KB or 5GB)
