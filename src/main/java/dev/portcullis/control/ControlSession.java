@@ -240,7 +240,10 @@ public final class ControlSession {
         }
         client.config().setAutoRead(false);
         if (connector.choose(greeting, null)) {
-            connector.open(greeting, null, banner -> replies.complete(greeting, banner));
+            connector.open(greeting, null, banner -> {
+                login.loggedInByGreeting(banner);
+                replies.complete(greeting, banner);
+            });
         }
     }
 

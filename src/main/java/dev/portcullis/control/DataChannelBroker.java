@@ -35,6 +35,16 @@ import org.slf4j.LoggerFactory;
  */
 final class DataChannelBroker {
 
+    private static final Inet4Address UNSPECIFIED_IPV4 = unspecifiedIpv4();
+
+    private static Inet4Address unspecifiedIpv4() {
+        try {
+            return (Inet4Address) InetAddress.getByAddress(new byte[4]);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException("four bytes are always an IPv4 address", e);
+        }
+    }
+
     private static final Logger log = LoggerFactory.getLogger("portcullis.session");
 
     private final ControlSession session;
@@ -101,11 +111,10 @@ final class DataChannelBroker {
             return;
         }
         InetAddress local = ((InetSocketAddress) client.localAddress()).getAddress();
-        Inet4Address announce = ctx.config().publicAddress().map(Addresses::ipv4).orElse(Addresses.ipv4(local));
-        if (!extended && announce == null) {
-            session.replies().reply(slot, 425, "PASV cannot express this connection's IPv6 address; use EPSV.");
-            return;
-        }
+        Inet4Address ipv4 = ctx.config().publicAddress().map(Addresses::ipv4).orElse(Addresses.ipv4(local));
+        // PASV on an IPv6 connection with no IPv4 address to announce: 0,0,0,0 as vsftpd sends;
+        // clients then connect to the control connection's address (curl, lftp, ftplib all do).
+        Inet4Address announce = ipv4 != null ? ipv4 : UNSPECIFIED_IPV4;
         DataSetup s = replaceSetup(DataSetup.passive());
         InetAddress expectedPeer = ctx.config().proxyProtocol().accept()
                 && ctx.config().proxyProtocol().dataPeerCheck() == ProxyProtocolConfig.DataPeerCheck.OFF ? null : session.clientAddress();

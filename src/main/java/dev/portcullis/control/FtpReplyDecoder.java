@@ -62,6 +62,12 @@ public final class FtpReplyDecoder extends ByteToMessageDecoder {
                 textEnd--;
             }
             String text = new String(bytes, 0, textEnd, StandardCharsets.ISO_8859_1);
+            if (multiLineCode < 0 && text.isBlank()) {
+                // A blank line between replies (curl's test server sends one after "213 51"):
+                // clients skip it, so it answers nothing and is neither relayed nor an error.
+                raw.reset();
+                continue;
+            }
             lines.add(text);
             if (lines.size() > maxLines) {
                 throw new TooLongFrameException("multi-line reply longer than " + maxLines + " lines");

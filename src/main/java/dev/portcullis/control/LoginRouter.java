@@ -208,10 +208,19 @@ final class LoginRouter {
         return CONTROL_CHARACTERS.matcher(cut).replaceAll("?");
     }
 
+    /** A server that greets with 230 has logged the session in already (RFC 959 allows it). */
+    void loggedInByGreeting(FtpReply greeting) {
+        if (greeting.code() == 230 && !loggedIn) {
+            recordOutcome(greeting);
+        }
+    }
+
     /** Logs and audits a login reply; a failure counts towards the address's ban. */
     void recordOutcome(FtpReply r) {
         boolean tls = session.security().active();
-        if (r.code() == 230) {
+        // Any 2xx to USER, PASS or ACCT is a login, as clients take it (curl does): 230 is usual,
+        // but servers answer 200 or 202 to a USER or PASS they need no more for.
+        if (r.code() / 100 == 2) {
             loggedIn = true;
             log.info("{} login user={}", session.id(), user);
             session.audit("login", Map.of("user", String.valueOf(user), "tls", tls));

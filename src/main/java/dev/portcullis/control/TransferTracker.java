@@ -184,11 +184,7 @@ final class TransferTracker {
         finished++;
         DataRelay relay = t.setup.relay();
         FtpReply reply = t.finalReply;
-        ProxyMetrics.Direction direction = switch (t.command.verb()) {
-            case "RETR" -> ProxyMetrics.Direction.DOWNLOAD;
-            case "STOR", "STOU", "APPE" -> ProxyMetrics.Direction.UPLOAD;
-            default -> ProxyMetrics.Direction.LISTING;
-        };
+        ProxyMetrics.Direction direction = direction(t);
         DataRelay.Side receiver = direction == ProxyMetrics.Direction.UPLOAD ? DataRelay.Side.BACKEND : DataRelay.Side.CLIENT;
         boolean inKernel = t.setup.inKernel();
         if (!inKernel && t.setup.clientNeverCame()) {
@@ -203,6 +199,14 @@ final class TransferTracker {
         report(t, relay, reply, direction, inKernel);
         session.replies().complete(t.slot, reply);
         session.afterTransfer();
+    }
+
+    private static ProxyMetrics.Direction direction(Transfer t) {
+        return switch (t.command.verb()) {
+            case "RETR" -> ProxyMetrics.Direction.DOWNLOAD;
+            case "STOR", "STOU", "APPE" -> ProxyMetrics.Direction.UPLOAD;
+            default -> ProxyMetrics.Direction.LISTING;
+        };
     }
 
     private void report(Transfer t, DataRelay relay, FtpReply reply, ProxyMetrics.Direction direction, boolean inKernel) {
@@ -237,8 +241,13 @@ final class TransferTracker {
     /** The session ends: the running transfer's data connections close. */
     void close() {
         if (transfer != null) {
-            transfer.setup.close();
+            Transfer t = transfer;
             transfer = null;
+            t.setup.close();
+            // Every transfer that started ends in exactly one record: one cut short by the end of
+            // the session is a failure (vsftpd logs it as FAIL), never silence.
+            report(t, t.setup.relay(), FtpReply.of(426, "Connection closed; transfer aborted: the session ended."),
+                    direction(t), t.setup.inKernel());
         }
     }
 }

@@ -91,4 +91,11 @@ class FtpReplyDecoderTest {
         assertThat(((FtpReply) ch.readInbound()).code()).isEqualTo(200);
         ch.finishAndReleaseAll();
     }
+
+    @Test
+    void aBlankLineBetweenRepliesIsSkipped() {
+        List<FtpReply> out = decodeByteByByte("213 51\r\n\r\n \r\n350 Restarting\r\n", 100);
+        assertThat(out).extracting(FtpReply::code).containsExactly(213, 350);
+        assertThat(new String(out.get(1).raw(), StandardCharsets.ISO_8859_1)).isEqualTo("350 Restarting\r\n");
+    }
 }

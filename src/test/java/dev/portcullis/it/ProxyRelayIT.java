@@ -83,8 +83,23 @@ class ProxyRelayIT {
             assertThat(c.localAddress().getHostAddress()).contains(":");
             c.command("TYPE I");
             assertThat(Digests.sha256(mode.download(c, "RETR big.bin"))).isEqualTo(Digests.sha256(big));
-            assertThat(c.command("PASV").code()).isEqualTo(425); // PASV cannot carry an IPv6 address
         }
+    }
+
+    /** PASV on an IPv6 connection: 227 with 0,0,0,0 as vsftpd answers, and clients use the control address. */
+    @Test
+    void pasvOnAnIpv6ConnectionWorksAsWithVsftpd() throws Exception {
+        InetSocketAddress v6 = h.proxy().boundAddresses().get(1);
+        try (FtpTestClient c = FtpTestClient.login(v6, ProxyHarness.USER, ProxyHarness.PASSWORD)) {
+            FtpTestClient.Reply pasv = c.command("PASV");
+            assertThat(pasv.code()).as(pasv.all()).isEqualTo(227);
+            assertThat(pasv.last()).contains("(0,0,0,0,");
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.portcullis.testing.Processes.available("curl"), "curl not installed");
+        dev.portcullis.testing.Processes.Result get = dev.portcullis.testing.Processes.run(java.util.List.of("curl", "-sS", "--max-time", "60",
+                "--disable-epsv", "ftp://" + ProxyHarness.USER + ":" + ProxyHarness.PASSWORD + "@[::1]:" + v6.getPort() + "/big.bin"), 90);
+        assertThat(get.exitCode()).as(get.stderr()).isZero();
+        assertThat(Digests.sha256(get.stdout())).isEqualTo(Digests.sha256(big));
     }
 
     @Test
