@@ -1,5 +1,7 @@
 package dev.portcullis.control;
 
+import dev.portcullis.backend.BackendCapabilities;
+import dev.portcullis.backend.BackendMember;
 import dev.portcullis.config.DataPolicy.BackendDataMode;
 import dev.portcullis.guard.BackendAddressTrust;
 import dev.portcullis.rewrite.DataAddressRewriter;
@@ -35,6 +37,8 @@ final class BackendDataSide {
 
     private final ControlSession session;
     private final SessionContext ctx;
+    /** The backend that refused EPSV in this session: PASV towards it for the rest of the session. */
+    private BackendMember epsvRefusedBy;
 
     BackendDataSide(ControlSession session) {
         this.session = session;
@@ -49,7 +53,7 @@ final class BackendDataSide {
     void prepare(ReplySlot slot, DataSetup s, Runnable onReady) {
         if (ctx.config().data().backendMode() == BackendDataMode.ACTIVE) {
             prepareActive(slot, s, onReady);
-        } else if (session.connector().member().capabilities().epsvRefused()) {
+        } else if (epsvRefusedBy == session.connector().member() || session.connector().member().capabilities().epsvRefused()) {
             sendPasv(slot, s, onReady);
         } else {
             backend().send("EPSV", r -> {
@@ -66,8 +70,10 @@ final class BackendDataSide {
                     ready(s, onReady);
                 } else if (r.code() >= 500 && r.code() != 530) {
                     // The backend does not do EPSV (e.g. an old IPv4-only server): use PASV from now on.
-                    session.connector().member().capabilities().markEpsvRefused();
-                    log.info("{} backend refused EPSV ({}); using PASV towards it from now on", session.id(), r.code());
+                    epsvRefusedBy = session.connector().member();
+                    epsvRefusedBy.capabilities().markEpsvRefused();
+                    log.info("{} backend refused EPSV ({}); using PASV towards it in this session and, for {} s, in new ones",
+                            session.id(), r.code(), BackendCapabilities.EPSV_REFUSAL_MEMORY.toSeconds());
                     sendPasv(slot, s, onReady);
                 } else {
                     refused(slot, s, r);
