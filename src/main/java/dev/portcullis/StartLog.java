@@ -59,6 +59,19 @@ final class StartLog {
         if (c.tls().enabled() && c.tls().dataProtection() == TlsConfig.DataProtection.ANY) {
             log.warn("SECURITY LOOSENED: tls.data-protection is 'any': data connections may be unencrypted (PROT C)");
         }
+        if (c.tls().enabled()) {
+            for (TlsConfig.ListenerPolicy l : c.tls().perListener()) {
+                // An override is as much a loosening as the global key: said per listener.
+                if (l.policy() != TlsConfig.Policy.REQUIRED && c.tls().policy() == TlsConfig.Policy.REQUIRED) {
+                    log.warn("SECURITY LOOSENED: tls.listeners[{}].policy is '{}': clients of that listener may log in without TLS",
+                            l.address(), l.policy().name().toLowerCase(java.util.Locale.ROOT));
+                }
+                if (l.dataProtection() == TlsConfig.DataProtection.ANY && c.tls().dataProtection() != TlsConfig.DataProtection.ANY) {
+                    log.warn("SECURITY LOOSENED: tls.listeners[{}].data-protection is 'any': data connections of that listener may be unencrypted",
+                            l.address());
+                }
+            }
+        }
         if (c.proxyProtocol().accept() && c.proxyProtocol().trustsAnyone()) {
             log.warn("SECURITY LOOSENED: proxy-protocol.trusted-balancers admits every address: any client can claim any source address");
         }

@@ -126,6 +126,9 @@ public final class SpliceTransfer {
         /** This direction carries bulk: a larger pipe moves a window's worth per call instead of 64 KiB. */
         private void grow() {
             growthTried = true;
+            if (!PipeCapacity.available()) {
+                return; // this JVM cannot grow pipes (the start line said so): nothing was refused
+            }
             int reserved = pipes.reserve();
             if (reserved > 0) {
                 grownTo = pipes.settle(reserved, PipeCapacity.grow(pipe[1].intValue(), reserved));
