@@ -120,6 +120,26 @@ class FtpsIT {
         assertThat(Digests.sha256(r.stdout())).isEqualTo(Digests.sha256(file));
     }
 
+    /** Empty files and listings under PROT P: the TLS data connection completes its handshake before it ends. */
+    @Test
+    void lftpZeroByteTransfersUnderProtP() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Processes.available("lftp") || "true".equals(System.getenv("CI")), "lftp not installed");
+        h.write("empty.bin", new byte[0]);
+        Files.createDirectories(root.resolve("emptydir"));
+        Path got = root.resolve("lftp-empty.bin");
+        Path up = root.resolve("lftp-empty-src.bin");
+        Files.write(up, new byte[0]);
+        String script = "set cmd:fail-exit yes; set net:max-retries 1; set net:timeout 20; set ftp:ssl-force true; "
+                + "set ftp:ssl-protect-data true; set ssl:verify-certificate no; "
+                + "get empty.bin -o " + got + "; cls emptydir; put " + up + " -o up/lftp-empty.bin; quit";
+        Result r = Processes.run(List.of("lftp", "-u", ProxyHarness.USER + "," + ProxyHarness.PASSWORD, "-e", script,
+                "ftp://127.0.0.1:" + explicitPort()), 120);
+        assertThat(r.exitCode()).as(r.stderr() + r.out()).isZero();
+        assertThat(r.stderr()).doesNotContain("non-properly terminated");
+        assertThat(Files.size(got)).isZero();
+        assertThat(Files.size(root.resolve("up/lftp-empty.bin"))).isZero();
+    }
+
     @Test
     void lftpForcedTlsPassiveAndActive() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(Processes.available("lftp") || "true".equals(System.getenv("CI")), "lftp not installed");

@@ -163,7 +163,16 @@ public final class DataRelay {
             }
             io.netty.handler.ssl.SslHandler tls = ch.pipeline().get(io.netty.handler.ssl.SslHandler.class);
             if (tls != null) {
-                tls.closeOutbound().addListener(notified -> shutdownOutput(side, ch));
+                // A 0-byte transfer can end before its TLS handshake has: close_notify then would
+                // cut the handshake short (the peer sees garbage or WRONG_VERSION_NUMBER). Wait for it.
+                tls.handshakeFuture().addListener(shaken -> {
+                    if (!shaken.isSuccess()) {
+                        state(side).lost = true;
+                        ch.close();
+                        return;
+                    }
+                    tls.closeOutbound().addListener(notified -> shutdownOutput(side, ch));
+                });
             } else {
                 shutdownOutput(side, ch);
             }
