@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 
 /** One side's pipeline handler of a {@link DataRelay}: reads go to the peer, with back-pressure by writability. */
@@ -99,6 +100,12 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
         if (evt instanceof IdleStateEvent) {
             state.broken = true;
             ctx.close(); // a data connection that moves nothing for the idle time is given up
+        } else if (evt instanceof SslCloseCompletionEvent closed && closed.isSuccess() && side == Side.BACKEND) {
+            // The server's close_notify: its stream is over. A TLS 1.3 server may wait for ours
+            // before it closes the socket (vsftpd does); the JDK engine does not answer on its own,
+            // so the side is closed here, which sends ours, and the relay ends as at a FIN. (Not
+            // for the client side: a TLS 1.3 client may half-close and still read.)
+            ctx.close();
         } else {
             ctx.fireUserEventTriggered(evt);
         }
