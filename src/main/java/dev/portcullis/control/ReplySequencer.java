@@ -1,6 +1,7 @@
 package dev.portcullis.control;
 
 import dev.portcullis.ftp.FtpReply;
+import dev.portcullis.guard.PassiveReplyLeak;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import java.util.ArrayDeque;
@@ -27,6 +28,10 @@ final class ReplySequencer {
 
         /** Replies were written: more commands may be taken. */
         void afterFlush();
+
+        /** A backend reply was replaced because it would have leaked the backend's data address. */
+        default void passiveReplyWithheld(FtpReply r) {
+        }
     }
 
     private final Channel client;
@@ -74,14 +79,45 @@ final class ReplySequencer {
     }
 
     void preliminary(ReplySlot slot, FtpReply r) {
+        if (PassiveReplyLeak.leaks(r)) {
+            complete(slot, r); // never a preliminary reply: it ends the command as any other leak
+            return;
+        }
         slot.replies.add(r);
         flush();
     }
 
+    /** The final reply to {@code slot}'s command: the backend's, or the proxy's own (never a passive-mode reply, see {@link #passiveReply}). */
     void complete(ReplySlot slot, FtpReply r) {
+        slot.replies.add(withheldIfLeaking(slot, r));
+        slot.done = true;
+        flush();
+    }
+
+    /** The proxy's own 227/229 to the client's PASV/EPSV, with the proxy's address: the one passive-mode reply that goes out. */
+    void passiveReply(ReplySlot slot, FtpReply r) {
         slot.replies.add(r);
         slot.done = true;
         flush();
+    }
+
+    /**
+     * Every reply reaches the client through here, so this is where a 227/228/229 that the proxy
+     * did not make itself is stopped, whichever path brought it. A greeting becomes 421 and ends
+     * the session (a client cannot log in on a server that greets with something else than 220);
+     * any other reply becomes 451: the server's answer is unknown, the command may or may not have
+     * had its effect, and the client may go on.
+     */
+    private FtpReply withheldIfLeaking(ReplySlot slot, FtpReply r) {
+        if (!PassiveReplyLeak.leaks(r)) {
+            return r;
+        }
+        session.passiveReplyWithheld(r);
+        if (slot.greeting) {
+            slot.closeOutcome = "backend_unavailable";
+            return FtpReply.of(421, "Service not available: the FTP server sent an unexpected greeting.");
+        }
+        return FtpReply.of(451, "Requested action aborted: the FTP server sent an unexpected reply.");
     }
 
     private void flush() {
