@@ -198,8 +198,7 @@ final class BackendConnector {
                     secure(greeting, r, onReady); // the client's commands wait until the backend is secured
                 } else if (r.code() != 220) {
                     greeting.closeOutcome = "backend_unavailable";
-                    greeting.greeting = true; // a 227/229 greeting is withheld as a greeting: 421
-                    session.replies().complete(greeting, r);
+                    session.replies().greeting(greeting, r);
                 } else {
                     onReady.accept(r);
                 }

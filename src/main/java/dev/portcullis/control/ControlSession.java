@@ -189,7 +189,7 @@ public final class ControlSession {
         if (ctx.config().transparent().enabled()) {
             if (connector.useOriginalDestination(greeting)) {
                 client.config().setAutoRead(false);
-                connector.open(greeting, null, banner -> replies.complete(greeting, banner));
+                connector.open(greeting, null, banner -> replies.greeting(greeting, banner));
             }
             return;
         }
@@ -201,7 +201,7 @@ public final class ControlSession {
         }
         client.config().setAutoRead(false);
         if (connector.choose(greeting, null)) {
-            connector.open(greeting, null, banner -> replies.complete(greeting, banner));
+            connector.open(greeting, null, banner -> replies.greeting(greeting, banner));
         }
     }
 

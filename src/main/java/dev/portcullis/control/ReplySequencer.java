@@ -89,9 +89,21 @@ final class ReplySequencer {
 
     /** The final reply to {@code slot}'s command: the backend's, or the proxy's own (never a passive-mode reply, see {@link #passiveReply}). */
     void complete(ReplySlot slot, FtpReply r) {
-        slot.replies.add(withheldIfLeaking(slot, r));
+        FtpReply sent = withheldIfLeaking(slot, r);
+        if (sent.code() == 421 && slot.closeOutcome == null) {
+            // 421 means the service is closing the connection (RFC 959): a backend's 421 relayed
+            // with the session left open would leave the client waiting for a close (BackendReplyFuzzIT).
+            slot.closeOutcome = "backend_closed";
+        }
+        slot.replies.add(sent);
         slot.done = true;
         flush();
+    }
+
+    /** The backend's greeting relayed to the client: one that cannot be relayed ends the session with 421. */
+    void greeting(ReplySlot slot, FtpReply r) {
+        slot.greeting = true;
+        complete(slot, r);
     }
 
     /** The proxy's own 227/229 to the client's PASV/EPSV, with the proxy's address: the one passive-mode reply that goes out. */

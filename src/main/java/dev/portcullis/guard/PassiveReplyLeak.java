@@ -14,8 +14,25 @@ public final class PassiveReplyLeak {
     private PassiveReplyLeak() {
     }
 
-    /** Whether {@code r}, relayed from the backend, would leak (227 PASV, 228 LPSV, 229 EPSV). */
+    /**
+     * Whether {@code r}, relayed from the backend, would leak: its code is 227 (PASV), 228 (LPSV)
+     * or 229 (EPSV), or one of its lines reads as such a reply (a multi-line greeting or STAT
+     * reply may carry one inside, found by BackendReplyFuzzIT).
+     */
     public static boolean leaks(FtpReply r) {
-        return r.code() == 227 || r.code() == 228 || r.code() == 229;
+        if (isPassiveCode(r.code())) {
+            return true;
+        }
+        for (String line : r.lines()) {
+            boolean replyLine = line.length() >= 4 && (line.charAt(3) == ' ' || line.charAt(3) == '-');
+            if (replyLine && (line.startsWith("227") || line.startsWith("228") || line.startsWith("229"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isPassiveCode(int code) {
+        return code == 227 || code == 228 || code == 229;
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portcullis.PortcullisServer;
 import dev.portcullis.config.CommandRules;
+import dev.portcullis.config.HealthCheckConfig;
 import dev.portcullis.config.Limits;
 import dev.portcullis.config.PortRange;
 import dev.portcullis.config.ProxyConfig;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
@@ -82,6 +84,9 @@ class ControlStreamFuzzIT {
 
     static ProxyConfig config(int backendPort) throws Exception {
         ProxyConfig c = ProxyHarness.baseConfig(backendPort);
+        // No health checks: their connections would take answers (and random numbers) from the scripted backend.
+        c = c.withBackends(c.backends().withHealthCheck(new HealthCheckConfig(false, Duration.ofSeconds(5), Duration.ofSeconds(3), 2, 2,
+                false, Optional.empty(), Optional.empty())));
         Timeouts t = c.timeouts();
         return c.withPassivePorts(new PortRange(34000, 34099))
                 .withLimits(new Limits(MAX_LINE, 1000, 100))

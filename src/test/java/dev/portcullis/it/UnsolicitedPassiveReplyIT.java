@@ -60,6 +60,34 @@ class UnsolicitedPassiveReplyIT {
         }
     }
 
+    /** Found by BackendReplyFuzzIT: a passive-mode line inside a 220 greeting or a 211 reply. */
+    @Test
+    void aPassiveLineInsideAMultiLineReplyIsNotRelayed() throws Exception {
+        try (FakeFtpBackend fake = new FakeFtpBackend().greeting("220-welcome\r\n227 Entering Passive Mode (10,9,8,7,200,1)\r\n220 ready");
+             PortcullisServer p = proxyTo(fake); FtpTestClient c = FtpTestClient.connect(p.boundAddresses().get(0))) {
+            c.socket().setSoTimeout(5_000);
+            assertThat(readToEnd(c)).startsWith("421 ").doesNotContain("10,9,8,7");
+        }
+        try (FakeFtpBackend fake = new FakeFtpBackend().reply("STAT", "211-Status\r\n229-Entering Extended Passive Mode (|||51201|)\r\n211 End");
+             PortcullisServer p = proxyTo(fake); FtpTestClient c = FtpTestClient.login(p.boundAddresses().get(0), "u", "p")) {
+            c.socket().setSoTimeout(5_000);
+            Reply r = c.command("STAT");
+            assertThat(r.all()).doesNotContain("51201");
+            assertThat(r.code()).isEqualTo(451);
+        }
+    }
+
+    /** Found by BackendReplyFuzzIT: a backend's 421 was relayed and the session left open, the client waiting for the close. */
+    @Test
+    void aBackendsFinal421EndsTheSession() throws Exception {
+        try (FakeFtpBackend fake = new FakeFtpBackend().reply("SYST", "421 going away"); PortcullisServer p = proxyTo(fake);
+             FtpTestClient c = FtpTestClient.login(p.boundAddresses().get(0), "u", "p")) {
+            c.socket().setSoTimeout(5_000);
+            assertThat(c.command("SYST").code()).isEqualTo(421);
+            assertThat(c.isClosedByPeer()).isTrue();
+        }
+    }
+
     @Test
     void aPassiveReplyToAnotherCommandBecomes451() throws Exception {
         for (String leak : LEAKS) {
