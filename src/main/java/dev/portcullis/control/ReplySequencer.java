@@ -79,11 +79,7 @@ final class ReplySequencer {
     }
 
     void preliminary(ReplySlot slot, FtpReply r) {
-        if (PassiveReplyLeak.leaks(r)) {
-            complete(slot, r); // never a preliminary reply: it ends the command as any other leak
-            return;
-        }
-        slot.replies.add(r);
+        slot.replies.add(withheldIfLeaking(slot, r));
         flush();
     }
 
@@ -114,22 +110,27 @@ final class ReplySequencer {
     }
 
     /**
-     * Every reply reaches the client through here, so this is where a 227/228/229 that the proxy
-     * did not make itself is stopped, whichever path brought it. A greeting becomes 421 and ends
-     * the session (a client cannot log in on a server that greets with something else than 220);
-     * any other reply becomes 451: the server's answer is unknown, the command may or may not have
-     * had its effect, and the client may go on.
+     * Every reply reaches the client through here, so this is where the backend's data address is
+     * stopped, whichever path brought it. A 227/228/229 from the backend becomes 451 (the server's
+     * answer is unknown, the command may or may not have had its effect, the client may go on), or
+     * for a greeting 421 and a close (a client cannot log in on a server that greets with anything
+     * but 220). Any other reply with a passive-mode line inside keeps its code, the class the
+     * client acts on, and loses its text.
      */
     private FtpReply withheldIfLeaking(ReplySlot slot, FtpReply r) {
-        if (!PassiveReplyLeak.leaks(r)) {
-            return r;
+        if (PassiveReplyLeak.isPassiveCode(r.code())) {
+            session.passiveReplyWithheld(r);
+            if (slot.greeting) {
+                slot.closeOutcome = "backend_unavailable";
+                return FtpReply.of(421, "Service not available: the FTP server sent an unexpected greeting.");
+            }
+            return FtpReply.of(451, "Requested action aborted: the FTP server sent an unexpected reply.");
         }
-        session.passiveReplyWithheld(r);
-        if (slot.greeting) {
-            slot.closeOutcome = "backend_unavailable";
-            return FtpReply.of(421, "Service not available: the FTP server sent an unexpected greeting.");
+        if (PassiveReplyLeak.carriesPassiveLine(r)) {
+            session.passiveReplyWithheld(r);
+            return FtpReply.of(r.code(), "Reply text withheld: it carried the FTP server's data address.");
         }
-        return FtpReply.of(451, "Requested action aborted: the FTP server sent an unexpected reply.");
+        return r;
     }
 
     private void flush() {

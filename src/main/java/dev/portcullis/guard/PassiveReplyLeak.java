@@ -3,26 +3,28 @@ package dev.portcullis.guard;
 import dev.portcullis.ftp.FtpReply;
 
 /**
- * Unsolicited 227/228/229: only the proxy's own answer to the client's PASV/EPSV (with the
- * proxy's address) may be a passive-mode reply. The same codes from the backend, whatever they
- * answer (the greeting, another command, the proxy's own EPSV towards the backend, or nothing)
- * would hand the client the backend's data address and port (the address NAT is there to hide),
- * so they are never relayed.
+ * Backend passive-mode replies: only the proxy's own answer to the client's PASV/EPSV (with the
+ * proxy's address) may be one. A 227/228/229 from the backend, whatever it answers (the greeting,
+ * another command, the proxy's own EPSV towards the backend, or nothing), or a line reading as
+ * one inside another reply, would hand the client the backend's data address and port (the
+ * address NAT is there to hide), so neither is relayed.
  */
 public final class PassiveReplyLeak {
 
     private PassiveReplyLeak() {
     }
 
+    /** Whether {@code code} is a passive-mode reply: 227 (PASV), 228 (LPSV) or 229 (EPSV). */
+    public static boolean isPassiveCode(int code) {
+        return code == 227 || code == 228 || code == 229;
+    }
+
     /**
-     * Whether {@code r}, relayed from the backend, would leak: its code is 227 (PASV), 228 (LPSV)
-     * or 229 (EPSV), or one of its lines reads as such a reply (a multi-line greeting or STAT
-     * reply may carry one inside, found by BackendReplyFuzzIT).
+     * Whether one of the lines of {@code r} reads as a passive-mode reply ("227 ..." or "229-...")
+     * whatever the reply's own code: a multi-line greeting or STAT reply may carry one inside
+     * (found by BackendReplyFuzzIT).
      */
-    public static boolean leaks(FtpReply r) {
-        if (isPassiveCode(r.code())) {
-            return true;
-        }
+    public static boolean carriesPassiveLine(FtpReply r) {
         for (String line : r.lines()) {
             boolean replyLine = line.length() >= 4 && (line.charAt(3) == ' ' || line.charAt(3) == '-');
             if (replyLine && (line.startsWith("227") || line.startsWith("228") || line.startsWith("229"))) {
@@ -30,9 +32,5 @@ public final class PassiveReplyLeak {
             }
         }
         return false;
-    }
-
-    private static boolean isPassiveCode(int code) {
-        return code == 227 || code == 228 || code == 229;
     }
 }
