@@ -42,6 +42,8 @@ import org.junit.jupiter.api.Test;
  *       any spelling any server would read ({@link ServerReadings}),
  *       and every line the backend gets is canonical (letters, one space, argument).</li>
  * </ul>
+ * About a third of the logged-in sequences end with a transfer ({@link #transferPhase}): STAT,
+ * NOOP and ABOR (plain, Telnet in band, BSD's urgent DM) while a RETR runs.
  * {@code mvn verify} runs a short seeded run (300 sequences). The long run:
  * {@code mvn -o -B verify -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=ControlStreamFuzzIT
  * -Dfailsafe.failIfNoSpecifiedTests=false -Dfuzz.iterations=200000 [-Dfuzz.seed=N]}.
@@ -62,6 +64,8 @@ class ControlStreamFuzzIT {
     private final Map<String, Integer> violations = new TreeMap<>();
     private final List<String> examples = new ArrayList<>();
     private RecordingFtpBackend backend;
+    private int transfers;
+    private int aborts;
     private int backendSeen;
 
     @Test
@@ -77,8 +81,8 @@ class ControlStreamFuzzIT {
             }
             ProxyHarness.eventually(Duration.ofSeconds(10), () -> assertThat(proxy.sessions().size()).isZero());
         }
-        System.out.printf("ControlStreamFuzzIT: %d sequences, %d command lines, seeds %d..%d, violations %s%n",
-                iterations, commands, seed, seed + iterations - 1, violations);
+        System.out.printf("ControlStreamFuzzIT: %d sequences, %d command lines, %d transfers (%d aborted), seeds %d..%d, violations %s%n",
+                iterations, commands, transfers, aborts, seed, seed + iterations - 1, violations);
         assertThat(violations).as(String.join("\n", examples)).isEmpty();
     }
 
@@ -111,7 +115,8 @@ class ControlStreamFuzzIT {
                 violation(seed, "greeting", "not 220");
                 return 0;
             }
-            if (rnd.nextInt(10) < 8) {
+            boolean login = rnd.nextInt(10) < 8;
+            if (login) {
                 c.send("USER alice");
                 c.readReply();
                 c.send("PASS secret");
@@ -141,6 +146,9 @@ class ControlStreamFuzzIT {
                 i += batch;
                 sent += batch;
             }
+            if (login && rnd.nextInt(10) < 3) {
+                sent += transferPhase(c, rnd, seed, tag);
+            }
             c.send("QUIT");
             FtpTestClient.Reply quit = c.readReply();
             if (quit.code() != 221) {
@@ -150,7 +158,129 @@ class ControlStreamFuzzIT {
         } catch (SocketTimeoutException e) {
             violation(seed, "hang", "no reply within 5 s");
             return sent;
+        } catch (IOException e) {
+            violation(seed, "connection lost", e.toString());
+            return sent;
         }
+    }
+
+    /**
+     * A RETR of {@link RecordingFtpBackend#BIG_SIZE} bytes through the proxy's passive port, with
+     * STAT and NOOP sent while it runs and, half the time, an ABOR in one of the forms clients
+     * use (plain, IAC IP IAC DM in band, BSD's IAC IP IAC with the DM as TCP urgent data).
+     * Invariants: the queries' replies come in their order, the transfer's final reply exactly
+     * once, ABOR's after it, each within 5 s; without ABOR a 226 means every byte arrived.
+     */
+    private int transferPhase(FtpTestClient c, Random rnd, long seed, int firstTag) throws Exception {
+        c.send("TYPE I");
+        c.readReply();
+        c.send("PASV");
+        FtpTestClient.Reply pasv = c.readReply();
+        if (pasv.code() != 227) {
+            return 2; // e.g. EPSV ALL earlier in the sequence: 503
+        }
+        java.net.InetSocketAddress to = dev.portcullis.ftp.HostPort.parsePassiveReply(pasv.last()).orElseThrow();
+        try (java.net.Socket data = new java.net.Socket()) {
+            data.connect(to, 5_000);
+            data.setSoTimeout(5_000);
+            String sep = new String[] {" ", "\t", "\u000b", "\f"}[rnd.nextInt(4)];
+            String retr = (rnd.nextBoolean() ? "RETR" : "retr") + sep + "big\r\n";
+            byte[] prefix = rnd.nextInt(4) == 0 ? new byte[] {(byte) IAC, (byte) 0xf1} : new byte[0];
+            c.sendRaw(concat(prefix, retr.getBytes(StandardCharsets.ISO_8859_1)));
+            FtpTestClient.Reply started = c.readReply();
+            if (started.code() != 150) {
+                violation(seed, "transfer did not start", show(retr.getBytes(StandardCharsets.ISO_8859_1)) + " -> " + started.all());
+                return 3;
+            }
+            List<Integer> queries = new ArrayList<>();
+            ByteArrayOutputStream batch = new ByteArrayOutputStream();
+            int k = rnd.nextInt(4);
+            for (int i = 0; i < k; i++) {
+                int tag = firstTag + 1000 + i;
+                queries.add(tag);
+                batch.writeBytes(((rnd.nextBoolean() ? "STAT" : "NOOP") + " #t" + tag + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            }
+            c.sendRaw(batch.toByteArray());
+            boolean abort = rnd.nextBoolean();
+            transfers++;
+            if (abort) {
+                aborts++;
+                switch (rnd.nextInt(3)) {
+                    case 0 -> c.sendRaw("ABOR\r\n".getBytes(StandardCharsets.US_ASCII));
+                    case 1 -> c.sendRaw(new byte[] {(byte) IAC, (byte) 0xf4, (byte) IAC, (byte) 0xf2, 'A', 'B', 'O', 'R', '\r', '\n'});
+                    default -> {
+                        c.sendRaw(new byte[] {(byte) IAC, (byte) 0xf4, (byte) IAC});
+                        c.socket().sendUrgentData(0xf2);
+                        c.sendRaw("ABOR\r\n".getBytes(StandardCharsets.US_ASCII));
+                    }
+                }
+            }
+            java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
+            Thread drain = null;
+            int transferFinal = 0;
+            boolean aborAnswered = false;
+            int next = 0;
+            while (next < queries.size() || transferFinal == 0 || (abort && !aborAnswered)) {
+                if (drain == null && !abort && next == queries.size()) {
+                    drain = drainer(data, received); // the queries are answered: now let the transfer end
+                }
+                FtpTestClient.Reply r;
+                try {
+                    r = c.readReply();
+                } catch (SocketTimeoutException e) {
+                    violation(seed, "hang during a transfer", "queries " + queries + " answered " + next + ", transfer final " + transferFinal
+                            + ", abort " + abort + " answered " + aborAnswered);
+                    return 3 + k;
+                }
+                String text = r.all();
+                Matcher m = TAG.matcher(text);
+                if (r.code() == 421 || text.contains("Exception")) {
+                    violation(seed, "421 or stack trace during a transfer", text + " (queries " + queries + " answered " + next
+                            + ", transfer final " + transferFinal + ", abort " + abort + " answered " + aborAnswered + ")");
+                    throw new IOException("session closed");
+                } else if (m.find()) {
+                    int tag = Integer.parseInt(m.group(1));
+                    if (next >= queries.size() || tag != queries.get(next)) {
+                        violation(seed, "query reply out of order during a transfer", "expected " + queries + "[" + next + "], got " + text);
+                    }
+                    next++;
+                } else if (text.contains("ABOR")) {
+                    if (!abort || transferFinal == 0) {
+                        violation(seed, "ABOR answered before the transfer", text);
+                    }
+                    aborAnswered = true;
+                } else if (r.code() >= 200) {
+                    transferFinal++;
+                    if (transferFinal > 1 || (abort ? r.code() != 226 && r.code() != 426 : r.code() != 226)) {
+                        violation(seed, "transfer's final reply", text + (transferFinal > 1 ? " (a second one)" : ""));
+                    }
+                    if (drain != null && r.code() == 226) {
+                        drain.join(5_000);
+                        if (received.get() != RecordingFtpBackend.BIG_SIZE) {
+                            violation(seed, "226 without every byte", received.get() + " of " + RecordingFtpBackend.BIG_SIZE);
+                        }
+                    }
+                }
+            }
+            return 3 + k + (abort ? 1 : 0);
+        }
+    }
+
+    private static Thread drainer(java.net.Socket data, java.util.concurrent.atomic.AtomicLong received) {
+        Thread t = new Thread(() -> {
+            byte[] buf = new byte[64 * 1024];
+            try {
+                int n;
+                while ((n = data.getInputStream().read(buf)) > 0) {
+                    received.addAndGet(n);
+                }
+            } catch (IOException ignored) {
+                // the proxy closed the data connection
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+        return t;
     }
 
     /** Reads the final reply to {@code cmd} and checks it; false when the sequence cannot go on. */
@@ -168,11 +298,10 @@ class ControlStreamFuzzIT {
             return false;
         }
         String text = r.all();
-        int p = backend.dataPort();
         if (text.contains("Exception") || text.contains("\tat ") || text.contains("java.")) {
             violation(seed, "stack trace", text);
         }
-        if (text.contains(RecordingFtpBackend.ANNOUNCED_HOST) || text.contains("|||" + p + "|") || text.contains("," + (p >> 8) + "," + (p & 0xff) + ")")) {
+        if (showsBackendAddress(text)) {
             violation(seed, "backend address", show(cmd.wire()) + " -> " + text);
         }
         if ((r.code() == 227 || r.code() == 228 || r.code() == 229) && !cmd.verb().equals("PASV") && !cmd.verb().equals("EPSV")) {
@@ -187,6 +316,23 @@ class ControlStreamFuzzIT {
             return false;
         }
         return true;
+    }
+
+    /** The backend's announced host, or one of its data ports in 227/229 form (ports in the proxy's own range are the proxy's). */
+    private boolean showsBackendAddress(String text) {
+        if (text.contains(RecordingFtpBackend.ANNOUNCED_HOST)) {
+            return true;
+        }
+        if (!text.contains("|||") && !text.contains(")")) {
+            return false;
+        }
+        for (int p : backend.announcedPorts()) {
+            boolean proxys = p >= 34000 && p <= 34099;
+            if (!proxys && (text.contains("|||" + p + "|") || text.contains("," + (p >> 8) + "," + (p & 0xff) + ")"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** What the backend received since the last check: canonical, and no denied verb in any reading. */

@@ -17,8 +17,13 @@ import java.util.concurrent.Executors;
  * A backend for the fuzzers: records every line the proxy sends it, byte-exact, and answers each
  * through a {@link Responder}. The default responder answers every line with exactly one reply
  * that echoes the line (so a client can tell which command a reply belongs to), never starts a
- * transfer, and announces its data address as 10.9.8.7 and a port of its own, which a client must
- * never see. A data listener accepts and closes whatever connects. Loopback only, socket timeouts.
+ * transfer except {@code RETR big}, and announces its data address as 10.9.8.7 and a port of its
+ * own, which a client must never see. {@code RETR big} sends {@link #BIG_SIZE} bytes on the next
+ * data connection, from a thread of its own, so that STAT, NOOP and ABOR are answered while it
+ * runs, as vsftpd with async_abor_enable does: STAT with 211, ABOR with the transfer's 426 and
+ * then 226. With the default responder every EPSV/PASV gets a data listener of its own, as real
+ * servers do, so a connection meant for an earlier setup can never be taken for the current one.
+ * Loopback only, socket timeouts.
  */
 public final class RecordingFtpBackend implements AutoCloseable {
 
@@ -35,24 +40,50 @@ public final class RecordingFtpBackend implements AutoCloseable {
     public static final String ANNOUNCED_HOST = "10,9,8,7";
 
     private final ServerSocket server;
-    private final ServerSocket data;
+    private volatile ServerSocket data;
+    /** Every data port announced so far (a client must see none of them). */
+    private final java.util.Set<Integer> announcedPorts = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final ExecutorService threads = Executors.newCachedThreadPool();
     private final List<byte[]> received = new CopyOnWriteArrayList<>();
+    private volatile java.util.concurrent.BlockingQueue<Socket> dataConnections = new java.util.concurrent.LinkedBlockingQueue<>();
+
+    /** What {@code RETR big} sends. */
+    public static final int BIG_SIZE = 8 * 1024 * 1024;
     private volatile Responder responder = new EchoResponder();
 
     public RecordingFtpBackend() throws IOException {
         server = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
-        data = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
-        threads.submit(() -> acceptLoop(server, true));
-        threads.submit(() -> acceptLoop(data, false));
+        threads.submit(() -> acceptLoop(server, true, null));
+        newDataListener();
     }
 
     public int port() {
         return server.getLocalPort();
     }
 
+    /** The data port of the current setup. */
     public int dataPort() {
         return data.getLocalPort();
+    }
+
+    public java.util.Set<Integer> announcedPorts() {
+        return announcedPorts;
+    }
+
+    /** A fresh data listener for a new EPSV/PASV; the previous one and what it accepted are closed. */
+    private synchronized void newDataListener() throws IOException {
+        ServerSocket old = data;
+        java.util.concurrent.BlockingQueue<Socket> oldQueue = dataConnections;
+        ServerSocket fresh = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
+        java.util.concurrent.BlockingQueue<Socket> queue = new java.util.concurrent.LinkedBlockingQueue<>();
+        announcedPorts.add(fresh.getLocalPort());
+        data = fresh;
+        dataConnections = queue;
+        threads.submit(() -> acceptLoop(fresh, false, queue));
+        if (old != null) {
+            old.close();
+            closeAll(oldQueue);
+        }
     }
 
     public RecordingFtpBackend responder(Responder r) {
@@ -83,7 +114,7 @@ public final class RecordingFtpBackend implements AutoCloseable {
                 case "EPSV" -> lines("229 Entering Extended Passive Mode (|||" + p + "|)");
                 case "PASV" -> lines("227 Entering Passive Mode (" + ANNOUNCED_HOST + "," + (p >> 8) + "," + (p & 0xff) + ")");
                 case "RETR", "STOR", "STOU", "APPE", "LIST", "NLST", "MLSD" -> lines("550 nothing here: " + printable(text));
-                case "ABOR" -> lines("225 no transfer to abort");
+                case "ABOR" -> lines("225 ABOR: no transfer to abort");
                 case "QUIT" -> lines("221 bye");
                 case "FEAT" -> lines("211-Features:", " UTF8", "211 End");
                 default -> lines("200 ok: " + printable(text));
@@ -105,14 +136,14 @@ public final class RecordingFtpBackend implements AutoCloseable {
         return s.replace('\r', '?').replace('\n', '?');
     }
 
-    private void acceptLoop(ServerSocket listener, boolean control) {
+    private void acceptLoop(ServerSocket listener, boolean control, java.util.concurrent.BlockingQueue<Socket> queue) {
         while (!listener.isClosed()) {
             try {
                 Socket s = listener.accept();
                 if (control) {
                     threads.submit(() -> serve(s));
                 } else {
-                    s.close(); // a data connection: nothing is ever transferred
+                    queue.add(s); // for RETR big; the next EPSV/PASV closes what nothing took
                 }
             } catch (IOException e) {
                 return;
@@ -121,6 +152,7 @@ public final class RecordingFtpBackend implements AutoCloseable {
     }
 
     private void serve(Socket s) {
+        Transfer running = null;
         try (s) {
             s.setSoTimeout(30_000);
             InputStream in = s.getInputStream();
@@ -140,6 +172,28 @@ public final class RecordingFtpBackend implements AutoCloseable {
                     bytes = java.util.Arrays.copyOf(bytes, bytes.length - 1);
                 }
                 received.add(bytes);
+                String text = new String(bytes, StandardCharsets.ISO_8859_1);
+                String verb = text.split(" ", 2)[0].toUpperCase(java.util.Locale.ROOT);
+                boolean echo = r instanceof EchoResponder;
+                if (echo && text.equalsIgnoreCase("RETR big")) {
+                    running = new Transfer(out);
+                    write(out, lines("150 sending big"));
+                    running.start();
+                    continue;
+                }
+                if (echo && (verb.equals("EPSV") || verb.equals("PASV"))) {
+                    newDataListener(); // a new data setup: older connections belong to none
+                }
+                if (echo && verb.equals("ABOR") && running != null && running.isAlive()) {
+                    running.aborted = true;
+                    running.join(10_000);
+                    write(out, lines("226 ABOR done: " + printable(text)));
+                    continue;
+                }
+                if (echo && verb.equals("STAT") && running != null && running.isAlive()) {
+                    write(out, lines("211 transfer running: " + printable(text)));
+                    continue;
+                }
                 byte[] answer = r.answer(bytes);
                 if (answer == CLOSE) {
                     return;
@@ -151,13 +205,68 @@ public final class RecordingFtpBackend implements AutoCloseable {
             }
         } catch (IOException ignored) {
             // the proxy closed its side
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            if (running != null) {
+                running.aborted = true;
+            }
         }
     }
 
+    private static void closeAll(java.util.concurrent.BlockingQueue<Socket> queue) {
+        Socket stale;
+        while ((stale = queue.poll()) != null) {
+            try {
+                stale.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+    }
+
+    /** RETR big: the data on the next data connection, then its final reply; ABOR stops it (426). */
+    private final class Transfer extends Thread {
+        private final OutputStream control;
+        volatile boolean aborted;
+
+        Transfer(OutputStream control) {
+            this.control = control;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            String result;
+            try {
+                Socket d = dataConnections.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+                if (d == null) {
+                    result = "425 no data connection came";
+                } else {
+                    try (d) {
+                        byte[] chunk = new byte[16 * 1024];
+                        for (int sent = 0; sent < BIG_SIZE && !aborted; sent += chunk.length) {
+                            d.getOutputStream().write(chunk);
+                        }
+                        result = aborted ? "426 transfer aborted" : "226 transfer complete";
+                    } catch (IOException e) {
+                        result = "426 transfer aborted: data connection closed";
+                    }
+                }
+                write(control, lines(result));
+            } catch (IOException | InterruptedException ignored) {
+                // the session is gone
+            }
+        }
+    }
+
+    /** Whole replies only: the transfer thread and the command loop share the control connection. */
     private static void write(OutputStream out, byte[] bytes) throws IOException {
         if (bytes != null && bytes.length > 0) {
-            out.write(bytes);
-            out.flush();
+            synchronized (out) {
+                out.write(bytes);
+                out.flush();
+            }
         }
     }
 
@@ -165,6 +274,7 @@ public final class RecordingFtpBackend implements AutoCloseable {
     public void close() throws IOException {
         server.close();
         data.close();
+        closeAll(dataConnections);
         threads.shutdownNow();
     }
 }
