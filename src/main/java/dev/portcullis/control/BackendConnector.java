@@ -198,7 +198,7 @@ final class BackendConnector {
                     secure(greeting, r, onReady); // the client's commands wait until the backend is secured
                 } else if (r.code() != 220) {
                     greeting.closeOutcome = "backend_unavailable";
-                    session.replies().complete(greeting, r);
+                    session.replies().greeting(greeting, r);
                 } else {
                     onReady.accept(r);
                 }

@@ -131,8 +131,11 @@ final class CommandIntake {
     }
 
     private void dispatchCommand(ReplySlot slot, FtpCommand c, String verb) {
-        if (verb.isEmpty()) {
+        if (c.line().length == 0) {
             session.replies().reply(slot, 500, "Empty command.");
+        } else if (!c.verbWellFormed()) {
+            // Never relayed: a server might read a verb out of it other than the one judged here.
+            onBadLine(slot, "Syntax error: a command starts with its verb, made of letters only.");
         } else if (session.security().refusedForPlainText(slot, c) || refusedByPolicy(slot, c)) {
             return;
         } else if (Verbs.SECURITY.contains(verb)) {
@@ -147,12 +150,17 @@ final class CommandIntake {
     }
 
     private void onBadLine(ReplySlot slot, CommandFrameError error) {
-        badLines++;
-        String text = switch (error) {
+        onBadLine(slot, switch (error) {
             case TOO_LONG -> "Command line too long (the limit is " + session.ctx().config().limits().maxLineLength() + " bytes).";
             case NUL_BYTE -> "NUL bytes are not allowed in commands.";
             case BARE_LF -> "Commands must end in CR LF.";
-        };
+            case STRAY_CR -> "A CR is allowed only before the LF that ends a command.";
+            case LITERAL_IAC -> "Byte 0xFF (Telnet IAC) is not allowed in commands.";
+        });
+    }
+
+    private void onBadLine(ReplySlot slot, String text) {
+        badLines++;
         if (badLines >= session.ctx().config().limits().maxBadLines()) {
             log.info("{} too many invalid command lines ({})", session.id(), badLines);
             slot.closeOutcome = "bad_input";

@@ -7,7 +7,6 @@ import dev.portcullis.net.Addresses;
 import dev.portcullis.data.relay.HalfClose;
 import dev.portcullis.ftp.FtpCommand;
 import dev.portcullis.ftp.FtpReply;
-import dev.portcullis.guard.PassiveReplyLeak;
 import dev.portcullis.metrics.ProxyMetrics;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -228,7 +227,7 @@ public final class ControlSession {
         if (ctx.config().transparent().enabled()) {
             if (connector.useOriginalDestination(greeting)) {
                 client.config().setAutoRead(false);
-                connector.open(greeting, null, banner -> replies.complete(greeting, banner));
+                connector.open(greeting, null, banner -> replies.greeting(greeting, banner));
             }
             return;
         }
@@ -242,7 +241,7 @@ public final class ControlSession {
         if (connector.choose(greeting, null)) {
             connector.open(greeting, null, banner -> {
                 login.loggedInByGreeting(banner);
-                replies.complete(greeting, banner);
+                replies.greeting(greeting, banner);
             });
         }
     }
@@ -353,14 +352,8 @@ public final class ControlSession {
         connector.backend().forward(c, intake.nanosSinceDispatch(), onReply);
     }
 
-    /** Relays a backend reply unchanged, except a passive-mode reply the client did not ask for. */
+    /** Relays a backend reply unchanged (the sequencer withholds a passive-mode reply, see {@link ReplySequencer#complete}). */
     void passThrough(ReplySlot slot, FtpReply r) {
-        if (PassiveReplyLeak.leaks(r)) {
-            ctx.metrics().protocolViolation();
-            log.warn("{} backend sent {} out of turn; not relayed", id, r.code());
-            replies.reply(slot, 451, "Requested action aborted: the FTP server sent an unexpected reply.");
-            return;
-        }
         if (r.isPreliminary()) {
             replies.preliminary(slot, r);
         } else {

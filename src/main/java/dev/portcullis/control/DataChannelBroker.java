@@ -147,7 +147,7 @@ final class DataChannelBroker {
             backendSide.prepare(slot, s, () -> kernel.forwardIfEligible(s, listener, () -> {
                 s.markReady();
                 ctx.metrics().rewrite(extended ? "epsv" : "pasv");
-                session.replies().complete(slot, DataAddressRewriter.passiveReply(extended, announce, listener.port()));
+                session.replies().passiveReply(slot, DataAddressRewriter.passiveReply(extended, announce, listener.port()));
             }));
         });
     }

@@ -10,11 +10,20 @@ import java.util.List;
 
 /**
  * Frames the client's control stream into {@link FtpCommand}s. Lines end in CR LF; a bare LF is
- * accepted (some clients and scripts send it). Telnet IAC sequences (RFC 854) are removed: clients
- * send IAC IP and IAC DM before ABOR, and IAC IAC stands for a literal 0xFF byte. A line longer than
- * {@code maxLineLength} yields {@link CommandFrameError#TOO_LONG} and is discarded up to its end; a
- * line with a NUL yields {@link CommandFrameError#NUL_BYTE}. The decoder holds no policy: the
- * session decides what to reply and when to close.
+ * accepted (some clients and scripts send it). Telnet sequences (RFC 854) are removed before the
+ * line is parsed, so the verb the session judges is the verb a Telnet-aware server would read:
+ * IAC followed by a command byte (240-250) is dropped, IAC WILL/WONT/DO/DONT drops its option byte
+ * too, and an IAC followed by a byte below 240 (which is no Telnet command) drops only the IAC: BSD
+ * ftp sends IAC IP, then IAC DM as TCP urgent data, and Linux takes the urgent DM out of the stream,
+ * leaving IAC 'A' 'B' 'O' 'R'.
+ *
+ * <p>Refused lines, as {@link CommandFrameError}s: longer than {@code maxLineLength}
+ * ({@link CommandFrameError#TOO_LONG}, discarded up to its end), with a NUL, with a CR that does
+ * not end the line ({@link CommandFrameError#STRAY_CR}: servers disagree on whether it ends the
+ * line, and vsftpd ignores a line that is a lone CR, leaving the client waiting), and with a
+ * literal 0xFF (IAC IAC) ({@link CommandFrameError#LITERAL_IAC}: relayed unescaped, ProFTPD takes
+ * it for IAC and drops it with the next byte; escaped, vsftpd would read two 0xFF bytes; it never
+ * occurs in UTF-8). The decoder holds no policy: the session decides what to reply and when to close.
  *
  * <p>After an {@code AUTH} line it frames nothing more until the session has answered it: bytes the
  * client sent behind {@code AUTH} were sent in clear text before it could have seen {@code 234}, so
@@ -26,6 +35,8 @@ public final class FtpCommandDecoder extends ByteToMessageDecoder {
     private static final int IAC = 0xff;
     private static final int WILL = 0xfb;
     private static final int DONT = 0xfe;
+    /** The lowest Telnet command byte (SE); below it, a byte after IAC is data. */
+    private static final int FIRST_COMMAND = 0xf0;
 
     private enum Telnet { DATA, IAC, OPTION }
 
@@ -75,6 +86,8 @@ public final class FtpCommandDecoder extends ByteToMessageDecoder {
                         append(0xff, out);
                     } else if (b >= WILL && b <= DONT) {
                         telnet = Telnet.OPTION; // skip the option byte that follows
+                    } else if (b < FIRST_COMMAND) {
+                        data(b, out); // not a Telnet command: the IAC alone is dropped, the byte is kept
                     }
                     // IP (244), DM (242), NOP and the other two-byte commands are dropped.
                 }
@@ -82,13 +95,19 @@ public final class FtpCommandDecoder extends ByteToMessageDecoder {
                 case DATA -> {
                     if (b == IAC) {
                         telnet = Telnet.IAC;
-                    } else if (b == '\n') {
-                        endOfLine(out);
                     } else {
-                        append(b, out);
+                        data(b, out);
                     }
                 }
             }
+        }
+    }
+
+    private void data(int b, List<Object> out) {
+        if (b == '\n') {
+            endOfLine(out);
+        } else {
+            append(b, out);
         }
     }
 
@@ -164,6 +183,10 @@ public final class FtpCommandDecoder extends ByteToMessageDecoder {
             int end = length > 0 && line[length - 1] == '\r' ? length - 1 : length;
             if (end > maxLineLength) {
                 out.add(CommandFrameError.TOO_LONG);
+            } else if (contains(end, (byte) '\r')) {
+                out.add(CommandFrameError.STRAY_CR);
+            } else if (contains(end, (byte) 0xff)) {
+                out.add(CommandFrameError.LITERAL_IAC);
             } else if (requireCrLf && end == length) {
                 out.add(CommandFrameError.BARE_LF);
             } else {
@@ -177,5 +200,14 @@ public final class FtpCommandDecoder extends ByteToMessageDecoder {
         if (line.length > 512) {
             line = new byte[128]; // do not keep a large buffer per idle session
         }
+    }
+
+    private boolean contains(int end, byte b) {
+        for (int i = 0; i < end; i++) {
+            if (line[i] == b) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -1,6 +1,7 @@
 package dev.portcullis.control;
 
 import dev.portcullis.ftp.FtpReply;
+import dev.portcullis.guard.PassiveReplyLeak;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import java.util.ArrayDeque;
@@ -27,6 +28,10 @@ final class ReplySequencer {
 
         /** Replies were written: more commands may be taken. */
         void afterFlush();
+
+        /** A backend reply was replaced because it would have leaked the backend's data address. */
+        default void passiveReplyWithheld(FtpReply r) {
+        }
     }
 
     private final Channel client;
@@ -74,14 +79,58 @@ final class ReplySequencer {
     }
 
     void preliminary(ReplySlot slot, FtpReply r) {
-        slot.replies.add(r);
+        slot.replies.add(withheldIfLeaking(slot, r));
         flush();
     }
 
+    /** The final reply to {@code slot}'s command: the backend's, or the proxy's own (never a passive-mode reply, see {@link #passiveReply}). */
     void complete(ReplySlot slot, FtpReply r) {
+        FtpReply sent = withheldIfLeaking(slot, r);
+        if (sent.code() == 421 && slot.closeOutcome == null) {
+            // 421 means the service is closing the connection (RFC 959): a backend's 421 relayed
+            // with the session left open would leave the client waiting for a close (BackendReplyFuzzIT).
+            slot.closeOutcome = "backend_closed";
+        }
+        slot.replies.add(sent);
+        slot.done = true;
+        flush();
+    }
+
+    /** The backend's greeting relayed to the client: one that cannot be relayed ends the session with 421. */
+    void greeting(ReplySlot slot, FtpReply r) {
+        slot.greeting = true;
+        complete(slot, r);
+    }
+
+    /** The proxy's own 227/229 to the client's PASV/EPSV, with the proxy's address: the one passive-mode reply that goes out. */
+    void passiveReply(ReplySlot slot, FtpReply r) {
         slot.replies.add(r);
         slot.done = true;
         flush();
+    }
+
+    /**
+     * Every reply reaches the client through here, so this is where the backend's data address is
+     * stopped, whichever path brought it. A 227/228/229 from the backend becomes 451 (the server's
+     * answer is unknown, the command may or may not have had its effect, the client may go on), or
+     * for a greeting 421 and a close (a client cannot log in on a server that greets with anything
+     * but 220). Any other reply with a passive-mode line inside keeps its code, the class the
+     * client acts on, and loses its text.
+     */
+    private FtpReply withheldIfLeaking(ReplySlot slot, FtpReply r) {
+        if (PassiveReplyLeak.isPassiveCode(r.code())) {
+            session.passiveReplyWithheld(r);
+            if (slot.greeting) {
+                slot.closeOutcome = "backend_unavailable";
+                return FtpReply.of(421, "Service not available: the FTP server sent an unexpected greeting.");
+            }
+            return FtpReply.of(451, "Requested action aborted: the FTP server sent an unexpected reply.");
+        }
+        if (PassiveReplyLeak.carriesPassiveLine(r)) {
+            session.passiveReplyWithheld(r);
+            return FtpReply.of(r.code(), "Reply text withheld: it carried the FTP server's data address.");
+        }
+        return r;
     }
 
     private void flush() {

@@ -19,4 +19,6 @@ final class ReplySlot {
     boolean overtaking;
     /** The answer to PORT/EPRT/PASV/EPSV: in strict mode nothing may be pipelined behind it. */
     boolean dataSetup;
+    /** Answered by the backend's greeting ({@link ReplySequencer#greeting}): a reply that cannot be relayed closes the session (421). */
+    boolean greeting;
 }

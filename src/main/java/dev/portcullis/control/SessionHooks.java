@@ -36,6 +36,12 @@ final class SessionHooks implements ReplySequencer.Session, BackendChannel.Sessi
     }
 
     @Override
+    public void passiveReplyWithheld(FtpReply r) {
+        session.ctx().metrics().protocolViolation();
+        log.warn("{} backend sent {} out of turn; not relayed", session.id(), r.code());
+    }
+
+    @Override
     public boolean transferRunning() {
         return session.transfers().running();
     }

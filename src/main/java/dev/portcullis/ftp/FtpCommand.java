@@ -1,22 +1,66 @@
 package dev.portcullis.ftp;
 
 import java.nio.charset.StandardCharsets;
-import java.util.Locale;
 
 /**
- * One command line from a client, as received (Telnet IAC sequences already removed, line
- * terminator stripped). The raw bytes are kept so that commands the proxy does not rewrite are
- * relayed byte-exact (UTF-8 paths, unknown verbs); the verb is only ever read, never changed.
+ * One command line from a client (Telnet sequences already removed, line terminator stripped),
+ * held in the form it is relayed in: the verb, then, if there is an argument, one space and the
+ * argument's bytes exactly as received (UTF-8 paths, unknown verbs). Servers split the verb from
+ * its argument differently (vsftpd on a space only, ProFTPD on any whitespace), so a line whose
+ * verb ends in a tab, VT or FF is re-spelled with a space: the backend reads the verb the proxy
+ * judged, whichever way it splits. A verb that is not made of ASCII letters
+ * ({@link #verbWellFormed()}) is never relayed.
  */
 public record FtpCommand(String verb, String argument, byte[] line) {
 
-    /** Parses a line (without CR LF). Verb is upper-cased ASCII; the argument is kept as-is. */
+    /**
+     * Parses a line (without CR LF): the verb runs up to the first SP, HT, VT or FF (or the end),
+     * and is upper-cased; the argument is everything after that one separator, kept as-is.
+     */
     public static FtpCommand parse(byte[] line) {
-        String text = new String(line, StandardCharsets.ISO_8859_1);
-        int space = text.indexOf(' ');
-        String verb = space < 0 ? text : text.substring(0, space);
-        String argument = space < 0 ? "" : text.substring(space + 1);
-        return new FtpCommand(verb.toUpperCase(Locale.ROOT), argument, line);
+        int sep = 0;
+        while (sep < line.length && !isSeparator(line[sep])) {
+            sep++;
+        }
+        String verb = asciiUpperCase(line, sep);
+        if (sep == line.length) {
+            return new FtpCommand(verb, "", line);
+        }
+        String argument = new String(line, sep + 1, line.length - sep - 1, StandardCharsets.ISO_8859_1);
+        if (line[sep] != ' ') {
+            line = line.clone();
+            line[sep] = ' '; // the canonical spelling: the backend must split where the proxy did
+        }
+        return new FtpCommand(verb, argument, line);
+    }
+
+    /** Upper-cases ASCII letters only: {@code String.toUpperCase} would turn a Latin-1 'ß' into the letters "SS". */
+    private static String asciiUpperCase(byte[] line, int length) {
+        char[] verb = new char[length];
+        for (int i = 0; i < length; i++) {
+            int b = line[i] & 0xff;
+            verb[i] = (char) (b >= 'a' && b <= 'z' ? b - ('a' - 'A') : b);
+        }
+        return new String(verb);
+    }
+
+    /** What servers take for the end of the verb (ProFTPD and Pure-FTPd: any of these; vsftpd: SP only). */
+    private static boolean isSeparator(byte b) {
+        return b == ' ' || b == '\t' || b == 0x0b || b == '\f';
+    }
+
+    /** Whether the verb is one or more ASCII letters, as every FTP verb is (RFC 959 5.3.1). */
+    public boolean verbWellFormed() {
+        if (verb.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < verb.length(); i++) {
+            char ch = verb.charAt(i);
+            if (ch < 'A' || ch > 'Z') {
+                return false;
+            }
+        }
+        return true;
     }
 
     public static FtpCommand of(String text) {

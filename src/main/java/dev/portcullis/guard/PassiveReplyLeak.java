@@ -3,17 +3,34 @@ package dev.portcullis.guard;
 import dev.portcullis.ftp.FtpReply;
 
 /**
- * Unsolicited 227/229: only the reply to the proxy's own PASV/EPSV may carry the backend's data
- * address. The same codes in answer to anything else would hand the client the backend's
- * address and port (the address NAT is there to hide), so they are never relayed.
+ * Backend passive-mode replies: only the proxy's own answer to the client's PASV/EPSV (with the
+ * proxy's address) may be one. A 227/228/229 from the backend, whatever it answers (the greeting,
+ * another command, the proxy's own EPSV towards the backend, or nothing), or a line reading as
+ * one inside another reply, would hand the client the backend's data address and port (the
+ * address NAT is there to hide), so neither is relayed.
  */
 public final class PassiveReplyLeak {
 
     private PassiveReplyLeak() {
     }
 
-    /** Whether {@code r}, relayed as the answer to a command other than the proxy's own PASV/EPSV, would leak. */
-    public static boolean leaks(FtpReply r) {
-        return r.code() == 227 || r.code() == 229;
+    /** Whether {@code code} is a passive-mode reply: 227 (PASV), 228 (LPSV) or 229 (EPSV). */
+    public static boolean isPassiveCode(int code) {
+        return code == 227 || code == 228 || code == 229;
+    }
+
+    /**
+     * Whether one of the lines of {@code r} reads as a passive-mode reply ("227 ..." or "229-...")
+     * whatever the reply's own code: a multi-line greeting or STAT reply may carry one inside
+     * (found by BackendReplyFuzzIT).
+     */
+    public static boolean carriesPassiveLine(FtpReply r) {
+        for (String line : r.lines()) {
+            boolean replyLine = line.length() >= 4 && (line.charAt(3) == ' ' || line.charAt(3) == '-');
+            if (replyLine && (line.startsWith("227") || line.startsWith("228") || line.startsWith("229"))) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -59,8 +59,12 @@ public final class CommandPolicy {
         return denyAnonymous ? checkAnonymous(c, verb) : Verdict.allow();
     }
 
+    /**
+     * The name is the argument's first word: servers differ in whether "USER anonymous x" logs in
+     * as "anonymous" (a server that reads words) or as "anonymous x", so either is refused.
+     */
     private static Verdict checkAnonymous(FtpCommand c, String verb) {
-        if (verb.equals("USER") && ANONYMOUS.contains(c.argument().strip().toUpperCase(Locale.ROOT))) {
+        if (verb.equals("USER") && ANONYMOUS.contains(WHITESPACE.split(c.argument().strip(), 2)[0].toUpperCase(Locale.ROOT))) {
             return Verdict.refuse(530, "Anonymous login is not allowed here.", "policy");
         }
         return Verdict.allow();

@@ -69,11 +69,48 @@ class FtpCommandDecoderTest {
     }
 
     @Test
-    void telnetIacIacIsALiteral0xFfAndOptionNegotiationIsDropped() {
-        byte[] in = {'R', 'E', 'T', 'R', ' ', 'a', (byte) 0xff, (byte) 0xff, 'b',
-            (byte) 0xff, (byte) 0xfb, 0x01, '\r', '\n'};
+    void aLiteral0xFfIsRefusedAndOptionNegotiationIsDropped() {
+        // IAC IAC stands for 0xFF, which backends read differently (ProFTPD: an IAC eating the next byte).
+        byte[] in = {'R', 'E', 'T', 'R', ' ', 'a', (byte) 0xff, (byte) 0xff, 'b', '\r', '\n',
+            'R', 'E', 'T', 'R', ' ', 'c', (byte) 0xff, (byte) 0xfb, 0x01, '\r', '\n'};
         List<Object> out = decodeByteByByte(4096, in);
-        assertThat(((FtpCommand) out.get(0)).line()).containsExactly('R', 'E', 'T', 'R', ' ', 'a', (byte) 0xff, 'b');
+        assertThat(out.get(0)).isEqualTo(CommandFrameError.LITERAL_IAC);
+        assertThat(line(out.get(1))).isEqualTo("RETR c");
+    }
+
+    /** Table: Telnet sequences are removed per RFC 854 before the line is parsed. */
+    @Test
+    void telnetSequencesPerRfc854() {
+        Object[][] table = {
+            // BSD ftp's ABOR with the urgent DM taken out of the stream by the kernel: IAC IP IAC A B O R
+            {new byte[] {(byte) 0xff, (byte) 0xf4, (byte) 0xff, 'A', 'B', 'O', 'R', '\r', '\n'}, "ABOR"},
+            // the same with SO_OOBINLINE (the DM in band)
+            {new byte[] {(byte) 0xff, (byte) 0xf4, (byte) 0xff, (byte) 0xf2, 'A', 'B', 'O', 'R', '\r', '\n'}, "ABOR"},
+            // IAC IP inside the verb: removed, the verb is what is left
+            {new byte[] {'D', 'E', (byte) 0xff, (byte) 0xf4, 'L', 'E', ' ', 'f', '\r', '\n'}, "DELE f"},
+            // IAC NOP, IAC SE, IAC GA
+            {new byte[] {(byte) 0xff, (byte) 0xf1, 'N', (byte) 0xff, (byte) 0xf0, 'O', 'O', (byte) 0xff, (byte) 0xf9, 'P', '\r', '\n'}, "NOOP"},
+            // IAC DO option, IAC WONT option
+            {new byte[] {(byte) 0xff, (byte) 0xfd, 0x03, 'N', 'O', (byte) 0xff, (byte) 0xfc, 'X', 'O', 'P', '\r', '\n'}, "NOOP"},
+            // a lone IAC before a byte that is no Telnet command drops only the IAC
+            {new byte[] {'D', 'E', (byte) 0xff, 'L', 'E', ' ', 'f', '\r', '\n'}, "DELE f"},
+            // IAC before the LF: the LF still ends the line
+            {new byte[] {'N', 'O', 'O', 'P', '\r', (byte) 0xff, '\n'}, "NOOP"},
+        };
+        for (Object[] row : table) {
+            List<Object> out = decodeByteByByte(4096, (byte[]) row[0]);
+            assertThat(out).as(row[1].toString()).hasSize(1);
+            assertThat(line(out.get(0))).isEqualTo(row[1]);
+        }
+    }
+
+    /** Item 8: a CR anywhere but before the final LF refuses the line; it is never a command. */
+    @Test
+    void aCrInsideTheLineIsRefused() {
+        for (String in : List.of("\r\r\n", "NOOP\rQUIT\r\n", "\r\rNOOP\r\n", "DELE f\r\r\n", "\r\u00ff\u00f1\r\n")) {
+            assertThat(decodeByteByByte(4096, bytes(in))).as(in.replace("\r", "\\r")).containsExactly(CommandFrameError.STRAY_CR);
+        }
+        assertThat(decodeByteByByte(4096, bytes("\r\n"))).hasSize(1).allMatch(o -> o instanceof FtpCommand c && c.line().length == 0);
     }
 
     @Test

@@ -34,7 +34,8 @@ class CodecFuzzTest {
                 if (o instanceof FtpCommand c) {
                     assertThat(c.line().length).isLessThanOrEqualTo(max);
                     for (byte b : c.line()) {
-                        assertThat(b).isNotEqualTo((byte) '\n').isNotEqualTo((byte) 0);
+                        // CR and 0xFF too: a line holding either is refused, never relayed (issue 28)
+                        assertThat(b).isNotEqualTo((byte) '\n').isNotEqualTo((byte) 0).isNotEqualTo((byte) '\r').isNotEqualTo((byte) 0xff);
                     }
                     assertThat(c.verb()).doesNotContain(" ");
                 } else {

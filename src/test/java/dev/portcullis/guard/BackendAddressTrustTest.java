@@ -36,8 +36,12 @@ class BackendAddressTrustTest {
 
     @Test
     void passiveRepliesOutOfTurnLeakTheBackendsAddress() {
-        assertThat(PassiveReplyLeak.leaks(FtpReply.of(227, "Entering Passive Mode (10,0,0,5,156,64)."))).isTrue();
-        assertThat(PassiveReplyLeak.leaks(FtpReply.of(229, "Entering Extended Passive Mode (|||40000|)"))).isTrue();
-        assertThat(PassiveReplyLeak.leaks(FtpReply.of(200, "ok"))).isFalse();
+        assertThat(PassiveReplyLeak.isPassiveCode(FtpReply.of(227, "Entering Passive Mode (10,0,0,5,156,64).").code())).isTrue();
+        assertThat(PassiveReplyLeak.isPassiveCode(FtpReply.of(229, "Entering Extended Passive Mode (|||40000|)").code())).isTrue();
+        assertThat(PassiveReplyLeak.carriesPassiveLine(FtpReply.ofLines(211, java.util.List.of("211-Status", "227 Entering Passive Mode (10,0,0,5,156,64)", "211 End")))).isTrue();
+        assertThat(PassiveReplyLeak.carriesPassiveLine(FtpReply.ofLines(220, java.util.List.of("220-welcome", "229-Entering Extended Passive Mode (|||40000|)", "220 ready")))).isTrue();
+        assertThat(PassiveReplyLeak.carriesPassiveLine(FtpReply.ofLines(211, java.util.List.of("211-Status", " 227 files", "2270 x", "211 End")))).isFalse();
+        assertThat(PassiveReplyLeak.isPassiveCode(228)).isTrue();
+        assertThat(PassiveReplyLeak.isPassiveCode(FtpReply.of(200, "ok").code())).isFalse();
     }
 }

@@ -25,6 +25,11 @@ class CommandPolicyTest {
         assertThat(p.check(FtpCommand.of("USER anonymous")).replyCode()).isEqualTo(530);
         assertThat(p.check(FtpCommand.of("USER FTP")).allowed()).isFalse();
         assertThat(p.check(FtpCommand.of("USER alice")).allowed()).isTrue();
+        // Found by ControlStreamFuzzIT: a second word after the name slipped past the check.
+        for (String spelling : List.of("USER anonymous x", "USER ftp #t2", "USER \tanonymous\t", "USER  Anonymous")) {
+            assertThat(p.check(FtpCommand.of(spelling)).allowed()).as(spelling).isFalse();
+        }
+        assertThat(p.check(FtpCommand.of("USER anonymousx")).allowed()).isTrue();
     }
 
     @Test

@@ -41,6 +41,7 @@ public final class FakeFtpBackend implements AutoCloseable {
     private volatile long storStopsReadingAfter = -1;
     private volatile long storReadRate;
     private volatile byte[] file = "fake file content\n".getBytes(StandardCharsets.US_ASCII);
+    private volatile String greeting = "220 fake FTP server ready";
 
     public FakeFtpBackend() throws IOException {
         server = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
@@ -54,6 +55,12 @@ public final class FakeFtpBackend implements AutoCloseable {
     /** Sets a fixed reply line for a verb (e.g. "EPSV" -> "500 EPSV not understood"); "CLOSE" closes the connection. */
     public FakeFtpBackend reply(String verb, String line) {
         replies.put(verb, line);
+        return this;
+    }
+
+    /** The first reply on every connection, sent as given (CR LF added; may hold several lines). */
+    public FakeFtpBackend greeting(String lines) {
+        this.greeting = lines;
         return this;
     }
 
@@ -154,7 +161,7 @@ public final class FakeFtpBackend implements AutoCloseable {
             s.setSoTimeout(30_000);
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
             OutputStream out = s.getOutputStream();
-            write(out, "220 fake FTP server ready");
+            write(out, greeting);
             String line;
             while ((line = in.readLine()) != null) {
                 received.add(line);
