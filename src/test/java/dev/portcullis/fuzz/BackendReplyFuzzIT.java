@@ -53,9 +53,7 @@ class BackendReplyFuzzIT {
             "unterminated multi-line");
 
     /** Findings left for a later issue, each with its reason: counted, printed, not failed. */
-    private static final Map<String, String> ALLOWED = Map.of(
-            "blank line", "issue 28 (later item): a blank line between replies makes FtpReplyDecoder give up on the backend (421 "
-                    + "and close); RFC 959 does not allow the line, but a tolerant proxy could skip it");
+    private static final Map<String, String> ALLOWED = Map.of();
 
     private final Map<String, Integer> violations = new TreeMap<>();
     private final Map<String, Integer> closes = new TreeMap<>();
