@@ -196,7 +196,8 @@ final class BackendConnector {
                     session.replies().preliminary(greeting, r);
                 } else if (r.code() == 220 && ctx.backendTls() != null) {
                     secure(greeting, r, onReady); // the client's commands wait until the backend is secured
-                } else if (r.code() != 220) {
+                } else if (r.code() != 220 && (r.code() != 230 || ctx.backendTls() != null)) {
+                    // 230: logged in already (RFC 959; curl's test server greets so); usable only in clear.
                     greeting.closeOutcome = "backend_unavailable";
                     session.replies().greeting(greeting, r);
                 } else {

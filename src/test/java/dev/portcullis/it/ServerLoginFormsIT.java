@@ -38,4 +38,18 @@ class ServerLoginFormsIT {
             }
         }
     }
+
+    /** A server that greets with 230 has logged the session in already (RFC 959): no USER needed. */
+    @org.junit.jupiter.api.Test
+    void aGreetingOf230IsALogin() throws Exception {
+        try (FakeFtpBackend backend = new FakeFtpBackend().greeting("230 welcome, you are logged in")) {
+            PortcullisServer proxy = new PortcullisServer(ProxyHarness.baseConfig(backend.port())).start();
+            try (FtpTestClient c = FtpTestClient.connect(proxy.boundAddresses().get(0))) {
+                assertThat(c.readReply().code()).isEqualTo(230);
+                assertThat(c.command("EPSV").code()).as("EPSV with no USER sent").isEqualTo(229);
+            } finally {
+                proxy.stop();
+            }
+        }
+    }
 }
