@@ -75,8 +75,13 @@ final class BackendDataSide {
                     log.info("{} backend refused EPSV ({}); using PASV towards it in this session and, for {} s, in new ones",
                             session.id(), r.code(), BackendCapabilities.EPSV_REFUSAL_MEMORY.toSeconds());
                     sendPasv(slot, s, onReady);
-                } else {
+                } else if (r.code() == 421 || r.code() == 530) {
                     refused(slot, s, r);
+                } else {
+                    // Any other answer (curl's test server sends 314): PASV this time, as clients do
+                    // after anything but 229; not remembered, it says nothing about EPSV in general.
+                    log.info("{} backend answered EPSV with {}; using PASV for this transfer", session.id(), r.code());
+                    sendPasv(slot, s, onReady);
                 }
             });
         }
@@ -149,11 +154,14 @@ final class BackendDataSide {
 
     /**
      * Connects to the backend's data port once it is known and the client side has asked for it:
-     * in client passive mode when the client's data connection arrives, in client active mode when
-     * the transfer command goes out.
+     * in client passive mode when the client's data connection arrives, in client active mode as
+     * soon as the backend's port is known.
      */
     void connectIfDue(DataSetup s) {
-        boolean due = s.clientMode() == DataSetup.ClientMode.PASSIVE ? s.relay().isAttached(Side.CLIENT) : session.transfers().isRunning(s);
+        // Client active mode: at once, as a client would connect right after the server's 227/229
+        // (some servers wait only briefly); the relay holds the backend's bytes until the client's
+        // connection is made after the 150.
+        boolean due = s.clientMode() == DataSetup.ClientMode.PASSIVE ? s.relay().isAttached(Side.CLIENT) : true;
         if (!due || !s.startBackendConnect()) {
             return;
         }
