@@ -51,7 +51,14 @@ if ($realpid == 0) { exec(@perl, $real, @realargs) or die "exec $real: $!"; }
 my $proxypid;
 sub readfile { my ($f) = @_; open(my $fh, '<', $f) or return undef; my $l = <$fh>; close $fh; chomp $l if defined $l; return $l; }
 sub stop_all {
-    if ($proxypid) { kill('KILL', $proxypid); waitpid($proxypid, 0); unlink("$rundir/proxy-$stamp.pid"); $proxypid = 0; }
+    if ($proxypid) {
+        # TERM first so that its log is complete; it drains open sessions, so KILL after 1.5 s
+        kill('TERM', $proxypid);
+        my $end = time() + 1.5;
+        while (time() < $end && waitpid($proxypid, WNOHANG) == 0) { sleep(0.05); }
+        if (waitpid($proxypid, WNOHANG) == 0) { kill('KILL', $proxypid); waitpid($proxypid, 0); }
+        unlink("$rundir/proxy-$stamp.pid"); $proxypid = 0;
+    }
     my $rp = readfile($realpidfile);
     # the real server writes its own pid (possibly negated); its sockfilt helpers are cleaned by runtests
     kill('TERM', abs($rp)) if $rp && $rp =~ /^-?\d+$/;
