@@ -155,8 +155,11 @@ final class TransferTracker {
         if (r.isPreliminary()) {
             t.started = true;
             session.replies().preliminary(t.slot, r);
-            if (t.setup.clientMode() == DataSetup.ClientMode.ACTIVE) {
-                session.data().connectClient(t.setup); // the backend started the transfer: now call the client
+            if (t.setup.clientMode() == DataSetup.ClientMode.ACTIVE && !t.setup.relay().isDone()) {
+                // The backend started the transfer: now call the client. Not when the backend's data
+                // connection has failed already: the client would see an empty transfer before the
+                // backend's 4xx, instead of that 4xx (curl's tests 1206, 1207).
+                session.data().connectClient(t.setup);
             }
             return;
         }
@@ -166,9 +169,10 @@ final class TransferTracker {
             return;
         }
         DataRelay relay = t.setup.relay();
-        // On success, hold the reply until every byte is relayed. On failure, or when no data
+        // On success, hold the reply until every byte is relayed. On anything else (a failure, or
+        // a reply no transfer ends with, as curl's test server's 314 to RETR), or when no data
         // connection ever came, stop now.
-        if (r.isNegative() || !relay.isEngaged()) {
+        if (!r.isPositiveCompletion() || !relay.isEngaged()) {
             relay.abort();
         }
         if (relay.isDone()) {
