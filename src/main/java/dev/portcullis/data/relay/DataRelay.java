@@ -94,9 +94,9 @@ public final class DataRelay {
             flushHeld(Side.CLIENT, backend);
             flushHeld(Side.BACKEND, client);
             if (clientSide.closed) {
-                endOutput(Side.BACKEND);
+                passOnClose(Side.CLIENT);
             } else if (backendSide.closed) {
-                endOutput(Side.CLIENT);
+                passOnClose(Side.BACKEND);
             } else {
                 client.config().setAutoRead(true);
                 backend.config().setAutoRead(true);
@@ -118,13 +118,31 @@ public final class DataRelay {
             flushHeld(Side.CLIENT, backend);
         }
         if (clientSide.closed || !client.isActive()) {
-            endOutput(Side.BACKEND);
+            passOnClose(Side.CLIENT);
         } else if (backendSide.closed || !backend.isActive()) {
-            endOutput(Side.CLIENT);
+            passOnClose(Side.BACKEND);
         } else {
             client.config().setAutoRead(true);
             backend.config().setAutoRead(true);
         }
+    }
+
+    /**
+     * {@code closed} went away while its peer could not hear of it at once (before the peer was
+     * attached, or while the relay was with a splice worker): the peer now gets what {@code closed}
+     * sent and, as {@link #sideClosed} would have given it, a FIN after a clean end but a reset
+     * after a failure. A side gone without its own close seen yet (it is closing) counts as failed:
+     * a FIN is a complete upload to an FTP server, and only a clean end may send one.
+     */
+    private void passOnClose(Side closed) {
+        Channel peer = channel(closed.other());
+        if (state(closed).broken || !state(closed).closed) {
+            if (peer.isActive()) {
+                reset(peer);
+            }
+            return;
+        }
+        endOutput(closed.other());
     }
 
     private void flushHeld(Side from, Channel to) {

@@ -73,6 +73,9 @@ final class SpliceHandOff {
         // an empty write completes only after every write before it.
         c.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(wc -> b.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(wb -> {
             if (!wc.isSuccess() || !wb.isSuccess()) {
+                // A flush that failed is a side that failed (reset, broken pipe): its peer is reset, not ended.
+                relay.state(Side.CLIENT).broken |= !wc.isSuccess();
+                relay.state(Side.BACKEND).broken |= !wb.isSuccess();
                 fallBackToCopy();
                 return;
             }
@@ -144,6 +147,10 @@ final class SpliceHandOff {
         if (!t.abortRequested() && failed != null) {
             DataRelay.reset(relay.channel(failed.other()));
             relay.channel(failed).close();
+        } else if (t.abortRequested() && !relay.wasAborted()) {
+            // The worker gave up by itself (its idle limit): no end of data, so no FIN either side.
+            DataRelay.reset(relay.channel(Side.CLIENT));
+            DataRelay.reset(relay.channel(Side.BACKEND));
         } else if (!t.abortRequested() && ending != null && relay.channel(ending).isActive() && relay.channel(ending).isRegistered()) {
             relay.endOutput(ending);
             relay.channel(ending.other()).close();
