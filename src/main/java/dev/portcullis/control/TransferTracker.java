@@ -140,6 +140,8 @@ final class TransferTracker {
             session.forward(c, r -> onReply(t, r));
             return; // no relay: the backend's final reply ends the transfer
         }
+        // The relay learns whose end of stream ends the data (a download's client may half-close early).
+        t.setup.relay().receiver(receiver(direction(c)));
         t.setup.relay().onDone(r -> {
             if (t.finalReply != null) {
                 finish(t);
@@ -184,12 +186,8 @@ final class TransferTracker {
         finished++;
         DataRelay relay = t.setup.relay();
         FtpReply reply = t.finalReply;
-        ProxyMetrics.Direction direction = switch (t.command.verb()) {
-            case "RETR" -> ProxyMetrics.Direction.DOWNLOAD;
-            case "STOR", "STOU", "APPE" -> ProxyMetrics.Direction.UPLOAD;
-            default -> ProxyMetrics.Direction.LISTING;
-        };
-        DataRelay.Side receiver = direction == ProxyMetrics.Direction.UPLOAD ? DataRelay.Side.BACKEND : DataRelay.Side.CLIENT;
+        ProxyMetrics.Direction direction = direction(t.command);
+        DataRelay.Side receiver = receiver(direction);
         boolean inKernel = t.setup.inKernel();
         if (!inKernel && (relay.wasAborted() || relay.lostBytesTowards(receiver)) && reply.isPositiveCompletion()) {
             // The backend finished, but the proxy could not deliver every byte: never report that as success.
@@ -199,6 +197,19 @@ final class TransferTracker {
         report(t, relay, reply, direction, inKernel);
         session.replies().complete(t.slot, reply);
         session.afterTransfer();
+    }
+
+    private static ProxyMetrics.Direction direction(FtpCommand c) {
+        return switch (c.verb()) {
+            case "RETR" -> ProxyMetrics.Direction.DOWNLOAD;
+            case "STOR", "STOU", "APPE" -> ProxyMetrics.Direction.UPLOAD;
+            default -> ProxyMetrics.Direction.LISTING;
+        };
+    }
+
+    /** The side a transfer's data goes to. */
+    private static DataRelay.Side receiver(ProxyMetrics.Direction direction) {
+        return direction == ProxyMetrics.Direction.UPLOAD ? DataRelay.Side.BACKEND : DataRelay.Side.CLIENT;
     }
 
     private void report(Transfer t, DataRelay relay, FtpReply reply, ProxyMetrics.Direction direction, boolean inKernel) {

@@ -14,7 +14,9 @@ import java.util.function.Consumer;
  * follows writability: when one side's outbound buffer passes its high water mark, the other side
  * stops reading until it drains, so a slow reader bounds the memory of a transfer. When a side
  * closes, what was read from it is flushed to the other side, which then gets a FIN (endOutput);
- * when a side is reset, the other side is reset too. Runs on the session's event loop only.
+ * when a side is reset, the other side is reset too. Once the transfer command is known, only the
+ * sender's end of stream ends the data: a receiver that half-closes still gets the rest, and what a
+ * receiver sends is dropped (see {@link #receiver}). Runs on the session's event loop only.
  */
 public final class DataRelay {
 
@@ -38,6 +40,8 @@ public final class DataRelay {
     private Consumer<DataRelay> onDone = r -> { };
     private RelayPacer pacer;
     private SpliceHandOff zeroCopy;
+    /** The side the transfer's data goes to, once the transfer command is known; null before. */
+    private Side receiver;
 
     /** How long a side that got its FIN may stay open waiting for its peer to close. */
     static final long LINGER_MILLIS = 5_000;
@@ -58,6 +62,24 @@ public final class DataRelay {
     /** Rate limits (per session, global) every byte of this relay is taken from; set before attaching. */
     public void throttle(List<TokenBucket> limits) {
         this.pacer = limits.isEmpty() ? null : new RelayPacer(this, limits);
+    }
+
+    /**
+     * The transfer command is known: its data goes to {@code side} (the client for RETR and the
+     * listings, the backend for STOR, STOU and APPE). Only the other side's end of stream ends the
+     * transfer; the receiver's end says it sends nothing more, not that it has everything, and
+     * what the receiver sends is no part of the transfer and is dropped.
+     */
+    public void receiver(Side side) {
+        this.receiver = side;
+        if (zeroCopy != null) {
+            zeroCopy.receiver(side);
+        }
+    }
+
+    /** True if data of this transfer goes to {@code side} (known once the transfer command is). */
+    boolean isReceiver(Side side) {
+        return receiver == side;
     }
 
     public void onDone(Consumer<DataRelay> callback) {
@@ -84,6 +106,9 @@ public final class DataRelay {
         if (pacer != null) {
             ch.config().setRecvByteBufAllocator(RelayPacer.THROTTLED_READS);
         }
+        // An end of stream is reported (inputEnded) instead of closing the channel: whether it ends
+        // the transfer depends on the transfer's direction.
+        ch.config().setOption(io.netty.channel.ChannelOption.ALLOW_HALF_CLOSURE, true);
         ch.pipeline().addLast("relay", new RelayHandler(this, side));
         ch.closeFuture().addListener(f -> sideClosed(side));
         if (client != null && backend != null) {
@@ -199,12 +224,33 @@ public final class DataRelay {
                 return;
             }
             state(side).ended = true;
+            if (state(side).inputEnded) {
+                ch.close(); // both ways over: nothing left to read, so closing cannot reset
+                finishIfOver();
+                return;
+            }
             var linger = ch.eventLoop().schedule(() -> {
                 ch.close();
             }, LINGER_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
             ch.closeFuture().addListener(c -> linger.cancel(false));
             finishIfOver();
         });
+    }
+
+    /**
+     * {@code side} ended its stream (a FIN; the channel stays open, half-closed). The sender's end
+     * is the end of the data: the channel closes and {@link #sideClosed} ends the peer after the
+     * last bytes. A receiver's end is not: it is still sent the rest of the data and closes once its
+     * own output has ended. With the direction not known yet, any end counts as the sender's.
+     */
+    void inputEnded(Side side) {
+        RelaySide st = state(side);
+        st.inputEnded = true;
+        Channel ch = channel(side);
+        if (side == receiver && !st.ended && !done) {
+            return;
+        }
+        ch.close();
     }
 
     /** Done when each side has closed or has been given all its bytes and a FIN. */
