@@ -65,6 +65,93 @@ class DownloadHalfCloseIT {
         assertThat(failures).as("half-closed downloads that lost bytes or their 226").isEmpty();
     }
 
+    /**
+     * Under PROT P the same half-close is a close_notify, after which this proxy's TLS engine (as
+     * OpenSSL's) sends nothing more: the rest of the file cannot reach the client, so the transfer
+     * must not be reported complete. The client reads one record and half-closes; its receive
+     * buffer is small, so most of the file is still in the proxy when the close_notify arrives,
+     * while the backend, whose data fits in the kernel's buffers, may well have answered 226.
+     * Before the relay counted a receiver that failed as lost bytes, that 226 reached the client.
+     */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"vsftpd", "in-jvm"})
+    void aTlsDownloadCutShortByTheClientsCloseNotifyIsNever226(String backend, @TempDir Path certs) throws Exception {
+        dev.portcullis.testing.TestCertificates.Files cert = dev.portcullis.testing.TestCertificates.create(certs, "half-close", "ec");
+        dev.portcullis.config.TlsConfig tls = new dev.portcullis.config.TlsConfig(java.util.Optional.of(cert.cert()),
+                java.util.Optional.of(cert.key()), java.util.Optional.empty(), dev.portcullis.config.TlsConfig.Policy.OPTIONAL,
+                dev.portcullis.config.TlsConfig.DataProtection.ANY, false, List.of(), dev.portcullis.config.TlsConfig.DEFAULT_CIPHERS,
+                dev.portcullis.config.TlsConfig.Provider.AUTO, java.time.Duration.ofSeconds(10), List.of());
+        UnaryOperator<ProxyConfig> config = c -> c.withTls(tls);
+        List<String> failures = new ArrayList<>();
+        if (backend.equals("vsftpd")) {
+            VsftpdProcess.assumeAvailable();
+            try (VsftpdProcess vsftpd = VsftpdProcess.start(31700, 31799)) {
+                Files.write(vsftpd.root().resolve("small.bin"), SMALL);
+                Files.write(vsftpd.root().resolve("large.bin"), LARGE);
+                PortcullisServer proxy = new PortcullisServer(config.apply(ProxyHarness.baseConfig(vsftpd.port()))).start();
+                try {
+                    tlsCloseNotify(proxy.boundAddresses().get(0), "anonymous", "guest", failures);
+                } finally {
+                    proxy.stop();
+                }
+            }
+        } else {
+            try (ProxyHarness h = ProxyHarness.start(root, config)) {
+                h.write("small.bin", SMALL);
+                h.write("large.bin", LARGE);
+                tlsCloseNotify(h.proxyAddress(), ProxyHarness.USER, ProxyHarness.PASSWORD, failures);
+                h.assertQuiescent();
+            }
+        }
+        assertThat(failures).as("TLS downloads cut short by the client, reported complete").isEmpty();
+    }
+
+    private static void tlsCloseNotify(InetSocketAddress proxy, String user, String password, List<String> failures) throws Exception {
+        javax.net.ssl.SSLContext ctx = dev.portcullis.testing.TrustAll.context("TLSv1.3");
+        try (FtpTestClient c = FtpTestClient.connect(proxy)) {
+            assertThat(c.readReply().code()).isEqualTo(220);
+            c.startTls(ctx.getSocketFactory());
+            int code = c.command("USER " + user).code();
+            if (code == 331) {
+                code = c.command("PASS " + password).code();
+            }
+            assertThat(code).isEqualTo(230);
+            assertThat(c.command("PBSZ 0").code()).isEqualTo(200);
+            assertThat(c.command("PROT P").code()).isEqualTo(200);
+            assertThat(c.command("TYPE I").code()).isEqualTo(200);
+            for (int round = 0; round < 3; round++) {
+                InetSocketAddress data = c.epsv();
+                byte[] got;
+                try (Socket plain = new Socket()) {
+                    plain.setReceiveBufferSize(16 * 1024);
+                    plain.setSoTimeout(20_000);
+                    plain.connect(data, 5_000);
+                    c.send("RETR large.bin");
+                    assertThat(c.readReply().code()).isEqualTo(150);
+                    javax.net.ssl.SSLSocket d = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket(plain, "localhost",
+                            c.socket().getPort(), true);
+                    d.startHandshake();
+                    int first = d.getInputStream().read(); // the data flows: most of it waits in the proxy
+                    d.shutdownOutput(); // close_notify (TLS 1.3 half-close)
+                    try {
+                        byte[] rest = d.getInputStream().readAllBytes();
+                        got = new byte[rest.length + 1];
+                        got[0] = (byte) first;
+                        System.arraycopy(rest, 0, got, 1, rest.length);
+                    } catch (IOException cut) {
+                        got = null;
+                    }
+                }
+                FtpTestClient.Reply done = c.readReply();
+                if (done.code() == 226 && (got == null || !java.util.Arrays.equals(got, LARGE))) {
+                    failures.add("round " + round + ": 226 with " + (got == null ? "a reset" : got.length + " of " + LARGE.length + " bytes"));
+                } else if (done.code() != 226 && done.code() < 400) {
+                    failures.add("round " + round + ": " + done.code());
+                }
+            }
+        }
+    }
+
     private static void runAll(InetSocketAddress proxy, String user, String password, List<String> failures) throws IOException {
         try (FtpTestClient c = FtpTestClient.login(proxy, user, password)) {
             assertThat(c.command("TYPE I").code()).isEqualTo(200);

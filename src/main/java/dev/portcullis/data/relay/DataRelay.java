@@ -332,6 +332,12 @@ public final class DataRelay {
 
     private void sideClosed(Side side) {
         state(side).closed = true;
+        if (state(side).broken && !state(side).ended) {
+            // It failed before it was given everything and a FIN (a reset, or its TLS engine closed
+            // under the relay's writes): what was on its way to it is lost, and for a receiver
+            // that is no complete transfer, whatever the backend answers (lostBytesTowards).
+            state(side).lost = true;
+        }
         if (zeroCopy != null && zeroCopy.inProgress()) {
             return; // the hand-off decides what follows
         }

@@ -157,10 +157,14 @@ final class SpliceHandOff {
         Side failed = t.clientFailed() ? Side.CLIENT : t.backendFailed() ? Side.BACKEND : null;
         Side ending = t.clientEnded() ? Side.BACKEND : t.backendEnded() ? Side.CLIENT : null;
         if (!t.abortRequested() && failed != null) {
-            DataRelay.reset(relay.channel(failed.other()));
+            // Closing the failed side resets the other (DataRelay.sideClosed), never ends it.
+            relay.state(failed).broken = true;
             relay.channel(failed).close();
+            DataRelay.reset(relay.channel(failed.other()));
         } else if (t.abortRequested() && !relay.wasAborted()) {
             // The worker gave up by itself (its idle limit): no end of data, so no FIN either side.
+            relay.state(Side.CLIENT).broken = true;
+            relay.state(Side.BACKEND).broken = true;
             DataRelay.reset(relay.channel(Side.CLIENT));
             DataRelay.reset(relay.channel(Side.BACKEND));
         } else if (!t.abortRequested() && ending != null && relay.channel(ending).isActive() && relay.channel(ending).isRegistered()) {
