@@ -132,8 +132,15 @@ public final class DataRelay {
     /** The copy path from where the hand-off left it: what a side sent goes to the other, then closes follow. */
     void resumeCopy() {
         if (done) {
-            client.close();
-            backend.close();
+            // A side that already has every byte and its FIN closes itself when its peer does
+            // (endOutput): closing it here, with bytes it sent still unread, would reset it and
+            // throw away what its kernel had not sent yet, behind a 226.
+            if (!clientSide.ended) {
+                client.close();
+            }
+            if (!backendSide.ended) {
+                backend.close();
+            }
             return;
         }
         if (client.isActive()) {

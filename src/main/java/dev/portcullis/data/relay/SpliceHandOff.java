@@ -84,14 +84,19 @@ final class SpliceHandOff {
         // an empty write completes only after every write before it.
         c.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(wc -> b.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(wb -> {
             if (!wc.isSuccess() || !wb.isSuccess()) {
-                // A flush that failed is a side that failed (reset, broken pipe): its peer is reset, not ended.
-                relay.state(Side.CLIENT).broken |= !wc.isSuccess();
-                relay.state(Side.BACKEND).broken |= !wb.isSuccess();
+                // A flush that failed on a live socket is a side that failed (reset, broken pipe): its
+                // peer is reset, not ended. (One that failed because the side had closed says nothing.)
+                relay.state(Side.CLIENT).broken |= failedOnLiveSocket(wc);
+                relay.state(Side.BACKEND).broken |= failedOnLiveSocket(wb);
                 fallBackToCopy();
                 return;
             }
             c.deregister().addListener(fc -> b.deregister().addListener(fb -> afterDeregister(fc.isSuccess() && fb.isSuccess())));
         }));
+    }
+
+    private static boolean failedOnLiveSocket(io.netty.util.concurrent.Future<?> write) {
+        return !write.isSuccess() && !(write.cause() instanceof java.nio.channels.ClosedChannelException);
     }
 
     /**
