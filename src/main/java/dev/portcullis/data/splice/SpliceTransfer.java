@@ -266,8 +266,18 @@ public final class SpliceTransfer {
      */
     boolean finished() {
         return abortRequested || clientToBackend.endsTransfer() || backendToClient.endsTransfer()
-                || clientToBackend.failedAndDrained() || backendToClient.failedAndDrained()
+                || clientToBackend.failedAndDrained() || backendToClient.failedAndDrained() || receiverUnreachable()
                 || (clientToBackend.failed && backendToClient.failed);
+    }
+
+    /**
+     * Writing to the transfer's receiver failed (it reset): the transfer cannot complete, whatever
+     * becomes of the other direction. (With the direction unknown, only both failing ends it: a
+     * client that closes after an upload may not take the server's last few bytes.) Its socket's
+     * error is then spent, so its own direction may even read a clean end of stream afterwards.
+     */
+    private boolean receiverUnreachable() {
+        return receiver == RECEIVER_CLIENT && backendToClient.failed || receiver == RECEIVER_BACKEND && clientToBackend.failed;
     }
 
     /** Which side receives the transfer's data (RECEIVER_*): its end of stream does not end the transfer. */
@@ -307,13 +317,13 @@ public final class SpliceTransfer {
         return backendToClient.lost;
     }
 
-    /** The client's socket failed (a reset), as opposed to ending its stream. */
+    /** The client's socket failed (a reset, read or, the client receiving the transfer, written), as opposed to ending its stream. */
     public boolean clientFailed() {
-        return clientToBackend.sourceFailed;
+        return clientToBackend.sourceFailed || receiver == RECEIVER_CLIENT && backendToClient.failed;
     }
 
     public boolean backendFailed() {
-        return backendToClient.sourceFailed;
+        return backendToClient.sourceFailed || receiver == RECEIVER_BACKEND && clientToBackend.failed;
     }
 
     /** The client's stream ended and was delivered, and it was the sender's (see {@link #receiver}). */
