@@ -149,11 +149,14 @@ final class ClientSecurity {
     }
 
     /**
-     * Under PROT P, puts TLS (server role, RFC 4217) on a client data connection; with
-     * tls.require-session-reuse, {@code onTheft} runs when it does not resume the control session.
+     * Under PROT P, puts TLS (server role, RFC 4217) on a client data connection. {@code onAdmitted}
+     * runs when the connection may join the relay: at once, or with tls.require-session-reuse once
+     * its handshake has resumed the control session. One that does not (or whose handshake fails)
+     * is closed and {@code onRefused} runs instead.
      */
-    void secureData(Channel ch, Runnable onTheft) {
+    void secureData(Channel ch, Runnable onAdmitted, Runnable onRefused) {
         if (!tls.protectData()) {
+            onAdmitted.run();
             return;
         }
         SessionContext ctx = session.ctx();
@@ -164,16 +167,26 @@ final class ClientSecurity {
             log.debug("{} client data TLS handshake: {}", session.id(),
                     f.isSuccess() ? handler.engine().getSession().getProtocol() : f.cause().toString());
         });
-        if (ctx.config().tls().requireSessionReuse()) {
-            handler.handshakeFuture().addListener(f -> {
-                if (f.isSuccess() && !tls.resumedControlSession(handler)) {
-                    ctx.metrics().blocked(ProxyMetrics.Blocked.THEFT);
-                    log.warn("{} data connection from {} did not resume the control TLS session; closed",
-                            session.id(), Addresses.format(ch.remoteAddress()));
-                    session.audit("blocked", Map.of("reason", "theft", "detail", "data connection without TLS session reuse"));
-                    onTheft.run();
-                }
-            });
+        if (!ctx.config().tls().requireSessionReuse()) {
+            onAdmitted.run(); // the relay takes it now; the handshake completes before any data moves
+            return;
         }
+        // Who it is, is known only when the handshake is over: until then it is no part of the relay,
+        // so that no byte of the transfer can reach a thief or come from one.
+        handler.handshakeFuture().addListener(f -> {
+            if (f.isSuccess() && tls.resumedControlSession(handler)) {
+                onAdmitted.run();
+                return;
+            }
+            if (f.isSuccess()) {
+                ctx.metrics().blocked(ProxyMetrics.Blocked.THEFT);
+                log.warn("{} data connection from {} did not resume the control TLS session; closed",
+                        session.id(), Addresses.format(ch.remoteAddress()));
+                session.audit("blocked", Map.of("reason", "theft", "detail", "data connection without TLS session reuse"));
+            }
+            ch.close();
+            onRefused.run();
+        });
+        ch.read(); // the handshake needs the client's hello; the relay, which would start reading, is not there yet
     }
 }

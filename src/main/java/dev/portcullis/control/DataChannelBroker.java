@@ -229,15 +229,30 @@ final class DataChannelBroker {
     }
 
     private void onClientDataAccepted(DataSetup s, Channel ch) {
-        attachClientData(s, ch);
-        backendSide.connectIfDue(s);
+        session.security().secureData(ch, () -> {
+            PassiveListener listener = s.clientListener();
+            if (listener != null) {
+                listener.confirm(); // the client's own: the port stops listening
+            }
+            s.relay().attach(Side.CLIENT, ch);
+            backendSide.connectIfDue(s);
+        }, () -> {
+            // Refused after it had claimed the expectation (it did not resume the control TLS
+            // session): like a thief from another address, it must not cost the client its
+            // transfer. The expectation is armed again and the port still listens; only if that
+            // cannot be (expired, closed) does the transfer fail (426), never reported complete.
+            PassiveListener listener = s.clientListener();
+            if (listener == null || !listener.rearm()) {
+                s.relay().abort();
+            }
+        });
     }
 
     /** Joins a client data connection to the relay, in TLS (server role, RFC 4217) under PROT P. */
     private void attachClientData(DataSetup s, Channel ch) {
-        // A data connection that does not resume the control session fails its transfer (426), never reported complete.
-        session.security().secureData(ch, () -> s.relay().abort());
-        s.relay().attach(Side.CLIENT, ch);
+        // Active mode: the proxy called the client's own address, so there is no expectation to
+        // keep; a data connection that does not resume the control session fails its transfer (426).
+        session.security().secureData(ch, () -> s.relay().attach(Side.CLIENT, ch), () -> s.relay().abort());
     }
 
     /** Active mode: the backend started the transfer, now the proxy calls the client. */

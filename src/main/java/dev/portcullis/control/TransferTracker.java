@@ -140,6 +140,8 @@ final class TransferTracker {
             session.forward(c, r -> onReply(t, r));
             return; // no relay: the backend's final reply ends the transfer
         }
+        // The relay learns whose end of stream ends the data (a download's client may half-close early).
+        t.setup.relay().receiver(receiver(direction(c)));
         t.setup.relay().onDone(r -> {
             if (t.finalReply != null) {
                 finish(t);
@@ -188,8 +190,8 @@ final class TransferTracker {
         finished++;
         DataRelay relay = t.setup.relay();
         FtpReply reply = t.finalReply;
-        ProxyMetrics.Direction direction = direction(t);
-        DataRelay.Side receiver = direction == ProxyMetrics.Direction.UPLOAD ? DataRelay.Side.BACKEND : DataRelay.Side.CLIENT;
+        ProxyMetrics.Direction direction = direction(t.command);
+        DataRelay.Side receiver = receiver(direction);
         boolean inKernel = t.setup.inKernel();
         if (!inKernel && t.setup.clientNeverCame()) {
             // The backend's answer (a 426 for the reset it got, or even a 226) is not the story: the client never came.
@@ -205,12 +207,17 @@ final class TransferTracker {
         session.afterTransfer();
     }
 
-    private static ProxyMetrics.Direction direction(Transfer t) {
-        return switch (t.command.verb()) {
+    private static ProxyMetrics.Direction direction(FtpCommand c) {
+        return switch (c.verb()) {
             case "RETR" -> ProxyMetrics.Direction.DOWNLOAD;
             case "STOR", "STOU", "APPE" -> ProxyMetrics.Direction.UPLOAD;
             default -> ProxyMetrics.Direction.LISTING;
         };
+    }
+
+    /** The side a transfer's data goes to. */
+    private static DataRelay.Side receiver(ProxyMetrics.Direction direction) {
+        return direction == ProxyMetrics.Direction.UPLOAD ? DataRelay.Side.BACKEND : DataRelay.Side.CLIENT;
     }
 
     private void report(Transfer t, DataRelay relay, FtpReply reply, ProxyMetrics.Direction direction, boolean inKernel) {
@@ -251,7 +258,7 @@ final class TransferTracker {
             // Every transfer that started ends in exactly one record: one cut short by the end of
             // the session is a failure (vsftpd logs it as FAIL), never silence.
             report(t, t.setup.relay(), FtpReply.of(426, "Connection closed; transfer aborted: the session ended."),
-                    direction(t), t.setup.inKernel());
+                    direction(t.command), t.setup.inKernel());
         }
     }
 }

@@ -40,6 +40,15 @@ public final class ExpectationTable {
         return byPort.remove(localPort, e) ? Optional.of(e) : Optional.empty();
     }
 
+    /**
+     * Puts back an expectation whose connection was refused after the claim (a TLS data connection
+     * that did not resume the control session): the real client may still come, until the
+     * expectation's own expiry. False if it has expired meanwhile or the port is expected anew.
+     */
+    public boolean rearm(DataExpectation e) {
+        return !e.isExpired(nanoClock.getAsLong()) && byPort.putIfAbsent(e.localPort(), e) == null;
+    }
+
     /** Removes the expectation if it is still there; true if it was (it had not been claimed). */
     public boolean cancel(DataExpectation e) {
         return byPort.remove(e.localPort(), e);

@@ -34,6 +34,18 @@ class ExpectationTableTest {
     }
 
     @Test
+    void aClaimRefusedAfterwardsIsArmedAgainWithinItsLifetimeOnly() throws Exception {
+        DataExpectation e = table.expect("s1", ip("198.51.100.10"), 50000, TTL);
+        assertThat(table.claim(50000, ip("198.51.100.10"))).isPresent(); // a thief from the client's address
+        assertThat(table.rearm(e)).isTrue();
+        assertThat(table.rearm(e)).as("already armed").isFalse();
+        assertThat(table.claim(50000, ip("198.51.100.10"))).get().isEqualTo(e); // the client itself
+        now.addAndGet(TTL);
+        assertThat(table.rearm(e)).as("expired meanwhile").isFalse();
+        assertThat(table.size()).isZero();
+    }
+
+    @Test
     void expiresAfterItsTtl() throws Exception {
         DataExpectation e = table.expect("s1", ip("198.51.100.10"), 50000, TTL);
         now.addAndGet(TTL - 1);

@@ -14,7 +14,9 @@ import java.util.function.Consumer;
  * follows writability: when one side's outbound buffer passes its high water mark, the other side
  * stops reading until it drains, so a slow reader bounds the memory of a transfer. When a side
  * closes, what was read from it is flushed to the other side, which then gets a FIN (endOutput);
- * when a side is reset, the other side is reset too. Runs on the session's event loop only.
+ * when a side is reset, the other side is reset too. Once the transfer command is known, only the
+ * sender's end of stream ends the data: a receiver that half-closes still gets the rest, and what a
+ * receiver sends is dropped (see {@link #receiver}). Runs on the session's event loop only.
  */
 public final class DataRelay {
 
@@ -38,6 +40,8 @@ public final class DataRelay {
     private Consumer<DataRelay> onDone = r -> { };
     private RelayPacer pacer;
     private SpliceHandOff zeroCopy;
+    /** The side the transfer's data goes to, once the transfer command is known; null before. */
+    private Side receiver;
 
     /** How long a side that got its FIN may stay open waiting for its peer to close. */
     static final long LINGER_MILLIS = 5_000;
@@ -58,6 +62,24 @@ public final class DataRelay {
     /** Rate limits (per session, global) every byte of this relay is taken from; set before attaching. */
     public void throttle(List<TokenBucket> limits) {
         this.pacer = limits.isEmpty() ? null : new RelayPacer(this, limits);
+    }
+
+    /**
+     * The transfer command is known: its data goes to {@code side} (the client for RETR and the
+     * listings, the backend for STOR, STOU and APPE). Only the other side's end of stream ends the
+     * transfer; the receiver's end says it sends nothing more, not that it has everything, and
+     * what the receiver sends is no part of the transfer and is dropped.
+     */
+    public void receiver(Side side) {
+        this.receiver = side;
+        if (zeroCopy != null) {
+            zeroCopy.receiver(side);
+        }
+    }
+
+    /** True if data of this transfer goes to {@code side} (known once the transfer command is). */
+    boolean isReceiver(Side side) {
+        return receiver == side;
     }
 
     public void onDone(Consumer<DataRelay> callback) {
@@ -84,6 +106,9 @@ public final class DataRelay {
         if (pacer != null) {
             ch.config().setRecvByteBufAllocator(RelayPacer.THROTTLED_READS);
         }
+        // An end of stream is reported (inputEnded) instead of closing the channel: whether it ends
+        // the transfer depends on the transfer's direction.
+        ch.config().setOption(io.netty.channel.ChannelOption.ALLOW_HALF_CLOSURE, true);
         ch.pipeline().addLast("relay", new RelayHandler(this, side));
         ch.closeFuture().addListener(f -> sideClosed(side));
         if (client != null && backend != null) {
@@ -94,9 +119,9 @@ public final class DataRelay {
             flushHeld(Side.CLIENT, backend);
             flushHeld(Side.BACKEND, client);
             if (clientSide.closed) {
-                endOutput(Side.BACKEND);
+                passOnClose(Side.CLIENT);
             } else if (backendSide.closed) {
-                endOutput(Side.CLIENT);
+                passOnClose(Side.BACKEND);
             } else {
                 client.config().setAutoRead(true);
                 backend.config().setAutoRead(true);
@@ -107,8 +132,15 @@ public final class DataRelay {
     /** The copy path from where the hand-off left it: what a side sent goes to the other, then closes follow. */
     void resumeCopy() {
         if (done) {
-            client.close();
-            backend.close();
+            // A side that already has every byte and its FIN closes itself when its peer does
+            // (endOutput): closing it here, with bytes it sent still unread, would reset it and
+            // throw away what its kernel had not sent yet, behind a 226.
+            if (!clientSide.ended) {
+                client.close();
+            }
+            if (!backendSide.ended) {
+                backend.close();
+            }
             return;
         }
         if (client.isActive()) {
@@ -118,13 +150,31 @@ public final class DataRelay {
             flushHeld(Side.CLIENT, backend);
         }
         if (clientSide.closed || !client.isActive()) {
-            endOutput(Side.BACKEND);
+            passOnClose(Side.CLIENT);
         } else if (backendSide.closed || !backend.isActive()) {
-            endOutput(Side.CLIENT);
+            passOnClose(Side.BACKEND);
         } else {
             client.config().setAutoRead(true);
             backend.config().setAutoRead(true);
         }
+    }
+
+    /**
+     * {@code closed} went away while its peer could not hear of it at once (before the peer was
+     * attached, or while the relay was with a splice worker): the peer now gets what {@code closed}
+     * sent and, as {@link #sideClosed} would have given it, a FIN after a clean end but a reset
+     * after a failure. A side gone without its own close seen yet (it is closing) counts as failed:
+     * a FIN is a complete upload to an FTP server, and only a clean end may send one.
+     */
+    private void passOnClose(Side closed) {
+        Channel peer = channel(closed.other());
+        if (state(closed).broken || !state(closed).closed) {
+            if (peer.isActive()) {
+                reset(peer);
+            }
+            return;
+        }
+        endOutput(closed.other());
     }
 
     private void flushHeld(Side from, Channel to) {
@@ -190,12 +240,33 @@ public final class DataRelay {
                 return;
             }
             state(side).ended = true;
+            if (state(side).inputEnded) {
+                ch.close(); // both ways over: nothing left to read, so closing cannot reset
+                finishIfOver();
+                return;
+            }
             var linger = ch.eventLoop().schedule(() -> {
                 ch.close();
             }, LINGER_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
             ch.closeFuture().addListener(c -> linger.cancel(false));
             finishIfOver();
         });
+    }
+
+    /**
+     * {@code side} ended its stream (a FIN; the channel stays open, half-closed). The sender's end
+     * is the end of the data: the channel closes and {@link #sideClosed} ends the peer after the
+     * last bytes. A receiver's end is not: it is still sent the rest of the data and closes once its
+     * own output has ended. With the direction not known yet, any end counts as the sender's.
+     */
+    void inputEnded(Side side) {
+        RelaySide st = state(side);
+        st.inputEnded = true;
+        Channel ch = channel(side);
+        if (side == receiver && !st.ended && !done) {
+            return;
+        }
+        ch.close();
     }
 
     /** Done when each side has closed or has been given all its bytes and a FIN. */
@@ -277,6 +348,12 @@ public final class DataRelay {
 
     private void sideClosed(Side side) {
         state(side).closed = true;
+        if (state(side).broken && !state(side).ended) {
+            // It failed before it was given everything and a FIN (a reset, or its TLS engine closed
+            // under the relay's writes): what was on its way to it is lost, and for a receiver
+            // that is no complete transfer, whatever the backend answers (lostBytesTowards).
+            state(side).lost = true;
+        }
         if (zeroCopy != null && zeroCopy.inProgress()) {
             return; // the hand-off decides what follows
         }

@@ -35,7 +35,9 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        if (relay.isDone()) {
+        if (relay.isDone() || relay.isReceiver(side)) {
+            // (A receiver's bytes, a download client's stray ones say, are no part of the transfer:
+            // forwarded, they would sit unread in the sender's socket and make its close a reset.)
             buf.release();
             return;
         }
@@ -97,7 +99,9 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent) {
+        if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
+            relay.inputEnded(side);
+        } else if (evt instanceof IdleStateEvent) {
             state.broken = true;
             ctx.close(); // a data connection that moves nothing for the idle time is given up
         } else if (evt instanceof SslCloseCompletionEvent closed && closed.isSuccess() && side == Side.BACKEND) {

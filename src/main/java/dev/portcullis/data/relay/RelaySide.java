@@ -14,6 +14,8 @@ final class RelaySide {
     boolean ending;
     /** It has been sent every byte and a FIN; it stays open until its peer closes (see DataRelay.endOutput). */
     boolean ended;
+    /** It ended its stream (FIN): nothing more will be read from it; its own output may still be open. */
+    boolean inputEnded;
     /** It failed (reset, TLS error, idle limit) rather than ended: its peer is reset, not ended. */
     boolean broken;
     /** Bytes meant for it never reached it. */

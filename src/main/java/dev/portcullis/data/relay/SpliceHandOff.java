@@ -31,6 +31,8 @@ final class SpliceHandOff {
     private boolean inProgress;
     private SpliceTransfer transfer;
     private boolean running;
+    /** SpliceTransfer.RECEIVER_*: which side's end of stream does not end the transfer. */
+    private int receiver = SpliceTransfer.RECEIVER_UNKNOWN;
 
     SpliceHandOff(DataRelay relay, SpliceService service, long idleNanos) {
         this.relay = relay;
@@ -41,6 +43,14 @@ final class SpliceHandOff {
     /** Both sides are attached: splicing is possible if both are plain epoll sockets. */
     void bothAttached(Channel client, Channel backend) {
         eligible = SpliceService.canSplice(client, backend);
+    }
+
+    /** The transfer's direction became known (see DataRelay.receiver); a running worker hears of it too. */
+    void receiver(Side side) {
+        receiver = side == Side.CLIENT ? SpliceTransfer.RECEIVER_CLIENT : SpliceTransfer.RECEIVER_BACKEND;
+        if (transfer != null) {
+            transfer.receiver(receiver);
+        }
     }
 
     /** True while the sockets are on their way to or from the worker. */
@@ -56,7 +66,8 @@ final class SpliceHandOff {
     /** True if the transfer has moved enough to be handed off now. */
     boolean due() {
         return eligible && !inProgress && transfer == null && relay.bytesClientToBackend() + relay.bytesBackendToClient() >= ZERO_COPY_AFTER
-                && !relay.state(Side.CLIENT).closed && !relay.state(Side.BACKEND).closed;
+                && !relay.state(Side.CLIENT).closed && !relay.state(Side.BACKEND).closed
+                && !relay.state(Side.CLIENT).inputEnded && !relay.state(Side.BACKEND).inputEnded;
     }
 
     /**
@@ -73,11 +84,19 @@ final class SpliceHandOff {
         // an empty write completes only after every write before it.
         c.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(wc -> b.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(wb -> {
             if (!wc.isSuccess() || !wb.isSuccess()) {
+                // A flush that failed on a live socket is a side that failed (reset, broken pipe): its
+                // peer is reset, not ended. (One that failed because the side had closed says nothing.)
+                relay.state(Side.CLIENT).broken |= failedOnLiveSocket(wc);
+                relay.state(Side.BACKEND).broken |= failedOnLiveSocket(wb);
                 fallBackToCopy();
                 return;
             }
             c.deregister().addListener(fc -> b.deregister().addListener(fb -> afterDeregister(fc.isSuccess() && fb.isSuccess())));
         }));
+    }
+
+    private static boolean failedOnLiveSocket(io.netty.util.concurrent.Future<?> write) {
+        return !write.isSuccess() && !(write.cause() instanceof java.nio.channels.ClosedChannelException);
     }
 
     /**
@@ -96,7 +115,8 @@ final class SpliceHandOff {
     private void afterDeregister(boolean ok) {
         Channel client = relay.channel(Side.CLIENT);
         Channel backend = relay.channel(Side.BACKEND);
-        if (relay.isDone() || !ok || relay.state(Side.CLIENT).closed || relay.state(Side.BACKEND).closed || !client.isOpen()
+        if (relay.isDone() || !ok || relay.state(Side.CLIENT).closed || relay.state(Side.BACKEND).closed
+                || relay.state(Side.CLIENT).inputEnded || relay.state(Side.BACKEND).inputEnded || !client.isOpen()
                 || !backend.isOpen()) {
             // Aborted, or a side ended while letting go: its descriptor may be gone, so no splicing;
             // take the sockets back and finish on the copy path.
@@ -105,7 +125,7 @@ final class SpliceHandOff {
         }
         try {
             transfer = service.start((EpollSocketChannel) client, (EpollSocketChannel) backend, relay.state(Side.CLIENT).held,
-                    relay.state(Side.BACKEND).held, idleNanos, () -> client.eventLoop().execute(this::finished));
+                    relay.state(Side.BACKEND).held, idleNanos, receiver, () -> client.eventLoop().execute(this::finished));
         } catch (IOException e) {
             fallBackToCopy(); // no pipe to be had (descriptor limit): copy instead
             return;
@@ -142,8 +162,16 @@ final class SpliceHandOff {
         Side failed = t.clientFailed() ? Side.CLIENT : t.backendFailed() ? Side.BACKEND : null;
         Side ending = t.clientEnded() ? Side.BACKEND : t.backendEnded() ? Side.CLIENT : null;
         if (!t.abortRequested() && failed != null) {
-            DataRelay.reset(relay.channel(failed.other()));
+            // Closing the failed side resets the other (DataRelay.sideClosed), never ends it.
+            relay.state(failed).broken = true;
             relay.channel(failed).close();
+            DataRelay.reset(relay.channel(failed.other()));
+        } else if (t.abortRequested() && !relay.wasAborted()) {
+            // The worker gave up by itself (its idle limit): no end of data, so no FIN either side.
+            relay.state(Side.CLIENT).broken = true;
+            relay.state(Side.BACKEND).broken = true;
+            DataRelay.reset(relay.channel(Side.CLIENT));
+            DataRelay.reset(relay.channel(Side.BACKEND));
         } else if (!t.abortRequested() && ending != null && relay.channel(ending).isActive() && relay.channel(ending).isRegistered()) {
             relay.endOutput(ending);
             relay.channel(ending.other()).close();

@@ -185,7 +185,7 @@ public final class DataConnector {
                     refuse(ch, listener, sessionId, ((InetSocketAddress) ch.remoteAddress()).getAddress().getHostAddress(),
                             "no PROXY header naming a client address");
                 } else {
-                    admit(ch, listener, source, sessionId, onAccepted);
+                    admit(ch, listener, source, sessionId, onAccepted, pooled);
                 }
             });
             ch.pipeline().addLast("proxy-header-gate", gate);
@@ -199,16 +199,23 @@ public final class DataConnector {
             return;
         }
         ch.pipeline().addLast("idle", idleHandler());
-        admit(ch, listener, ((InetSocketAddress) ch.remoteAddress()).getAddress(), sessionId, onAccepted);
+        admit(ch, listener, ((InetSocketAddress) ch.remoteAddress()).getAddress(), sessionId, onAccepted, pooled);
     }
 
-    /** The expectation for this port and peer is claimed, or the connection is refused. */
-    private void admit(Channel ch, PassiveListener listener, InetAddress peer, String sessionId, Consumer<Channel> onAccepted) {
+    /**
+     * The expectation for this port and peer is claimed, or the connection is refused. A client's
+     * passive listener (pooled) goes on listening until its owner confirms or re-arms it
+     * (PassiveListener.confirm, rearm); connections meanwhile find no expectation and are refused.
+     */
+    private void admit(Channel ch, PassiveListener listener, InetAddress peer, String sessionId, Consumer<Channel> onAccepted,
+                       boolean pooled) {
         if (listener == null || table.claim(listener.port(), peer).isEmpty()) {
             refuse(ch, listener, sessionId, peer.getHostAddress(), "no matching expectation");
             return;
         }
-        listener.stopAccepting();
+        if (!pooled) {
+            listener.stopAccepting();
+        }
         onAccepted.accept(ch);
     }
 

@@ -41,6 +41,24 @@ public final class PassiveListener {
         serverChannel.close();
     }
 
+    /**
+     * The connection that claimed the expectation is the client's (a client's passive listener goes
+     * on listening until its owner says so: a TLS data connection is the client's only once it has
+     * resumed the control session): stop accepting.
+     */
+    public void confirm() {
+        stopAccepting();
+    }
+
+    /**
+     * The connection that claimed the expectation turned out not to be the client's: the
+     * expectation is armed again, within its original lifetime, and the port keeps listening.
+     * False if the listener is closed or the expectation has expired: the transfer cannot be had.
+     */
+    public boolean rearm() {
+        return !closed && serverChannel.isOpen() && table.rearm(expectation);
+    }
+
     /** True if the expectation was still unclaimed, and is now cancelled (it expired unused). */
     public boolean expireIfUnclaimed() {
         if (table.cancel(expectation)) {

@@ -93,14 +93,15 @@ public final class SpliceService implements AutoCloseable {
 
     /**
      * Hands two deregistered sockets to a worker, with what each side had sent that is not yet
-     * delivered; {@code onFinished} runs on the worker's thread when it has let go of both.
+     * delivered, and which side receives the transfer's data (SpliceTransfer.RECEIVER_*); {@code onFinished} runs on the worker's thread when it has let go of both.
      *
      * @throws IOException no pipe could be had (descriptor limit): the caller copies instead
      */
     public SpliceTransfer start(EpollSocketChannel client, EpollSocketChannel backend, java.util.Deque<io.netty.buffer.ByteBuf> fromClient,
-                                java.util.Deque<io.netty.buffer.ByteBuf> fromBackend, long idleNanos, Runnable onFinished)
+                                java.util.Deque<io.netty.buffer.ByteBuf> fromBackend, long idleNanos, int receiver, Runnable onFinished)
             throws java.io.IOException {
         SpliceTransfer t = new SpliceTransfer(client.fd(), backend.fd(), fromClient, fromBackend, idleNanos, pipes(), onFinished);
+        t.receiver(receiver);
         t.worker = worker();
         t.worker.submit(t);
         return t;

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.epoll.Native;
 import io.netty.channel.unix.FileDescriptor;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.Deque;
 
@@ -19,6 +20,8 @@ public final class SpliceTransfer {
         final int src;
         final int dst;
         final FileDescriptor dstFd;
+        /** The source, for reading what a receiver sends (the descriptor stays its channel's: never closed here). */
+        final FileDescriptor srcFd;
         final FileDescriptor[] pipe; // [read end, write end]
         final Deque<ByteBuf> backlog = new ArrayDeque<>();
         long inPipe;
@@ -39,9 +42,25 @@ public final class SpliceTransfer {
             this.src = src;
             this.dst = dstFd.intValue();
             this.dstFd = dstFd;
+            this.srcFd = new FileDescriptor(src);
             this.pipe = FileDescriptor.pipe();
             backlog.addAll(before);
             before.clear();
+        }
+
+        /** This direction's source is the transfer's receiver: what it sends is read and dropped. */
+        boolean fromReceiver() {
+            return receiver == (this == clientToBackend ? RECEIVER_CLIENT : RECEIVER_BACKEND);
+        }
+
+        /** The source's stream ended cleanly, and it is the sender's: the transfer's data is all delivered. */
+        boolean endsTransfer() {
+            return done() && !fromReceiver();
+        }
+
+        /** The source failed (reset) and what it sent before is delivered, or cannot be. */
+        boolean failedAndDrained() {
+            return sourceFailed && (failed || !blockedOnWrite());
         }
 
         boolean blockedOnWrite() {
@@ -102,6 +121,10 @@ public final class SpliceTransfer {
                 if (eof || !(readable || hangup)) {
                     return;
                 }
+                if (fromReceiver()) {
+                    discard();
+                    return;
+                }
                 int n;
                 try {
                     n = Native.splice(src, -1, pipe[1].intValue(), -1, CHUNK);
@@ -119,6 +142,32 @@ public final class SpliceTransfer {
                 inPipe += n;
                 if (!growthTried && inPipe >= PipeBudget.KERNEL_DEFAULT - 4096) {
                     grow();
+                }
+            }
+        }
+
+        /**
+         * Reads and drops what the receiver sent (a download client's stray bytes): forwarded, they
+         * would sit unread in the sender's socket and turn its close into a reset. Its end of stream
+         * or failure is noted as for any source.
+         */
+        private void discard() {
+            ByteBuffer scratch = DISCARDED.get();
+            for (int round = 0; round < 16; round++) {
+                int n;
+                try {
+                    n = srcFd.read(scratch, 0, scratch.capacity());
+                } catch (IOException reset) {
+                    eof = true;
+                    sourceFailed = true;
+                    return;
+                }
+                if (n < 0) {
+                    eof = true;
+                    return;
+                }
+                if (n == 0) {
+                    return;
                 }
             }
         }
@@ -156,6 +205,19 @@ public final class SpliceTransfer {
     }
 
     static final int CHUNK = 1 << 20;
+
+    /** The transfer's direction is not known yet: either side's end of stream ends it. */
+    public static final int RECEIVER_UNKNOWN = 0;
+    /** A download or listing: the client's end of stream does not end it. */
+    public static final int RECEIVER_CLIENT = 1;
+    /** An upload: the backend's end of stream does not end it. */
+    public static final int RECEIVER_BACKEND = 2;
+
+    /** Where a worker thread drops what receivers send. */
+    private static final ThreadLocal<ByteBuffer> DISCARDED = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(16 * 1024));
+
+    /** SpliceTransfer.RECEIVER_*; set by the relay's event loop, read by the worker. */
+    private volatile int receiver = RECEIVER_UNKNOWN;
 
     /** Writes what it can of {@code b} (direct: Netty's reads on epoll always are) without blocking. */
     private static int write(FileDescriptor fd, ByteBuf b) throws IOException {
@@ -206,8 +268,24 @@ public final class SpliceTransfer {
      * transfer is over; so it is when both destinations failed.
      */
     boolean finished() {
-        return abortRequested || clientToBackend.done() || backendToClient.done()
+        return abortRequested || clientToBackend.endsTransfer() || backendToClient.endsTransfer()
+                || clientToBackend.failedAndDrained() || backendToClient.failedAndDrained() || receiverUnreachable()
                 || (clientToBackend.failed && backendToClient.failed);
+    }
+
+    /**
+     * Writing to the transfer's receiver failed (it reset): the transfer cannot complete, whatever
+     * becomes of the other direction. (With the direction unknown, only both failing ends it: a
+     * client that closes after an upload may not take the server's last few bytes.) Its socket's
+     * error is then spent, so its own direction may even read a clean end of stream afterwards.
+     */
+    private boolean receiverUnreachable() {
+        return receiver == RECEIVER_CLIENT && backendToClient.failed || receiver == RECEIVER_BACKEND && clientToBackend.failed;
+    }
+
+    /** Which side receives the transfer's data (RECEIVER_*): its end of stream does not end the transfer. */
+    public void receiver(int side) {
+        this.receiver = side;
     }
 
     /** The epoll interest for {@code fd}: read while its outgoing pipe is empty, write while its incoming one is not. */
@@ -242,22 +320,22 @@ public final class SpliceTransfer {
         return backendToClient.lost;
     }
 
-    /** The client's socket failed (a reset), as opposed to ending its stream. */
+    /** The client's socket failed (a reset, read or, the client receiving the transfer, written), as opposed to ending its stream. */
     public boolean clientFailed() {
-        return clientToBackend.sourceFailed;
+        return clientToBackend.sourceFailed || receiver == RECEIVER_CLIENT && backendToClient.failed;
     }
 
     public boolean backendFailed() {
-        return backendToClient.sourceFailed;
+        return backendToClient.sourceFailed || receiver == RECEIVER_BACKEND && clientToBackend.failed;
     }
 
-    /** The client's stream ended and was delivered. */
+    /** The client's stream ended and was delivered, and it was the sender's (see {@link #receiver}). */
     public boolean clientEnded() {
-        return clientToBackend.done();
+        return clientToBackend.endsTransfer();
     }
 
     public boolean backendEnded() {
-        return backendToClient.done();
+        return backendToClient.endsTransfer();
     }
 
     public boolean abortRequested() {
