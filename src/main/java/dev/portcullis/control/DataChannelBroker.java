@@ -241,6 +241,7 @@ final class DataChannelBroker {
             // session): like a thief from another address, it must not cost the client its
             // transfer. The expectation is armed again and the port still listens; only if that
             // cannot be (expired, closed) does the transfer fail (426), never reported complete.
+            s.markTlsRefused();
             PassiveListener listener = s.clientListener();
             if (listener == null || !listener.rearm()) {
                 s.relay().abort();
@@ -252,7 +253,10 @@ final class DataChannelBroker {
     private void attachClientData(DataSetup s, Channel ch) {
         // Active mode: the proxy called the client's own address, so there is no expectation to
         // keep; a data connection that does not resume the control session fails its transfer (426).
-        session.security().secureData(ch, () -> s.relay().attach(Side.CLIENT, ch), () -> s.relay().abort());
+        session.security().secureData(ch, () -> s.relay().attach(Side.CLIENT, ch), () -> {
+            s.markTlsRefused();
+            s.relay().abort();
+        });
     }
 
     /** Active mode: the backend started the transfer, now the proxy calls the client. */

@@ -193,7 +193,12 @@ final class TransferTracker {
         ProxyMetrics.Direction direction = direction(t.command);
         DataRelay.Side receiver = receiver(direction);
         boolean inKernel = t.setup.inKernel();
-        if (!inKernel && t.setup.clientNeverCame()) {
+        boolean failed = !reply.isPositiveCompletion() || relay.wasAborted() || relay.lostBytesTowards(receiver);
+        if (!inKernel && t.setup.tlsRefused() && failed) {
+            // Say why, as vsftpd does: the client's data connection was there, its TLS was refused.
+            reply = FtpReply.of(522, "SSL connection failed: session reuse required (the data connection must resume"
+                    + " the control connection's TLS session).");
+        } else if (!inKernel && t.setup.clientNeverCame()) {
             // The backend's answer (a 426 for the reset it got, or even a 226) is not the story: the client never came.
             reply = FtpReply.of(425, "Can't open data connection: no connection to the passive port within "
                     + ctx.config().timeouts().expectation().toSeconds() + " s.");

@@ -24,6 +24,7 @@ public final class DataSetup {
     private boolean clientConnectStarted;
     private boolean closed;
     private boolean clientNeverCame;
+    private boolean tlsRefused;
     private boolean inKernel;
     private final java.util.List<Runnable> closeActions = new java.util.ArrayList<>(1);
 
@@ -106,6 +107,15 @@ public final class DataSetup {
     }
 
     /** True the first time only: the caller should now connect to the backend's data port. */
+    /** A client data connection was refused for TLS (no resumption of the control session, or a failed handshake). */
+    public void markTlsRefused() {
+        tlsRefused = true;
+    }
+
+    public boolean tlsRefused() {
+        return tlsRefused;
+    }
+
     /** The passive expectation expired while a transfer waited for the client: it never connected. */
     public void markClientNeverCame() {
         clientNeverCame = true;
