@@ -42,26 +42,7 @@ class DownloadHalfCloseIT {
     void aHalfClosedDownloadGetsEveryByteAnd226(String backend, boolean zeroCopy) throws Exception {
         UnaryOperator<ProxyConfig> config = c -> c.withData(c.data().withZeroCopy(zeroCopy));
         List<String> failures = new ArrayList<>();
-        if (backend.equals("vsftpd")) {
-            VsftpdProcess.assumeAvailable();
-            try (VsftpdProcess vsftpd = VsftpdProcess.start(31700, 31799)) {
-                Files.write(vsftpd.root().resolve("small.bin"), SMALL);
-                Files.write(vsftpd.root().resolve("large.bin"), LARGE);
-                PortcullisServer proxy = new PortcullisServer(config.apply(ProxyHarness.baseConfig(vsftpd.port()))).start();
-                try {
-                    runAll(proxy.boundAddresses().get(0), "anonymous", "guest", failures);
-                } finally {
-                    proxy.stop();
-                }
-            }
-        } else {
-            try (ProxyHarness h = ProxyHarness.start(root, config)) {
-                h.write("small.bin", SMALL);
-                h.write("large.bin", LARGE);
-                runAll(h.proxyAddress(), ProxyHarness.USER, ProxyHarness.PASSWORD, failures);
-                h.assertQuiescent();
-            }
-        }
+        throughBackend(backend, config, (proxy, user, password) -> runAll(proxy, user, password, failures));
         assertThat(failures).as("half-closed downloads that lost bytes or their 226").isEmpty();
     }
 
@@ -83,6 +64,17 @@ class DownloadHalfCloseIT {
                 dev.portcullis.config.TlsConfig.Provider.AUTO, java.time.Duration.ofSeconds(10), List.of());
         UnaryOperator<ProxyConfig> config = c -> c.withTls(tls);
         List<String> failures = new ArrayList<>();
+        throughBackend(backend, config, (proxy, user, password) -> tlsCloseNotify(proxy, user, password, failures));
+        assertThat(failures).as("TLS downloads cut short by the client, reported complete").isEmpty();
+    }
+
+    /** What a scenario does through the proxy: connect to {@code proxy} and log in as given. */
+    private interface Scenario {
+        void run(InetSocketAddress proxy, String user, String password) throws Exception;
+    }
+
+    /** Runs {@code scenario} through a proxy (configured by {@code config}) in front of vsftpd or the in-JVM backend. */
+    private void throughBackend(String backend, UnaryOperator<ProxyConfig> config, Scenario scenario) throws Exception {
         if (backend.equals("vsftpd")) {
             VsftpdProcess.assumeAvailable();
             try (VsftpdProcess vsftpd = VsftpdProcess.start(31700, 31799)) {
@@ -90,7 +82,7 @@ class DownloadHalfCloseIT {
                 Files.write(vsftpd.root().resolve("large.bin"), LARGE);
                 PortcullisServer proxy = new PortcullisServer(config.apply(ProxyHarness.baseConfig(vsftpd.port()))).start();
                 try {
-                    tlsCloseNotify(proxy.boundAddresses().get(0), "anonymous", "guest", failures);
+                    scenario.run(proxy.boundAddresses().get(0), "anonymous", "guest");
                 } finally {
                     proxy.stop();
                 }
@@ -99,11 +91,10 @@ class DownloadHalfCloseIT {
             try (ProxyHarness h = ProxyHarness.start(root, config)) {
                 h.write("small.bin", SMALL);
                 h.write("large.bin", LARGE);
-                tlsCloseNotify(h.proxyAddress(), ProxyHarness.USER, ProxyHarness.PASSWORD, failures);
+                scenario.run(h.proxyAddress(), ProxyHarness.USER, ProxyHarness.PASSWORD);
                 h.assertQuiescent();
             }
         }
-        assertThat(failures).as("TLS downloads cut short by the client, reported complete").isEmpty();
     }
 
     private static void tlsCloseNotify(InetSocketAddress proxy, String user, String password, List<String> failures) throws Exception {
