@@ -64,7 +64,7 @@ final class StartLog {
                 // An override is as much a loosening as the global key: said per listener.
                 if (l.policy() != TlsConfig.Policy.REQUIRED && c.tls().policy() == TlsConfig.Policy.REQUIRED) {
                     log.warn("SECURITY LOOSENED: tls.listeners[{}].policy is '{}': clients of that listener may log in without TLS",
-                            l.address(), l.policy().name().toLowerCase(java.util.Locale.ROOT));
+                            l.address(), l.policy().name().toLowerCase(Locale.ROOT));
                 }
                 if (l.dataProtection() == TlsConfig.DataProtection.ANY && c.tls().dataProtection() != TlsConfig.DataProtection.ANY) {
                     log.warn("SECURITY LOOSENED: tls.listeners[{}].data-protection is 'any': data connections of that listener may be unencrypted",

@@ -8,6 +8,7 @@ import dev.portcullis.metrics.ProxyMetrics;
 import dev.portcullis.tls.HandshakeFailure;
 import io.netty.channel.Channel;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.Future;
 import java.util.Locale;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -135,7 +136,7 @@ final class ClientSecurity {
     }
 
     /** TLS on the control connection: after 234 for AUTH, at once on an implicit-FTPS listener. */
-    io.netty.util.concurrent.Future<Channel> startControlTls(boolean implicit) {
+    Future<Channel> startControlTls(boolean implicit) {
         Channel client = session.client();
         return tls.start(client, implicit).addListener(f -> {
             session.ctx().metrics().tlsHandshake(ProxyMetrics.TlsSide.CLIENT_CONTROL, f.isSuccess());

@@ -3,19 +3,21 @@ package dev.portcullis.control;
 import dev.portcullis.audit.AuditEvent;
 import dev.portcullis.config.Limits;
 import dev.portcullis.config.TlsConfig;
-import dev.portcullis.net.Addresses;
 import dev.portcullis.data.relay.HalfClose;
 import dev.portcullis.ftp.FtpCommand;
 import dev.portcullis.ftp.FtpReply;
+import dev.portcullis.log.RateLimitedLog;
 import dev.portcullis.metrics.ProxyMetrics;
+import dev.portcullis.net.Addresses;
+import dev.portcullis.net.ClientNetwork;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.socket.SocketChannel;
-import dev.portcullis.log.RateLimitedLog;
-import dev.portcullis.net.ClientNetwork;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -39,14 +41,14 @@ public final class ControlSession {
 
     private static final Logger log = LoggerFactory.getLogger("portcullis.session");
     private static final long LINGER_MILLIS = 2000;
-    private static final RateLimitedLog REFUSED_LOG = new RateLimitedLog(java.time.Duration.ofSeconds(10));
+    private static final RateLimitedLog REFUSED_LOG = new RateLimitedLog(Duration.ofSeconds(10));
 
     private final SessionContext ctx;
     private final Channel client;
     private final String id;
     private final InetAddress clientAddress;
     private final InetAddress clientKey;
-    private io.netty.util.concurrent.ScheduledFuture<?> loginDeadline;
+    private ScheduledFuture<?> loginDeadline;
     private final InetSocketAddress realClient;
     private final long startedNanos = System.nanoTime();
     private final Instant admittedAt = Instant.now();
@@ -212,13 +214,13 @@ public final class ControlSession {
      * and the backend a session each, and the idle timer alone is reset by every byte dribbled.
      */
     private void armLoginDeadline() {
-        java.time.Duration limit = ctx.config().timeouts().login();
+        Duration limit = ctx.config().timeouts().login();
         loginDeadline = client.eventLoop().schedule(() -> {
             if (!closed && !login.loggedIn()) {
                 log.info("{} not logged in after {} s", id, limit.toSeconds());
                 closeWith(421, "Login timeout (" + limit.toSeconds() + " s): closing control connection.", "login_timeout");
             }
-        }, limit.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        }, limit.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** The greeting: the backend's banner (connecting to it now), or the proxy's own under per-user routing. */

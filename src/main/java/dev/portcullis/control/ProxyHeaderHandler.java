@@ -10,6 +10,7 @@ import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,7 +28,7 @@ public final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
     }
 
     private static final Logger log = LoggerFactory.getLogger("portcullis.proxy-protocol");
-    private static final RateLimitedLog UNTRUSTED_LOG = new RateLimitedLog(java.time.Duration.ofSeconds(10));
+    private static final RateLimitedLog UNTRUSTED_LOG = new RateLimitedLog(Duration.ofSeconds(10));
     private final long timeoutMillis;
     private final ProxyProtocolConfig config;
     private final Runnable onUntrusted;

@@ -24,6 +24,7 @@ import java.net.InetSocketAddress;
 import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +48,7 @@ public final class DataConnector {
     private final Timeouts timeouts;
     private final ProxyMetrics metrics;
     private final boolean proxyHeaderOnData;
-    private final java.util.function.Predicate<InetAddress> trustedBalancer;
+    private final Predicate<InetAddress> trustedBalancer;
     private final boolean transparentListeners;
     private final boolean transparentOutgoing;
 
@@ -58,7 +59,7 @@ public final class DataConnector {
      * @param transparentOutgoing  outgoing data connections get IP_TRANSPARENT (they start from the client's address)
      */
     public DataConnector(Transport transport, PassivePortPool pool, ExpectationTable table, Timeouts timeouts, ProxyMetrics metrics,
-                         boolean proxyHeaderOnData, java.util.function.Predicate<InetAddress> trustedBalancer,
+                         boolean proxyHeaderOnData, Predicate<InetAddress> trustedBalancer,
                          boolean transparentListeners, boolean transparentOutgoing) {
         this.transparentOutgoing = transparentOutgoing;
         this.proxyHeaderOnData = proxyHeaderOnData;
