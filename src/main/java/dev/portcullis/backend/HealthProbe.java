@@ -58,6 +58,7 @@ final class HealthProbe extends SimpleChannelInboundHandler<FtpReply> {
                 expect(r, 220, "banner");
                 passed.append("220");
                 if (config.authTls()) {
+                    ctx.pipeline().get(FtpReplyDecoder.class).authTlsSent();
                     send(ctx, "AUTH TLS", Step.AUTH_TLS);
                 } else {
                     loginOrQuit(ctx);

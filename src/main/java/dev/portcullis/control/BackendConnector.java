@@ -248,6 +248,7 @@ final class BackendConnector {
             protect.run();
             return;
         }
+        ((FtpReplyDecoder) backend.channel().pipeline().get(HandlerNames.REPLY_DECODER)).authTlsSent();
         backend.send("AUTH TLS", r -> {
             if (r.isPreliminary()) {
                 return;

@@ -71,9 +71,11 @@ public final class FtpCommandDecoder extends ByteToMessageDecoder {
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (holdingAfterAuth) {
-            // Whatever comes now is discarded or framed later; bound what a client can make us keep.
+            // Whatever comes now is discarded or framed later. A client that pipelines more than two
+            // full lines behind an unanswered AUTH is closed: keeping only part would frame a cut line.
             if (in.readableBytes() > 2 * (maxLineLength + 2)) {
-                in.skipBytes(in.readableBytes() - 2 * (maxLineLength + 2));
+                in.skipBytes(in.readableBytes());
+                ctx.close();
             }
             return;
         }

@@ -17,7 +17,7 @@ import java.util.List;
  * text without a code, as RFC 959 4.2 allows and IIS sends. Lines and line counts are bounded;
  * anything else is a {@link CorruptedFrameException}, on which the session gives up on the backend.
  *
- * <p>A {@code 234} (the answer to the proxy's own {@code AUTH TLS}) ends the clear-text stream:
+ * <p>A {@code 234} answering the proxy's own {@code AUTH TLS} ({@link #authTlsSent()}) ends the clear-text stream:
  * whatever the server, or someone between it and the proxy, sent behind it is discarded until
  * {@link #clearTextEnded()} says the TLS handshake is done, so that no clear-text reply can be taken
  * for the answer to a command sent under TLS (the STARTTLS injection class, CVE-2011-0411).
@@ -30,6 +30,7 @@ public final class FtpReplyDecoder extends ByteToMessageDecoder {
     private final List<String> lines = new ArrayList<>();
     private int multiLineCode = -1;
     private boolean discardingUntilTls;
+    private boolean authTlsSent;
 
     public FtpReplyDecoder(int maxLineLength, int maxLines) {
         this.maxLineLength = maxLineLength;
@@ -75,9 +76,19 @@ public final class FtpReplyDecoder extends ByteToMessageDecoder {
             FtpReply reply = accept(text);
             if (reply != null) {
                 out.add(reply);
-                discardingUntilTls = reply.code() == 234;
+                // Only a 234 answering the proxy's own AUTH TLS ends the clear text: any other one
+                // is relayed as it is and cannot make the session deaf.
+                discardingUntilTls = authTlsSent && reply.code() == 234;
+                if (reply.code() >= 200) {
+                    authTlsSent = false;
+                }
             }
         }
+    }
+
+    /** The proxy is sending AUTH TLS: a {@code 234} answering it ends the clear-text stream. */
+    public void authTlsSent() {
+        authTlsSent = true;
     }
 
     /** The TLS handshake after {@code 234} is done: what arrives now was sent under TLS. */

@@ -177,4 +177,14 @@ class FtpCommandDecoderTest {
         assertThat(line(ch.readInbound())).isEqualTo("PASS x");
         ch.finishAndReleaseAll();
     }
+
+    @Test
+    void aFloodBehindAnUnansweredAuthClosesTheConnection() {
+        EmbeddedChannel ch = new EmbeddedChannel(new FtpCommandDecoder(64));
+        ch.writeInbound(Unpooled.wrappedBuffer(bytes("AUTH TLS\r\n")));
+        assertThat(((FtpCommand) ch.readInbound()).verb()).isEqualTo("AUTH");
+        ch.writeInbound(Unpooled.wrappedBuffer(bytes("NOOP\r\n".repeat(40))));
+        assertThat(ch.isOpen()).as("more than two full lines held behind AUTH").isFalse();
+        ch.finishAndReleaseAll();
+    }
 }

@@ -82,6 +82,7 @@ class FtpReplyDecoderTest {
     void clearTextBehindA234IsDiscardedUntilTlsIsUp() {
         FtpReplyDecoder decoder = new FtpReplyDecoder(4096, 100);
         EmbeddedChannel ch = new EmbeddedChannel(decoder);
+        decoder.authTlsSent();
         ch.writeInbound(Unpooled.wrappedBuffer("234 go ahead\r\n230 injected login\r\n".getBytes(StandardCharsets.ISO_8859_1)));
         assertThat(((FtpReply) ch.readInbound()).code()).isEqualTo(234);
         ch.writeInbound(Unpooled.wrappedBuffer("200 PBSZ=0\r\n".getBytes(StandardCharsets.ISO_8859_1)));
@@ -97,5 +98,11 @@ class FtpReplyDecoderTest {
         List<FtpReply> out = decodeByteByByte("213 51\r\n\r\n \r\n350 Restarting\r\n", 100);
         assertThat(out).extracting(FtpReply::code).containsExactly(213, 350);
         assertThat(new String(out.get(1).raw(), StandardCharsets.ISO_8859_1)).isEqualTo("350 Restarting\r\n");
+    }
+
+    @Test
+    void a234TheProxyDidNotAskForEndsNothing() {
+        List<FtpReply> out = decodeByteByByte("234 out of turn\r\n200 still heard\r\n", 100);
+        assertThat(out).extracting(FtpReply::code).containsExactly(234, 200);
     }
 }
